@@ -1,0 +1,10 @@
+//! Ingest: pure adapters from what senders really send (carrier tracking JSON, aggregator
+//! webhooks, warehouse scans, store orders) to the domain's normalized events, plus the data they
+//! need: the raw-code mapping tables and carrier detection. No I/O happens here; the web and app
+//! crates hand bytes in and store what comes out.
+
+pub mod detect;
+pub mod mapping;
+
+pub use detect::{detect_carrier, tracking_url};
+pub use mapping::{CodeLookup, CodeMap};
