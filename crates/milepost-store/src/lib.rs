@@ -1,1 +1,65 @@
-//! milepost-store
+//! Storage for Milepost: the `Store` trait every backend implements, the records it reads and
+//! writes, and its errors. Each method is one transaction: a state change writes its events and
+//! the statuses they move together, and an acknowledged write is durable before the method
+//! returns. The SQLite backend (the embedded default) lives in `sqlite`; PostgreSQL slots in
+//! behind the same trait and the same test story.
+
+pub mod model;
+pub mod sqlite;
+
+use async_trait::async_trait;
+pub use model::*;
+
+/// What can go wrong in a store call. Callers map these once onto HTTP problems.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request conflicts with what is stored (e.g. a tracking number on another order).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request breaks a domain rule that needs stored state to check (e.g. split items).
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// The database is temporarily unable to take the write (busy, disk full, shutting down).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("unexpected storage error: {0}")]
+    Unexpected(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage contract. Implementations must be safe to share between tasks.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates the account if it does not exist and returns its id either way.
+    async fn ensure_account(&self, name: &milepost_domain::AccountName) -> StoreResult<AccountId>;
+
+    /// Stores a new API key's hash for an account.
+    async fn insert_api_key(&self, account: AccountId, role: milepost_domain::Role, key_hash: &str, key_prefix: &str)
+        -> StoreResult<()>;
+
+    /// Finds the caller a key hash belongs to, unless revoked.
+    async fn principal_for_key(&self, key_hash: &str) -> StoreResult<Option<Principal>>;
+
+    /// Creates or updates an order (idempotent on its number).
+    async fn upsert_order(&self, account: AccountId, order: milepost_domain::Order) -> StoreResult<UpsertOutcome>;
+
+    /// Registers a shipment on an order; events already received for its tracking number
+    /// attach to it.
+    async fn add_shipment(&self, account: AccountId, order_number: &milepost_domain::OrderNumber, shipment: NewShipment)
+        -> StoreResult<ShipmentRecord>;
+
+    /// Appends a batch of events; one outcome per event, in order.
+    async fn append_events(&self, account: AccountId, events: Vec<NewEvent>) -> StoreResult<Vec<EventOutcome>>;
+
+    /// Reads one order with everything attached.
+    async fn order(&self, account: AccountId, order_number: &milepost_domain::OrderNumber) -> StoreResult<Option<OrderRecord>>;
+
+    /// Searches orders, newest first, with keyset paging.
+    async fn search_orders(&self, account: AccountId, query: OrderQuery) -> StoreResult<OrderPage>;
+
+    /// Quick liveness check of the database.
+    async fn health(&self) -> StoreResult<()>;
+}

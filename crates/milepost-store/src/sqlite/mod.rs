@@ -1,0 +1,279 @@
+//! The embedded SQLite backend. One writer thread owns the only write connection and commits
+//! concurrent requests together (group commit): it takes every job waiting in its queue, runs
+//! each in its own savepoint inside one `BEGIN IMMEDIATE` transaction, commits once (one fsync
+//! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
+//! of separate connections, which WAL lets run beside the writer.
+
+mod migrate;
+mod reads;
+mod rows;
+mod writes;
+
+use crate::{
+    AccountId, EventOutcome, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal, ShipmentRecord,
+    Store, StoreError, StoreResult, UpsertOutcome,
+};
+use async_trait::async_trait;
+use milepost_domain::{AccountName, Order, OrderNumber, Role, SourceOfTruth};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
+
+/// How many queued writes one transaction may take. Large enough to amortize the fsync, small
+/// enough that one slow batch does not hold many callers.
+const MAX_JOBS_PER_COMMIT: usize = 512;
+const MAX_IDLE_READERS: usize = 8;
+
+type Completion = Box<dyn FnOnce(Option<StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+
+/// Statistics of the group-commit writer, for the metrics endpoint and the benchmark.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WriterStats {
+    pub commits: u64,
+    pub jobs: u64,
+}
+
+/// The SQLite store. Cheap to share behind an `Arc`.
+pub struct SqliteStore {
+    path: PathBuf,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    stats: Arc<Mutex<WriterStats>>,
+    truth: Arc<SourceOfTruth>,
+}
+
+pub(crate) fn storage_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull | ErrorCode::ReadOnly
+                    | ErrorCode::CannotOpen | ErrorCode::SystemIoFailure
+            ) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Unexpected(e.to_string()),
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(storage_error)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )
+    .map_err(storage_error)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applies migrations and starts the
+    /// writer thread.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = open_connection(&path)?;
+        migrate::apply(&mut conn)?;
+        let (tx, rx) = mpsc::channel::<Job>(8192);
+        let stats = Arc::new(Mutex::new(WriterStats::default()));
+        let writer_stats = stats.clone();
+        let writer = std::thread::Builder::new()
+            .name("milepost-sqlite-writer".into())
+            .spawn(move || run_writer(conn, rx, writer_stats))
+            .map_err(|e| StoreError::Unexpected(format!("cannot start writer thread: {e}")))?;
+        Ok(SqliteStore {
+            path,
+            jobs: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            stats,
+            truth: Arc::new(SourceOfTruth::default()),
+        })
+    }
+
+    /// Applies pending migrations and returns the versions now applied.
+    pub fn migrate(path: impl AsRef<Path>) -> StoreResult<Vec<i64>> {
+        let mut conn = open_connection(path.as_ref())?;
+        migrate::apply(&mut conn)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn writer_stats(&self) -> WriterStats {
+        *self.stats.lock().expect("stats lock")
+    }
+
+    /// Stops taking writes, lets the writer finish what it has queued, and waits for it.
+    pub fn close(&self) {
+        self.jobs.lock().expect("jobs lock").take();
+        if let Some(handle) = self.writer.lock().expect("writer lock").take() {
+            let _ = handle.join();
+        }
+    }
+
+    /// Runs `work` on the writer thread inside the next group commit and returns its result
+    /// once the commit is durable.
+    async fn write<R, F>(&self, work: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<StoreResult<R>>();
+        let job: Job = Box::new(move |conn: &Connection| {
+            let result = in_savepoint(conn, work);
+            Box::new(move |commit_error: Option<StoreError>| {
+                let _ = reply.send(match commit_error {
+                    Some(e) => Err(e),
+                    None => result,
+                });
+            })
+        });
+        let sender = self
+            .jobs
+            .lock()
+            .expect("jobs lock")
+            .clone()
+            .ok_or_else(|| StoreError::Unavailable("store is shutting down".into()))?;
+        sender
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Unavailable("store writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("store writer stopped before answering".into()))?
+    }
+
+    /// Runs `work` on a pooled read connection on the blocking thread pool.
+    async fn read<R, F>(&self, work: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection, &SourceOfTruth) -> StoreResult<R> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        let truth = self.truth.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().expect("readers lock").pop();
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => open_connection(&path)?,
+            };
+            let result = work(&conn, &truth);
+            let mut pool = readers.lock().expect("readers lock");
+            if pool.len() < MAX_IDLE_READERS {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Unexpected(format!("read task failed: {e}")))?
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Runs one job in a savepoint so that its failure undoes only its own writes.
+fn in_savepoint<R>(conn: &Connection, work: impl FnOnce(&Connection) -> StoreResult<R>) -> StoreResult<R> {
+    conn.execute_batch("SAVEPOINT job").map_err(storage_error)?;
+    let result = work(conn);
+    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    conn.execute_batch(end).map_err(storage_error)?;
+    result
+}
+
+fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: Arc<Mutex<WriterStats>>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_JOBS_PER_COMMIT {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let count = batch.len() as u64;
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Dropping the jobs drops their reply channels: each caller sees the store as
+            // unavailable and nothing was acknowledged.
+            tracing::error!(error = %storage_error(e), "cannot begin a write transaction");
+            drop(batch);
+            continue;
+        }
+        let completions: Vec<Completion> = batch.into_iter().map(|job| job(&conn)).collect();
+        let commit = conn.execute_batch("COMMIT").map_err(storage_error);
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        {
+            let mut s = stats.lock().expect("stats lock");
+            s.commits += 1;
+            s.jobs += count;
+        }
+        for completion in completions {
+            completion(commit.as_ref().err().map(|e| StoreError::Unavailable(e.to_string())));
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ensure_account(&self, name: &AccountName) -> StoreResult<AccountId> {
+        let name = name.clone();
+        self.write(move |conn| writes::ensure_account(conn, &name)).await
+    }
+
+    async fn insert_api_key(&self, account: AccountId, role: Role, key_hash: &str, key_prefix: &str) -> StoreResult<()> {
+        let (hash, prefix) = (key_hash.to_string(), key_prefix.to_string());
+        self.write(move |conn| writes::insert_api_key(conn, account, role, &hash, &prefix)).await
+    }
+
+    async fn principal_for_key(&self, key_hash: &str) -> StoreResult<Option<Principal>> {
+        let hash = key_hash.to_string();
+        self.read(move |conn, _| reads::principal_for_key(conn, &hash)).await
+    }
+
+    async fn upsert_order(&self, account: AccountId, order: Order) -> StoreResult<UpsertOutcome> {
+        let truth = self.truth.clone();
+        self.write(move |conn| writes::upsert_order(conn, &truth, account, &order)).await
+    }
+
+    async fn add_shipment(&self, account: AccountId, order_number: &OrderNumber, shipment: NewShipment) -> StoreResult<ShipmentRecord> {
+        let truth = self.truth.clone();
+        let order_number = order_number.clone();
+        self.write(move |conn| writes::add_shipment(conn, &truth, account, &order_number, &shipment.shipment))
+            .await
+    }
+
+    async fn append_events(&self, account: AccountId, events: Vec<NewEvent>) -> StoreResult<Vec<EventOutcome>> {
+        let truth = self.truth.clone();
+        self.write(move |conn| writes::append_events(conn, &truth, account, &events)).await
+    }
+
+    async fn order(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderRecord>> {
+        let order_number = order_number.clone();
+        self.read(move |conn, truth| reads::order(conn, truth, account, &order_number)).await
+    }
+
+    async fn search_orders(&self, account: AccountId, query: OrderQuery) -> StoreResult<OrderPage> {
+        self.read(move |conn, _| reads::search_orders(conn, account, &query)).await
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        self.read(|conn, _| {
+            conn.query_row("SELECT 1", [], |_| Ok(())).map_err(storage_error)
+        })
+        .await
+    }
+}

@@ -1,0 +1,239 @@
+//! The store test story: behaviour every backend must show. Today it runs on SQLite; the
+//! PostgreSQL backend runs the same functions.
+
+use chrono::{DateTime, Utc};
+use milepost_domain::order::Channel;
+use milepost_domain::{
+    AccountName, Address, Customer, Direction, EventSource, LineItem, Milestone, Money, Order, OrderNumber,
+    OrderStatus, Shipment, ShipmentItem, TrackingEvent, TrackingNumber,
+};
+use milepost_store::sqlite::SqliteStore;
+use milepost_store::{AccountId, EventOutcome, EventTarget, MappingState, NewEvent, NewShipment, OrderQuery, Store};
+use std::sync::Arc;
+
+fn at(s: &str) -> DateTime<chrono::FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn order(number: &str, skus: &[(&str, u32)]) -> Order {
+    Order {
+        order_number: OrderNumber::parse(number).unwrap(),
+        channel: Channel::api(),
+        placed_at: at("2026-11-01T10:00:00-05:00"),
+        promised_by: Some(at("2026-11-06T23:59:59-05:00")),
+        currency: "USD".into(),
+        customer: Customer { name: Some("Ana Diaz".into()), email: Some("ana@example.com".into()), ..Customer::default() },
+        ship_to: Address { city: Some("Austin".into()), postal_code: Some("78701".into()), ..Address::default() },
+        items: skus
+            .iter()
+            .map(|(sku, q)| LineItem { sku: sku.to_string(), description: None, quantity: *q, unit_price: Money::parse("10").unwrap() })
+            .collect(),
+    }
+}
+
+fn parcel(tn: &str, items: &[(&str, u32)]) -> NewShipment {
+    NewShipment {
+        shipment: Shipment {
+            carrier: Some("ups".into()),
+            service: Some("ground".into()),
+            tracking_number: TrackingNumber::parse(tn).unwrap(),
+            direction: Direction::Outbound,
+            origin_location_id: None,
+            origin_postal_code: None,
+            origin_country: None,
+            items: items.iter().map(|(s, q)| ShipmentItem { sku: s.to_string(), quantity: *q }).collect(),
+            label_cost: None,
+            handling_cost: None,
+        },
+    }
+}
+
+fn carrier_event(tn: &str, id: &str, milestone: Milestone, when: &str) -> NewEvent {
+    NewEvent {
+        target: EventTarget::Tracking(TrackingNumber::parse(tn).unwrap()),
+        carrier: Some("ups".into()),
+        mapping: MappingState::Given,
+        event: TrackingEvent {
+            source: EventSource::Carrier,
+            source_event_id: Some(id.into()),
+            milestone: Some(milestone),
+            code: None,
+            description: None,
+            occurred_at: at(when),
+            received_at: Utc::now(),
+            location: None,
+        },
+        raw: None,
+    }
+}
+
+async fn fresh() -> (tempfile::TempDir, Arc<SqliteStore>, AccountId) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("m.db")).unwrap());
+    let account = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
+    (dir, store, account)
+}
+
+fn number(n: &str) -> OrderNumber {
+    OrderNumber::parse(n).unwrap()
+}
+
+#[tokio::test]
+async fn an_order_is_created_once_and_updated_in_place() {
+    let (_dir, store, account) = fresh().await;
+    let first = store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
+    let second = store.upsert_order(account, order("A1", &[("MUG", 2)])).await.unwrap();
+    assert_eq!(first, milepost_store::UpsertOutcome::Created);
+    assert_eq!(second, milepost_store::UpsertOutcome::Updated);
+    let read = store.order(account, &number("A1")).await.unwrap().unwrap();
+    assert_eq!(read.order.items[0].quantity, 2);
+    assert_eq!(read.status, OrderStatus::Placed);
+    assert_eq!(read.timeline.len(), 1, "one placed event, not two");
+    assert_eq!(read.timeline[0].event.milestone, Some(Milestone::Placed));
+}
+
+#[tokio::test]
+async fn events_in_any_order_and_twice_give_the_same_status_as_in_order() {
+    let script = [
+        ("e1", Milestone::LabelCreated, "2026-11-01T12:00:00Z"),
+        ("e2", Milestone::HandedToCarrier, "2026-11-01T18:00:00Z"),
+        ("e3", Milestone::InTransit, "2026-11-02T06:00:00Z"),
+        ("e4", Milestone::OutForDelivery, "2026-11-03T07:00:00Z"),
+        ("e5", Milestone::Delivered, "2026-11-03T15:00:00Z"),
+    ];
+    let mut outcomes = Vec::new();
+    for arrival in [vec![0, 1, 2, 3, 4], vec![4, 3, 2, 1, 0], vec![2, 4, 0, 4, 1, 3, 2]] {
+        let (_dir, store, account) = fresh().await;
+        store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
+        store.add_shipment(account, &number("A1"), parcel("1ZTEST1", &[])).await.unwrap();
+        for i in arrival {
+            let (id, m, when) = script[i];
+            store.append_events(account, vec![carrier_event("1ZTEST1", id, m, when)]).await.unwrap();
+        }
+        let read = store.order(account, &number("A1")).await.unwrap().unwrap();
+        let timeline: Vec<_> = read.shipments[0].timeline.iter().map(|e| e.event.milestone).collect();
+        outcomes.push((read.status, read.shipments[0].status, timeline));
+    }
+    assert_eq!(outcomes[0].0, OrderStatus::Delivered);
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert_eq!(outcomes[0], outcomes[2]);
+}
+
+#[tokio::test]
+async fn a_resent_event_is_reported_duplicate_and_counted() {
+    let (_dir, store, account) = fresh().await;
+    store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
+    store.add_shipment(account, &number("A1"), parcel("1ZTEST1", &[])).await.unwrap();
+    let e = carrier_event("1ZTEST1", "e1", Milestone::InTransit, "2026-11-02T06:00:00Z");
+    let first = store.append_events(account, vec![e.clone()]).await.unwrap();
+    let again = store.append_events(account, vec![e.clone(), e]).await.unwrap();
+    assert_eq!(first, vec![EventOutcome::Accepted]);
+    assert_eq!(again, vec![EventOutcome::Duplicate, EventOutcome::Duplicate]);
+    let read = store.order(account, &number("A1")).await.unwrap().unwrap();
+    assert_eq!(read.shipments[0].timeline.len(), 1);
+    assert_eq!(read.shipments[0].timeline[0].duplicate_count, 2);
+}
+
+#[tokio::test]
+async fn events_before_the_shipment_is_registered_attach_when_it_is() {
+    let (_dir, store, account) = fresh().await;
+    store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
+    let early = store
+        .append_events(account, vec![carrier_event("1ZTEST9", "e1", Milestone::HandedToCarrier, "2026-11-01T18:00:00Z")])
+        .await
+        .unwrap();
+    assert_eq!(early, vec![EventOutcome::Accepted]);
+    let shipment = store.add_shipment(account, &number("A1"), parcel("1ZTEST9", &[])).await.unwrap();
+    assert_eq!(shipment.status, Some(Milestone::HandedToCarrier));
+    let read = store.order(account, &number("A1")).await.unwrap().unwrap();
+    assert_eq!(read.status, OrderStatus::Shipped);
+}
+
+#[tokio::test]
+async fn split_shipments_roll_the_order_up_per_item() {
+    let (_dir, store, account) = fresh().await;
+    store.upsert_order(account, order("A1", &[("MUG", 2), ("TEE", 1)])).await.unwrap();
+    store.add_shipment(account, &number("A1"), parcel("1ZTESTA", &[("MUG", 2)])).await.unwrap();
+    store.add_shipment(account, &number("A1"), parcel("1ZTESTB", &[])).await.unwrap();
+    store
+        .append_events(account, vec![carrier_event("1ZTESTA", "a", Milestone::Delivered, "2026-11-03T15:00:00Z")])
+        .await
+        .unwrap();
+    let read = store.order(account, &number("A1")).await.unwrap().unwrap();
+    assert_eq!(read.status, OrderStatus::PartiallyDelivered);
+    assert_eq!(read.shipments[1].shipment.items, vec![ShipmentItem { sku: "TEE".into(), quantity: 1 }]);
+    let err = store.add_shipment(account, &number("A1"), parcel("1ZTESTC", &[("MUG", 1)])).await.unwrap_err();
+    assert!(matches!(err, milepost_store::StoreError::Invalid { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn one_account_never_sees_another_accounts_orders() {
+    let (_dir, store, acme) = fresh().await;
+    let other = store.ensure_account(&AccountName::parse("globex").unwrap()).await.unwrap();
+    store.upsert_order(acme, order("A1", &[("MUG", 1)])).await.unwrap();
+    assert!(store.order(other, &number("A1")).await.unwrap().is_none());
+    let page = store.search_orders(other, OrderQuery { limit: 50, ..OrderQuery::default() }).await.unwrap();
+    assert!(page.orders.is_empty());
+    let rejected = store
+        .append_events(
+            other,
+            vec![NewEvent {
+                target: EventTarget::Order { order_number: number("A1"), shipment: None },
+                ..carrier_event("1ZTEST1", "x", Milestone::Confirmed, "2026-11-01T10:00:00Z")
+            }],
+        )
+        .await
+        .unwrap();
+    assert!(matches!(rejected[0], EventOutcome::Rejected { .. }));
+}
+
+#[tokio::test]
+async fn search_pages_newest_first_with_a_cursor() {
+    let (_dir, store, account) = fresh().await;
+    for i in 0..5 {
+        store.upsert_order(account, order(&format!("P{i}"), &[("MUG", 1)])).await.unwrap();
+    }
+    let first = store.search_orders(account, OrderQuery { limit: 3, ..OrderQuery::default() }).await.unwrap();
+    let names: Vec<_> = first.orders.iter().map(|o| o.order_number.to_string()).collect();
+    assert_eq!(names, ["P4", "P3", "P2"]);
+    let second = store
+        .search_orders(account, OrderQuery { limit: 3, cursor: first.next_cursor, ..OrderQuery::default() })
+        .await
+        .unwrap();
+    let names: Vec<_> = second.orders.iter().map(|o| o.order_number.to_string()).collect();
+    assert_eq!(names, ["P1", "P0"]);
+    assert_eq!(second.next_cursor, None);
+    let by_text = store
+        .search_orders(account, OrderQuery { limit: 10, text: Some("P3".into()), ..OrderQuery::default() })
+        .await
+        .unwrap();
+    assert_eq!(by_text.orders.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_writers_share_commits_and_all_land() {
+    let (dir, store, account) = fresh().await;
+    store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
+    store.add_shipment(account, &number("A1"), parcel("1ZTEST1", &[])).await.unwrap();
+    let before = store.writer_stats();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let when = format!("2026-11-02T{:02}:{:02}:00Z", i / 60, i % 60);
+            store.append_events(account, vec![carrier_event("1ZTEST1", &format!("c{i}"), Milestone::InTransit, &when)]).await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), vec![EventOutcome::Accepted]);
+    }
+    let after = store.writer_stats();
+    assert_eq!(after.jobs - before.jobs, 200);
+    assert!(after.commits - before.commits < 200, "group commit batched {:?} -> {:?}", before, after);
+    drop(store);
+    let reopened = SqliteStore::open(dir.path().join("m.db")).unwrap();
+    let read = reopened.order(account, &number("A1")).await.unwrap().unwrap();
+    let odd: Vec<_> = read.shipments[0].timeline.iter().filter(|e| e.event.milestone != Some(Milestone::InTransit)).collect();
+    assert!(odd.is_empty(), "{odd:?}");
+    assert_eq!(read.shipments[0].timeline.len(), 200);
+}
