@@ -1,0 +1,188 @@
+//! The one error type of the HTTP edge. Every failure becomes an RFC 9457 problem document
+//! (`application/problem+json`) with `type`, `title`, `status`, `detail` and, for bad input,
+//! `errors[]` naming each bad field. Unexpected errors are logged once here and answered without
+//! internals.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use milepost_app::AppError;
+use serde::Serialize;
+
+/// One bad field of a request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request, such as `items[0].quantity`.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Per-item results, when a batch was refused as a whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub results: Option<serde_json::Value>,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// Malformed request: not JSON, wrong types, unknown fields.
+    BadRequest { detail: String, errors: Vec<FieldError> },
+    /// Well-formed but invalid values.
+    Unprocessable { detail: String, errors: Vec<FieldError>, results: Option<serde_json::Value> },
+    UnsupportedMediaType,
+    PayloadTooLarge { limit: usize },
+    NotFound(String),
+    MethodNotAllowed,
+    Conflict(String),
+    Unauthenticated,
+    Forbidden(String),
+    Unavailable(String),
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("{} fields are invalid", errors.len()),
+        };
+        ApiError::Unprocessable { detail, errors, results: None }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            AppError::Conflict(msg) => ApiError::Conflict(msg),
+            AppError::Invalid { field, message } => ApiError::invalid(vec![FieldError::new(field, message)]),
+            AppError::Unauthenticated => ApiError::Unauthenticated,
+            AppError::Forbidden { needed } => {
+                ApiError::Forbidden(format!("this key's role may not do that; it needs the {needed} role"))
+            }
+            AppError::Unavailable(msg) => ApiError::Unavailable(msg),
+            AppError::Unexpected(msg) => ApiError::Internal(msg),
+        }
+    }
+}
+
+fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Problem {
+    Problem {
+        kind: format!("https://milepost.dev/problems/{slug}"),
+        title: title.to_string(),
+        status: status.as_u16(),
+        detail,
+        errors: Vec::new(),
+        results: None,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::BadRequest { detail, errors } => {
+                let mut p = problem(StatusCode::BAD_REQUEST, "malformed-request", "Malformed request", detail);
+                p.errors = errors;
+                (StatusCode::BAD_REQUEST, p)
+            }
+            ApiError::Unprocessable { detail, errors, results } => {
+                let mut p = problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-fields", "Invalid fields", detail);
+                p.errors = errors;
+                p.results = results;
+                (StatusCode::UNPROCESSABLE_ENTITY, p)
+            }
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                problem(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    "send the body as application/json".into(),
+                ),
+            ),
+            ApiError::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "Payload too large",
+                    format!("the body is larger than {limit} bytes"),
+                ),
+            ),
+            ApiError::NotFound(detail) => {
+                (StatusCode::NOT_FOUND, problem(StatusCode::NOT_FOUND, "not-found", "Not found", detail))
+            }
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                problem(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method-not-allowed",
+                    "Method not allowed",
+                    "this path does not take that method".into(),
+                ),
+            ),
+            ApiError::Conflict(detail) => {
+                (StatusCode::CONFLICT, problem(StatusCode::CONFLICT, "conflict", "Conflict", detail))
+            }
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                problem(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "Unauthenticated",
+                    "send a valid API key as `Authorization: Bearer <key>`".into(),
+                ),
+            ),
+            ApiError::Forbidden(detail) => {
+                (StatusCode::FORBIDDEN, problem(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail))
+            }
+            ApiError::Unavailable(detail) => {
+                tracing::warn!(%detail, "storage unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    problem(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "Temporarily unavailable",
+                        "the request was not stored; retry shortly".into(),
+                    ),
+                )
+            }
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "unexpected error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    problem(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "Internal error",
+                        "something unexpected happened; it has been logged".into(),
+                    ),
+                )
+            }
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

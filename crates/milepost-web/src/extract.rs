@@ -1,0 +1,116 @@
+//! Request extractors that fail the Milepost way: a JSON body parsed with the path of the first
+//! bad field (`items[2].quantity`), bounded in size and nesting, answered as a problem document;
+//! and the bearer key read from the `Authorization` header.
+
+use crate::error::{ApiError, FieldError};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+/// The largest body any JSON endpoint takes (a full batch of 1000 events with raw payloads).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// A JSON body whose deserialization errors name the field.
+pub struct ApiJson<T>(pub T);
+
+/// Turns a serde error at `path` into the name of the bad field and a message.
+pub fn field_error(path: &str, message: &str) -> FieldError {
+    // serde reports unknown and missing fields at the containing object; name the field itself.
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    let base = if path == "." { "" } else { path };
+    let field = match named {
+        Some(name) if base.is_empty() => name.to_string(),
+        Some(name) => format!("{base}.{name}"),
+        None if base.is_empty() => "body".to_string(),
+        None => base.to_string(),
+    };
+    // Drop serde's " at line 1 column 5" tail: the field path says where.
+    let message = message.split(" at line ").next().unwrap_or(message).to_string();
+    FieldError::new(field, message)
+}
+
+/// Parses JSON bytes into `T`, naming the bad field on failure.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let error = field_error(&path, &inner.to_string());
+        ApiError::BadRequest { detail: format!("{}: {}", error.field, error.message), errors: vec![error] }
+    })?;
+    de.end().map_err(|e| ApiError::BadRequest {
+        detail: format!("trailing characters after the JSON document: {e}"),
+        errors: vec![FieldError::new("body", "trailing characters after the JSON document")],
+    })?;
+    Ok(value)
+}
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }
+            } else {
+                ApiError::BadRequest {
+                    detail: "the body could not be read".into(),
+                    errors: vec![FieldError::new("body", rejection.body_text())],
+                }
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// The bearer key of a request, if any (checked by the use case).
+pub struct BearerKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|k| k.trim().to_string());
+        Ok(BearerKey(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_errors_name_the_field() {
+        assert_eq!(field_error(".", "missing field `order_number`").field, "order_number");
+        assert_eq!(field_error("customer", "unknown field `nick`, expected one of `name`").field, "customer.nick");
+        assert_eq!(field_error("items[0].quantity", "invalid type: string \"x\", expected u32 at line 1 column 9").message,
+            "invalid type: string \"x\", expected u32");
+        assert_eq!(field_error(".", "EOF while parsing a value").field, "body");
+    }
+}

@@ -1,0 +1,92 @@
+//! The `milepost` program as a library: settings, the one `Application::build` used by `main`
+//! and by the black-box tests, and the demo seeder. This is the only crate that picks a
+//! concrete storage backend.
+
+pub mod demo;
+pub mod settings;
+
+use anyhow::{bail, Context};
+use milepost_app::{Milepost, SystemClock};
+use milepost_store::sqlite::SqliteStore;
+use milepost_store::Store;
+use milepost_web::AppState;
+use settings::{DatabaseLocation, Settings};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Opens the configured store, applying migrations.
+pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match settings.database()? {
+        DatabaseLocation::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            let store = SqliteStore::open(&path).with_context(|| format!("opening SQLite database {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+        DatabaseLocation::Postgres(_) => {
+            bail!("the PostgreSQL backend is not part of this build yet; use sqlite://PATH")
+        }
+    }
+}
+
+/// A built, bound, not yet serving Milepost server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    base_url: String,
+}
+
+impl Application {
+    /// Opens the store and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let store = open_store(settings)?;
+        let app = Milepost::new(store, Arc::new(SystemClock));
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        Ok(Application { listener, state: AppState::new(app), base_url: settings.base_url(port) })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn app(&self) -> &Milepost {
+        &self.state.app
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        milepost_web::serve(self.listener, self.state, shutdown).await.context("serving HTTP")
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

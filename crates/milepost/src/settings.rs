@@ -1,0 +1,128 @@
+//! Settings of a Milepost process: defaults that work with no file (SQLite at `./milepost.db`,
+//! listen on `127.0.0.1:8686`), then `milepost.toml` (or the file given with `--config`), then
+//! `MILEPOST_*` environment variables, each layer overriding the one before.
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./milepost.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8686";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub database_url: String,
+    pub listen: String,
+    /// Base of links in messages and printed URLs; defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    listen: Option<String>,
+    public_url: Option<String>,
+}
+
+/// Where a database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Settings {
+    /// Loads defaults, then the config file (explicit, or `./milepost.toml` when present),
+    /// then the environment.
+    pub fn load(config: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
+        let mut settings =
+            Settings { database_url: DEFAULT_DATABASE_URL.into(), listen: DEFAULT_LISTEN.into(), public_url: None };
+        let file = match config {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from("milepost.toml")).filter(|p| p.exists()),
+        };
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let parsed: FileSettings = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            if let Some(v) = parsed.database_url {
+                settings.database_url = v;
+            }
+            if let Some(v) = parsed.listen {
+                settings.listen = v;
+            }
+            settings.public_url = parsed.public_url.or(settings.public_url);
+        }
+        if let Some(v) = env("MILEPOST_DATABASE_URL").filter(|v| !v.is_empty()) {
+            settings.database_url = v;
+        }
+        if let Some(v) = env("MILEPOST_LISTEN").filter(|v| !v.is_empty()) {
+            settings.listen = v;
+        }
+        if let Some(v) = env("MILEPOST_PUBLIC_URL").filter(|v| !v.is_empty()) {
+            settings.public_url = Some(v);
+        }
+        Ok(settings)
+    }
+
+    pub fn database(&self) -> anyhow::Result<DatabaseLocation> {
+        parse_database_url(&self.database_url)
+    }
+
+    /// The base URL printed for people and put into links.
+    pub fn base_url(&self, bound_port: u16) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => {
+                let host = self.listen.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+                let host = if host == "0.0.0.0" || host.is_empty() { "127.0.0.1" } else { host };
+                format!("http://{host}:{bound_port}")
+            }
+        }
+    }
+}
+
+pub fn parse_database_url(url: &str) -> anyhow::Result<DatabaseLocation> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if path.is_empty() {
+            bail!("MILEPOST_DATABASE_URL `{url}` names no file; use sqlite://PATH");
+        }
+        return Ok(DatabaseLocation::Sqlite(PathBuf::from(path)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(DatabaseLocation::Postgres(url.to_string()));
+    }
+    bail!("unsupported database URL `{url}`: use sqlite://PATH or postgres://…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_work_without_a_file_or_environment() {
+        let s = Settings::load(Some(Path::new("/nonexistent/definitely.toml")), |_| None);
+        assert!(s.is_err(), "an explicit missing file is an error");
+        let s = Settings::load(None, |_| None).unwrap();
+        assert_eq!(s.listen, DEFAULT_LISTEN);
+        assert_eq!(s.database().unwrap(), DatabaseLocation::Sqlite(PathBuf::from("./milepost.db")));
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndatabase_url = \"sqlite://a.db\"\n").unwrap();
+        let s = Settings::load(Some(&file), |k| (k == "MILEPOST_LISTEN").then(|| "127.0.0.1:9100".to_string())).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:9100");
+        assert_eq!(s.database_url, "sqlite://a.db");
+        assert_eq!(s.base_url(9100), "http://127.0.0.1:9100");
+    }
+
+    #[test]
+    fn database_urls_are_checked() {
+        assert!(parse_database_url("mysql://x").is_err());
+        assert!(parse_database_url("sqlite://").is_err());
+        assert!(matches!(parse_database_url("postgres://localhost/test").unwrap(), DatabaseLocation::Postgres(_)));
+    }
+}
