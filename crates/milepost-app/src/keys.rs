@@ -1,8 +1,8 @@
 //! API keys: random, shown once, stored only as a SHA-256 hash. A key carries 190 bits of
 //! randomness, so a fast hash is enough (no password stretching needed) and lookups stay O(1).
 
-use rand::distr::Alphanumeric;
 use rand::Rng;
+use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "mp_";

@@ -11,7 +11,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 use milepost_domain::{
     AccountName, EventSource, Location, Milestone, Order, OrderNumber, Role, Shipment, TrackingEvent,
 };
-use milepost_ingest::{detect_carrier, CodeLookup, CodeMap};
+use milepost_ingest::{CodeLookup, CodeMap, detect_carrier};
 use milepost_store::{
     EventOutcome, EventTarget, MappingState, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal,
     ShipmentRecord, Store, StoreError, UpsertOutcome,
@@ -111,7 +111,12 @@ impl Milepost {
     }
 
     /// Registers a shipment; without a carrier, the one detected from the tracking number.
-    pub async fn add_shipment(&self, caller: &Principal, order_number: &OrderNumber, mut shipment: Shipment) -> AppResult<ShipmentRecord> {
+    pub async fn add_shipment(
+        &self,
+        caller: &Principal,
+        order_number: &OrderNumber,
+        mut shipment: Shipment,
+    ) -> AppResult<ShipmentRecord> {
         if shipment.carrier.is_none() {
             shipment.carrier = detect_carrier(shipment.tracking_number.as_str()).map(str::to_string);
         }
@@ -119,7 +124,11 @@ impl Milepost {
     }
 
     /// Maps each submission's raw code (when no milestone was given) and appends the batch.
-    pub async fn ingest_events(&self, caller: &Principal, submissions: Vec<EventSubmission>) -> AppResult<Vec<EventOutcome>> {
+    pub async fn ingest_events(
+        &self,
+        caller: &Principal,
+        submissions: Vec<EventSubmission>,
+    ) -> AppResult<Vec<EventOutcome>> {
         let received_at = self.clock.now();
         let events = submissions
             .into_iter()
@@ -159,10 +168,7 @@ impl Milepost {
     }
 
     pub async fn order(&self, caller: &Principal, number: &OrderNumber) -> AppResult<OrderRecord> {
-        self.store
-            .order(caller.account_id, number)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("order {number}")))
+        self.store.order(caller.account_id, number).await?.ok_or_else(|| AppError::NotFound(format!("order {number}")))
     }
 
     pub async fn search_orders(&self, caller: &Principal, query: OrderQuery) -> AppResult<OrderPage> {

@@ -1,7 +1,7 @@
 //! Accounts (tenants) and the roles an API key or staff member can hold. Every row Milepost
 //! stores belongs to exactly one account; roles decide what a caller may do inside it.
 
-use crate::text::{parse_identifier, TextError};
+use crate::text::{TextError, parse_identifier};
 use std::fmt;
 use std::str::FromStr;
 

@@ -52,14 +52,11 @@ impl fmt::Display for EventSource {
 impl FromStr for EventSource {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        EventSource::ALL
-            .into_iter()
-            .find(|src| src.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown source `{s}`; expected one of channel, warehouse, carrier, driver, customer, staff, system"
-                )
-            })
+        EventSource::ALL.into_iter().find(|src| src.as_str() == s).ok_or_else(|| {
+            format!(
+                "unknown source `{s}`; expected one of channel, warehouse, carrier, driver, customer, staff, system"
+            )
+        })
     }
 }
 
@@ -80,13 +77,7 @@ impl Location {
     /// A compact, comparable form used in the duplicate key of rule 4.
     pub fn key(&self) -> String {
         let part = |p: &Option<String>| p.as_deref().unwrap_or("").trim().to_lowercase();
-        format!(
-            "{}|{}|{}|{}",
-            part(&self.city),
-            part(&self.region),
-            part(&self.postal_code),
-            part(&self.country)
-        )
+        format!("{}|{}|{}|{}", part(&self.city), part(&self.region), part(&self.postal_code), part(&self.country))
     }
 }
 
@@ -107,9 +98,7 @@ pub struct TrackingEvent {
 impl TrackingEvent {
     /// Rule 4, first form: the sender's own id for the event.
     pub fn source_key(&self) -> Option<String> {
-        self.source_event_id
-            .as_ref()
-            .map(|id| format!("{}#{}", self.source.as_str(), id))
+        self.source_event_id.as_ref().map(|id| format!("{}#{}", self.source.as_str(), id))
     }
 
     /// Rule 4, second form: the same fact from one source, whatever id it came with. Within one

@@ -92,10 +92,7 @@ impl Milestone {
 
     /// Rule 3: terminal milestones hold unless a newer event starts a return flow.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            Milestone::Delivered | Milestone::ReturnedToSender | Milestone::Cancelled
-        )
+        matches!(self, Milestone::Delivered | Milestone::ReturnedToSender | Milestone::Cancelled)
     }
 
     /// Whether this event can move a shipment out of a terminal state (rule 3).
@@ -121,10 +118,7 @@ impl Milestone {
     /// Steps that happen before the carrier has the parcel (warehouse work and the label).
     /// Once a shipment has been in carrier possession these no longer move its status.
     pub fn is_pre_carrier(self) -> bool {
-        matches!(
-            self,
-            Milestone::Picked | Milestone::Packed | Milestone::LabelCreated
-        )
+        matches!(self, Milestone::Picked | Milestone::Packed | Milestone::LabelCreated)
     }
 
     /// Plain customer wording. Rule 1: a created label reads "Preparing shipment", never
@@ -133,9 +127,7 @@ impl Milestone {
         match self {
             Milestone::Placed => "Order placed",
             Milestone::Confirmed => "Order confirmed",
-            Milestone::Picked | Milestone::Packed | Milestone::LabelCreated => {
-                "Preparing shipment"
-            }
+            Milestone::Picked | Milestone::Packed | Milestone::LabelCreated => "Preparing shipment",
             Milestone::HandedToCarrier => "Shipped",
             Milestone::InTransit => "On its way",
             Milestone::OutForDelivery => "Out for delivery",
@@ -164,10 +156,7 @@ pub struct UnknownMilestone(pub String);
 impl FromStr for Milestone {
     type Err = UnknownMilestone;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Milestone::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| UnknownMilestone(s.to_string()))
+        Milestone::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| UnknownMilestone(s.to_string()))
     }
 }
 

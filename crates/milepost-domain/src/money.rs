@@ -25,8 +25,7 @@ impl Money {
         };
         let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
         let all_digits = |p: &str| p.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() || whole.len() > 13 || frac.len() > 4 || !all_digits(whole) || !all_digits(frac)
-        {
+        if whole.is_empty() || whole.len() > 13 || frac.len() > 4 || !all_digits(whole) || !all_digits(frac) {
             return Err(InvalidMoney);
         }
         if digits.contains('.') && frac.is_empty() {
@@ -65,7 +64,7 @@ impl fmt::Display for Money {
         let abs = self.ten_thousandths.unsigned_abs();
         let whole = abs / 10_000;
         let frac = abs % 10_000;
-        if frac % 100 == 0 {
+        if frac.is_multiple_of(100) {
             write!(f, "{sign}{whole}.{:02}", frac / 100)
         } else {
             let digits = format!("{frac:04}");

@@ -3,7 +3,7 @@
 //! edge into these types; nothing downstream revalidates them.
 
 use crate::money::Money;
-use crate::text::{parse_identifier, TextError};
+use crate::text::{TextError, parse_identifier};
 use chrono::{DateTime, FixedOffset};
 use std::fmt;
 
@@ -65,7 +65,11 @@ pub fn parse_currency(raw: &str) -> Result<String, TextError> {
 pub fn parse_email(raw: &str) -> Result<String, TextError> {
     let value = parse_identifier(raw, 254)?;
     let valid = value.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
     });
     if valid && !value.contains(char::is_whitespace) {
         Ok(value.to_lowercase())
@@ -132,9 +136,7 @@ pub struct Order {
 impl Order {
     /// The order's value: the sum of its lines.
     pub fn value(&self) -> Money {
-        self.items
-            .iter()
-            .fold(Money::ZERO, |sum, item| sum.plus(item.unit_price.times(item.quantity)))
+        self.items.iter().fold(Money::ZERO, |sum, item| sum.plus(item.unit_price.times(item.quantity)))
     }
 
     /// Quantity ordered of one SKU over all lines (a SKU may appear on several lines).

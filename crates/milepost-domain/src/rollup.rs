@@ -121,8 +121,7 @@ pub fn roll_up_order(
     for item in items {
         *ordered.entry(item.sku.as_str()).or_default() += item.quantity;
     }
-    let outbound: Vec<&RolledShipment<'_>> =
-        shipments.iter().filter(|s| s.direction == Direction::Outbound).collect();
+    let outbound: Vec<&RolledShipment<'_>> = shipments.iter().filter(|s| s.direction == Direction::Outbound).collect();
 
     // What an order (or SKU) reads before anything of it has shipped.
     let before_shipping = |in_a_parcel: bool| match order_milestone {
@@ -132,9 +131,7 @@ pub fn roll_up_order(
         _ => OrderStatus::Placed,
     };
     let sku_in_a_parcel = |sku: &str| {
-        outbound
-            .iter()
-            .any(|s| s.is_in_fulfillment() && s.items.iter().any(|i| i.sku == sku && i.quantity > 0))
+        outbound.iter().any(|s| s.is_in_fulfillment() && s.items.iter().any(|i| i.sku == sku && i.quantity > 0))
     };
 
     let mut progress = Vec::with_capacity(ordered.len());

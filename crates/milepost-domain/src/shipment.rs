@@ -22,11 +22,8 @@ pub struct TrackingNumber(String);
 
 impl TrackingNumber {
     pub fn parse(raw: &str) -> Result<Self, TextError> {
-        let value: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect::<String>()
-            .to_ascii_uppercase();
+        let value: String =
+            raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_ascii_uppercase();
         if value.is_empty() {
             return Err(TextError::Empty);
         }

@@ -44,9 +44,7 @@ impl SourceOfTruth {
 
     /// Whether `source` is authoritative for `milestone`.
     pub fn owns(&self, milestone: Milestone, source: EventSource) -> bool {
-        self.owners
-            .get(&milestone)
-            .is_some_and(|sources| sources.contains(&source))
+        self.owners.get(&milestone).is_some_and(|sources| sources.contains(&source))
     }
 
     /// The sources that own `milestone`, for explanations in the API.
@@ -73,8 +71,7 @@ mod tests {
 
     #[test]
     fn rule_5_ownership_is_configurable_per_milestone() {
-        let truth = SourceOfTruth::default()
-            .with_owners(Milestone::HandedToCarrier, vec![EventSource::Warehouse]);
+        let truth = SourceOfTruth::default().with_owners(Milestone::HandedToCarrier, vec![EventSource::Warehouse]);
         assert!(truth.owns(Milestone::HandedToCarrier, EventSource::Warehouse));
         assert!(!truth.owns(Milestone::HandedToCarrier, EventSource::Carrier));
         assert_eq!(truth.owners_of(Milestone::HandedToCarrier), &[EventSource::Warehouse]);

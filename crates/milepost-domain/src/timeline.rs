@@ -67,21 +67,17 @@ fn chronological(a: &TrackingEvent, b: &TrackingEvent) -> Ordering {
 }
 
 fn in_scope(milestone: Milestone, scope: ProjectionScope) -> bool {
-    match (milestone.scope(), scope) {
-        (MilestoneScope::Both, _) => true,
-        (MilestoneScope::Shipment, ProjectionScope::Shipment) => true,
-        (MilestoneScope::Order, ProjectionScope::Order) => true,
-        _ => false,
-    }
+    matches!(
+        (milestone.scope(), scope),
+        (MilestoneScope::Both, _)
+            | (MilestoneScope::Shipment, ProjectionScope::Shipment)
+            | (MilestoneScope::Order, ProjectionScope::Order)
+    )
 }
 
 /// The status rules applied to one more status-bearing milestone, in time order.
 /// Returns the new status, or `None` when the event must not move status.
-pub fn next_status(
-    current: Option<Milestone>,
-    had_carrier_possession: bool,
-    next: Milestone,
-) -> Option<Milestone> {
+pub fn next_status(current: Option<Milestone>, had_carrier_possession: bool, next: Milestone) -> Option<Milestone> {
     if let Some(current) = current {
         // Rule 3: terminal states hold unless a newer event starts a return flow.
         if current.is_terminal() && !next.starts_return_flow() {
@@ -97,11 +93,7 @@ pub fn next_status(
 }
 
 /// Projects a set of events into a timeline and status. See the module comment for the rules.
-pub fn project_timeline(
-    events: &[TrackingEvent],
-    truth: &SourceOfTruth,
-    scope: ProjectionScope,
-) -> TimelineProjection {
+pub fn project_timeline(events: &[TrackingEvent], truth: &SourceOfTruth, scope: ProjectionScope) -> TimelineProjection {
     let mut sorted: Vec<&TrackingEvent> = events.iter().collect();
     sorted.sort_by(|a, b| chronological(a, b));
 
@@ -121,9 +113,7 @@ pub fn project_timeline(
             seen_source_keys.insert(k);
         }
         seen_fact_keys.insert(fact_key);
-        let advisory = event
-            .milestone
-            .is_some_and(|m| !truth.owns(m, event.source));
+        let advisory = event.milestone.is_some_and(|m| !truth.owns(m, event.source));
         entries.push(TimelineEntry { event: event.clone(), advisory });
     }
 

@@ -2,8 +2,8 @@
 //! not depend on the order events arrive in, nor on how many times each arrives.
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
-use milepost_domain::rollup::{roll_up_order, RolledShipment};
-use milepost_domain::timeline::{next_status, project_timeline, ProjectionScope};
+use milepost_domain::rollup::{RolledShipment, roll_up_order};
+use milepost_domain::timeline::{ProjectionScope, next_status, project_timeline};
 use milepost_domain::{
     Direction, EventSource, LineItem, Location, Milestone, Money, ShipmentItem, SourceOfTruth, TrackingEvent,
 };
@@ -62,11 +62,7 @@ fn shuffle<T>(items: &mut [T], mut seed: u64) {
 fn describe(events: &[TrackingEvent]) -> (Vec<(String, bool)>, Option<Milestone>, String) {
     let truth = SourceOfTruth::default();
     let projection = project_timeline(events, &truth, ProjectionScope::Shipment);
-    let timeline = projection
-        .entries
-        .iter()
-        .map(|e| (format!("{:?}", e.event), e.advisory))
-        .collect();
+    let timeline = projection.entries.iter().map(|e| (format!("{:?}", e.event), e.advisory)).collect();
     let lines = [LineItem { sku: "A".into(), description: None, quantity: 1, unit_price: Money::ZERO }];
     let items = [ShipmentItem { sku: "A".into(), quantity: 1 }];
     let rolled = RolledShipment {

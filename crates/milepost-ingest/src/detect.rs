@@ -11,7 +11,9 @@ pub fn detect_carrier(tracking_number: &str) -> Option<&'static str> {
         return ups_check_digit_ok(&t).then_some("ups");
     }
     if digits(&t) && (20..=22).contains(&t.len()) {
-        if t.len() == 22 && (t.starts_with("92") || t.starts_with("93") || t.starts_with("94") || t.starts_with("95")) || usps_mod10_ok(&t) {
+        if t.len() == 22 && (t.starts_with("92") || t.starts_with("93") || t.starts_with("94") || t.starts_with("95"))
+            || usps_mod10_ok(&t)
+        {
             return Some("usps");
         }
         return None;

@@ -38,11 +38,7 @@ pub struct CodeMap {
 /// Canonical lower-case carrier key ("UPS" → "ups", "GS1 EPCIS/CBV" → "epcis").
 pub fn carrier_key(carrier: &str) -> String {
     let lower = carrier.trim().to_ascii_lowercase();
-    if lower.starts_with("gs1") {
-        "epcis".into()
-    } else {
-        lower
-    }
+    if lower.starts_with("gs1") { "epcis".into() } else { lower }
 }
 
 impl CodeMap {
@@ -66,8 +62,7 @@ impl CodeMap {
     /// Adds or replaces the mapping of one code for a carrier (an account's override); `None`
     /// marks the code as informational.
     pub fn set(&mut self, carrier: &str, code: &str, milestone: Option<Milestone>) {
-        self.entries
-            .insert((carrier_key(carrier), code.trim().to_string()), vec![("override".into(), milestone)]);
+        self.entries.insert((carrier_key(carrier), code.trim().to_string()), vec![("override".into(), milestone)]);
     }
 
     /// Looks a code up for a carrier, whatever field it came from. When the table lists the code

@@ -37,8 +37,13 @@ pub trait Store: Send + Sync + 'static {
     async fn ensure_account(&self, name: &milepost_domain::AccountName) -> StoreResult<AccountId>;
 
     /// Stores a new API key's hash for an account.
-    async fn insert_api_key(&self, account: AccountId, role: milepost_domain::Role, key_hash: &str, key_prefix: &str)
-        -> StoreResult<()>;
+    async fn insert_api_key(
+        &self,
+        account: AccountId,
+        role: milepost_domain::Role,
+        key_hash: &str,
+        key_prefix: &str,
+    ) -> StoreResult<()>;
 
     /// Finds the caller a key hash belongs to, unless revoked.
     async fn principal_for_key(&self, key_hash: &str) -> StoreResult<Option<Principal>>;
@@ -48,14 +53,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Registers a shipment on an order; events already received for its tracking number
     /// attach to it.
-    async fn add_shipment(&self, account: AccountId, order_number: &milepost_domain::OrderNumber, shipment: NewShipment)
-        -> StoreResult<ShipmentRecord>;
+    async fn add_shipment(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+        shipment: NewShipment,
+    ) -> StoreResult<ShipmentRecord>;
 
     /// Appends a batch of events; one outcome per event, in order.
     async fn append_events(&self, account: AccountId, events: Vec<NewEvent>) -> StoreResult<Vec<EventOutcome>>;
 
     /// Reads one order with everything attached.
-    async fn order(&self, account: AccountId, order_number: &milepost_domain::OrderNumber) -> StoreResult<Option<OrderRecord>>;
+    async fn order(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+    ) -> StoreResult<Option<OrderRecord>>;
 
     /// Searches orders, newest first, with keyset paging.
     async fn search_orders(&self, account: AccountId, query: OrderQuery) -> StoreResult<OrderPage>;

@@ -4,7 +4,8 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use milepost_domain::rollup::ItemProgress;
 use milepost_domain::{
-    AccountName, Milestone, Order, OrderNumber, OrderStatus, Role, Shipment, ShipmentItem, TrackingEvent, TrackingNumber,
+    AccountName, Milestone, Order, OrderNumber, OrderStatus, Role, Shipment, ShipmentItem, TrackingEvent,
+    TrackingNumber,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -22,11 +22,20 @@ fn order(number: &str, skus: &[(&str, u32)]) -> Order {
         placed_at: at("2026-11-01T10:00:00-05:00"),
         promised_by: Some(at("2026-11-06T23:59:59-05:00")),
         currency: "USD".into(),
-        customer: Customer { name: Some("Ana Diaz".into()), email: Some("ana@example.com".into()), ..Customer::default() },
+        customer: Customer {
+            name: Some("Ana Diaz".into()),
+            email: Some("ana@example.com".into()),
+            ..Customer::default()
+        },
         ship_to: Address { city: Some("Austin".into()), postal_code: Some("78701".into()), ..Address::default() },
         items: skus
             .iter()
-            .map(|(sku, q)| LineItem { sku: sku.to_string(), description: None, quantity: *q, unit_price: Money::parse("10").unwrap() })
+            .map(|(sku, q)| LineItem {
+                sku: sku.to_string(),
+                description: None,
+                quantity: *q,
+                unit_price: Money::parse("10").unwrap(),
+            })
             .collect(),
     }
 }
@@ -139,7 +148,10 @@ async fn events_before_the_shipment_is_registered_attach_when_it_is() {
     let (_dir, store, account) = fresh().await;
     store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
     let early = store
-        .append_events(account, vec![carrier_event("1ZTEST9", "e1", Milestone::HandedToCarrier, "2026-11-01T18:00:00Z")])
+        .append_events(
+            account,
+            vec![carrier_event("1ZTEST9", "e1", Milestone::HandedToCarrier, "2026-11-01T18:00:00Z")],
+        )
         .await
         .unwrap();
     assert_eq!(early, vec![EventOutcome::Accepted]);
@@ -221,7 +233,9 @@ async fn concurrent_writers_share_commits_and_all_land() {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let when = format!("2026-11-02T{:02}:{:02}:00Z", i / 60, i % 60);
-            store.append_events(account, vec![carrier_event("1ZTEST1", &format!("c{i}"), Milestone::InTransit, &when)]).await
+            store
+                .append_events(account, vec![carrier_event("1ZTEST1", &format!("c{i}"), Milestone::InTransit, &when)])
+                .await
         }));
     }
     for t in tasks {
@@ -233,7 +247,8 @@ async fn concurrent_writers_share_commits_and_all_land() {
     drop(store);
     let reopened = SqliteStore::open(dir.path().join("m.db")).unwrap();
     let read = reopened.order(account, &number("A1")).await.unwrap().unwrap();
-    let odd: Vec<_> = read.shipments[0].timeline.iter().filter(|e| e.event.milestone != Some(Milestone::InTransit)).collect();
+    let odd: Vec<_> =
+        read.shipments[0].timeline.iter().filter(|e| e.event.milestone != Some(Milestone::InTransit)).collect();
     assert!(odd.is_empty(), "{odd:?}");
     assert_eq!(read.shipments[0].timeline.len(), 200);
 }

@@ -3,7 +3,7 @@
 //! `errors[]` naming each bad field. Unexpected errors are logged once here and answered without
 //! internals.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use milepost_app::AppError;
 use serde::Serialize;
@@ -41,11 +41,20 @@ pub struct Problem {
 #[derive(Debug)]
 pub enum ApiError {
     /// Malformed request: not JSON, wrong types, unknown fields.
-    BadRequest { detail: String, errors: Vec<FieldError> },
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// Well-formed but invalid values.
-    Unprocessable { detail: String, errors: Vec<FieldError>, results: Option<serde_json::Value> },
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+        results: Option<serde_json::Value>,
+    },
     UnsupportedMediaType,
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     NotFound(String),
     MethodNotAllowed,
     Conflict(String),
@@ -177,9 +186,7 @@ impl IntoResponse for ApiError {
             }
         };
         let mut response = (status, axum::Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

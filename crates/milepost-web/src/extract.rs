@@ -1,13 +1,17 @@
 //! Request extractors that fail the Milepost way: a JSON body parsed with the path of the first
 //! bad field (`items[2].quantity`), bounded in size and nesting, answered as a problem document;
-//! and the bearer key read from the `Authorization` header.
+//! and the authenticated caller, read from the `Authorization` header with the role checked.
 
+use crate::AppState;
 use crate::error::{ApiError, FieldError};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use bytes::Bytes;
+use milepost_app::records::Principal;
+use milepost_domain::Role;
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 
 /// The largest body any JSON endpoint takes (a full batch of 1000 events with raw payloads).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -17,11 +21,9 @@ pub struct ApiJson<T>(pub T);
 
 /// Turns a serde error at `path` into the name of the bad field and a message.
 pub fn field_error(path: &str, message: &str) -> FieldError {
-    // serde reports unknown and missing fields at the containing object; name the field itself.
-    let named = ["unknown field `", "missing field `"]
-        .iter()
-        .find_map(|prefix| message.strip_prefix(prefix))
-        .and_then(|rest| rest.split('`').next());
+    // The path already ends at an unknown field, but a missing field is reported at the
+    // object that lacks it: name the field itself.
+    let named = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
     let base = if path == "." { "" } else { path };
     let field = match named {
         Some(name) if base.is_empty() => name.to_string(),
@@ -84,20 +86,48 @@ where
     }
 }
 
-/// The bearer key of a request, if any (checked by the use case).
-pub struct BearerKey(pub Option<String>);
+/// The role an endpoint needs, as a type so that handlers name it in their signature.
+pub trait NeedsRole: Send + Sync {
+    const ROLE: Role;
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for BearerKey {
+/// Reading orders and timelines.
+pub struct Support;
+/// Writing orders, shipments and events.
+pub struct Ingest;
+/// Account administration.
+pub struct Admin;
+
+impl NeedsRole for Support {
+    const ROLE: Role = Role::Support;
+}
+impl NeedsRole for Ingest {
+    const ROLE: Role = Role::Ingest;
+}
+impl NeedsRole for Admin {
+    const ROLE: Role = Role::Admin;
+}
+
+/// The authenticated caller of a request, holding at least role `R`. Extracted from
+/// `Authorization: Bearer <key>` before the body is read, so a caller without a valid key
+/// learns nothing about what the body should look like.
+pub struct Caller<R: NeedsRole> {
+    pub principal: Principal,
+    role: PhantomData<R>,
+}
+
+impl<R: NeedsRole> FromRequestParts<AppState> for Caller<R> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let key = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(|k| k.trim().to_string());
-        Ok(BearerKey(key))
+            .map(str::trim);
+        let principal = state.app.authenticate(key, R::ROLE).await?;
+        Ok(Caller { principal, role: PhantomData })
     }
 }
 
@@ -108,9 +138,12 @@ mod tests {
     #[test]
     fn serde_errors_name_the_field() {
         assert_eq!(field_error(".", "missing field `order_number`").field, "order_number");
-        assert_eq!(field_error("customer", "unknown field `nick`, expected one of `name`").field, "customer.nick");
-        assert_eq!(field_error("items[0].quantity", "invalid type: string \"x\", expected u32 at line 1 column 9").message,
-            "invalid type: string \"x\", expected u32");
+        assert_eq!(field_error("customer.nick", "unknown field `nick`, expected one of `name`").field, "customer.nick");
+        assert_eq!(field_error("customer", "missing field `name`").field, "customer.name");
+        assert_eq!(
+            field_error("items[0].quantity", "invalid type: string \"x\", expected u32 at line 1 column 9").message,
+            "invalid type: string \"x\", expected u32"
+        );
         assert_eq!(field_error(".", "EOF while parsing a value").field, "body");
     }
 }

@@ -95,7 +95,8 @@ const FIRST_NAMES: [&str; 16] = [
     "Ana", "Ben", "Chloe", "Diego", "Emma", "Farah", "Gus", "Hana", "Ivan", "Julia", "Kofi", "Lena", "Mateo", "Nora",
     "Omar", "Priya",
 ];
-const LAST_NAMES: [&str; 10] = ["Diaz", "Okafor", "Nguyen", "Smith", "Rossi", "Kim", "Berg", "Patel", "Moreau", "Silva"];
+const LAST_NAMES: [&str; 10] =
+    ["Diaz", "Okafor", "Nguyen", "Smith", "Rossi", "Kim", "Berg", "Patel", "Moreau", "Silva"];
 
 const PRODUCTS: [(&str, &str, &str); 8] = [
     ("MUG-STONE-12", "Stoneware mug, 12 oz", "18.00"),
@@ -139,7 +140,9 @@ fn case_of(index: usize) -> Case {
 }
 
 fn tracking_number(rng: &mut StdRng, carrier: &str) -> String {
-    let digits = |rng: &mut StdRng, n: usize| -> String { (0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect() };
+    let digits = |rng: &mut StdRng, n: usize| -> String {
+        (0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
+    };
     match carrier {
         "ups" => format!("1Z{}{}", "DEMO", digits(rng, 12)),
         "fedex" => digits(rng, 12),
@@ -158,21 +161,32 @@ struct EventPlan {
 }
 
 fn location(city: &str, region: &str, postal: &str) -> Option<Location> {
-    Some(Location { city: Some(city.into()), region: Some(region.into()), postal_code: Some(postal.into()), country: Some("US".into()) })
+    Some(Location {
+        city: Some(city.into()),
+        region: Some(region.into()),
+        postal_code: Some(postal.into()),
+        country: Some("US".into()),
+    })
 }
 
 /// Seeds `count` orders into the caller's account unless it already has orders. Times are laid
 /// out over the two weeks before `now`; only events that have happened by `now` are sent.
-pub async fn seed(app: &Milepost, caller: &Principal, count: usize, now: DateTime<Utc>, show_progress: bool) -> anyhow::Result<Seeded> {
-    let existing = app
-        .search_orders(caller, milepost_app::records::OrderQuery { limit: 1, ..Default::default() })
-        .await?;
+pub async fn seed(
+    app: &Milepost,
+    caller: &Principal,
+    count: usize,
+    now: DateTime<Utc>,
+    show_progress: bool,
+) -> anyhow::Result<Seeded> {
+    let existing =
+        app.search_orders(caller, milepost_app::records::OrderQuery { limit: 1, ..Default::default() }).await?;
     let example_order = order_number(11);
     if !existing.orders.is_empty() {
         eprintln!("the demo account already has orders; not seeding again");
         return Ok(Seeded { orders: 0, example_order });
     }
-    let progress = if show_progress { indicatif::ProgressBar::new(count as u64) } else { indicatif::ProgressBar::hidden() };
+    let progress =
+        if show_progress { indicatif::ProgressBar::new(count as u64) } else { indicatif::ProgressBar::hidden() };
     progress.set_style(
         indicatif::ProgressStyle::with_template("seeding demo orders {bar:40} {pos}/{len} {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -208,7 +222,8 @@ async fn seed_order(
         Case::FailedAttempt | Case::MissedPackScan | Case::UnmappedCode => 5 * 24,
         _ => rng.random_range(2..14 * 24),
     };
-    let placed_at = (now - Duration::hours(age_hours) - Duration::minutes(rng.random_range(0..60))).with_timezone(&offset);
+    let placed_at =
+        (now - Duration::hours(age_hours) - Duration::minutes(rng.random_range(0..60))).with_timezone(&offset);
     let (city, region, postal) = DESTINATIONS[rng.random_range(0..DESTINATIONS.len())];
     let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
     let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
@@ -228,7 +243,7 @@ async fn seed_order(
     let number = OrderNumber::parse(&order_number(index)).expect("valid order number");
     let order = Order {
         order_number: number.clone(),
-        channel: Channel::parse(if index % 3 == 0 { "shopify" } else { "api" }).expect("valid channel"),
+        channel: Channel::parse(if index.is_multiple_of(3) { "shopify" } else { "api" }).expect("valid channel"),
         placed_at,
         promised_by: Some(placed_at + Duration::days(5)),
         currency: "USD".into(),
@@ -290,7 +305,9 @@ async fn seed_order(
             origin_postal_code: Some(wh_postal.into()),
             origin_country: Some("US".into()),
             items: parcel_items,
-            label_cost: Some(Money::parse(&format!("{}.{:02}", rng.random_range(6..14), rng.random_range(0..100))).expect("valid")),
+            label_cost: Some(
+                Money::parse(&format!("{}.{:02}", rng.random_range(6..14), rng.random_range(0..100))).expect("valid"),
+            ),
             handling_cost: Some(Money::parse("1.75").expect("valid")),
         };
         app.add_shipment(caller, &number, shipment).await?;

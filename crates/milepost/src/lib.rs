@@ -5,10 +5,10 @@
 pub mod demo;
 pub mod settings;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use milepost_app::{Milepost, SystemClock};
-use milepost_store::sqlite::SqliteStore;
 use milepost_store::Store;
+use milepost_store::sqlite::SqliteStore;
 use milepost_web::AppState;
 use settings::{DatabaseLocation, Settings};
 use std::future::Future;
@@ -22,7 +22,8 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
-            let store = SqliteStore::open(&path).with_context(|| format!("opening SQLite database {}", path.display()))?;
+            let store =
+                SqliteStore::open(&path).with_context(|| format!("opening SQLite database {}", path.display()))?;
             Ok(Arc::new(store))
         }
         DatabaseLocation::Postgres(_) => {
@@ -43,9 +44,8 @@ impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
         let store = open_store(settings)?;
         let app = Milepost::new(store, Arc::new(SystemClock));
-        let listener = TcpListener::bind(&settings.listen)
-            .await
-            .with_context(|| format!("binding {}", settings.listen))?;
+        let listener =
+            TcpListener::bind(&settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         Ok(Application { listener, state: AppState::new(app), base_url: settings.base_url(port) })
     }

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use milepost::settings::{DatabaseLocation, Settings};
-use milepost::{demo, shutdown_signal, Application};
+use milepost::{Application, demo, shutdown_signal};
 use milepost_domain::{AccountName, Role};
 use std::path::PathBuf;
 
@@ -53,7 +53,11 @@ enum KeysCommand {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MILEPOST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }
 
 #[tokio::main]
@@ -65,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let app = Application::build(&settings).await?;
-            tracing::info!(url = %app.base_url(), "milepost is serving");
+            tracing::info!("milepost is serving at {}", app.base_url());
             app.run_until(shutdown_signal()).await
         }
         Command::Migrate => match settings.database()? {
@@ -87,12 +91,16 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { orders, no_serve } => {
-            if std::env::var("MILEPOST_DATABASE_URL").is_err() && cli.config.is_none() && !PathBuf::from("milepost.toml").exists() {
+            if std::env::var("MILEPOST_DATABASE_URL").is_err()
+                && cli.config.is_none()
+                && !PathBuf::from("milepost.toml").exists()
+            {
                 // Keep demo data out of a real database unless told otherwise.
                 settings.database_url = "sqlite://./milepost-demo.db".into();
             }
             let app = Application::build(&settings).await?;
-            let key = app.app().create_api_key(&AccountName::parse(demo::DEMO_ACCOUNT).expect("valid"), Role::Admin).await?;
+            let key =
+                app.app().create_api_key(&AccountName::parse(demo::DEMO_ACCOUNT).expect("valid"), Role::Admin).await?;
             let caller = app.app().authenticate(Some(&key), Role::Admin).await?;
             let seeded = demo::seed(app.app(), &caller, orders, chrono::Utc::now(), true).await?;
             let base = app.base_url().to_string();

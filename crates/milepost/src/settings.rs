@@ -2,7 +2,7 @@
 //! listen on `127.0.0.1:8686`), then `milepost.toml` (or the file given with `--config`), then
 //! `MILEPOST_*` environment variables, each layer overriding the one before.
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -113,7 +113,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("m.toml");
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndatabase_url = \"sqlite://a.db\"\n").unwrap();
-        let s = Settings::load(Some(&file), |k| (k == "MILEPOST_LISTEN").then(|| "127.0.0.1:9100".to_string())).unwrap();
+        let s =
+            Settings::load(Some(&file), |k| (k == "MILEPOST_LISTEN").then(|| "127.0.0.1:9100".to_string())).unwrap();
         assert_eq!(s.listen, "127.0.0.1:9100");
         assert_eq!(s.database_url, "sqlite://a.db");
         assert_eq!(s.base_url(9100), "http://127.0.0.1:9100");

@@ -52,8 +52,12 @@ pub(crate) fn storage_error(e: rusqlite::Error) -> StoreError {
         rusqlite::Error::SqliteFailure(f, _)
             if matches!(
                 f.code,
-                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull | ErrorCode::ReadOnly
-                    | ErrorCode::CannotOpen | ErrorCode::SystemIoFailure
+                ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::DiskFull
+                    | ErrorCode::ReadOnly
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::SystemIoFailure
             ) =>
         {
             StoreError::Unavailable(e.to_string())
@@ -143,13 +147,8 @@ impl SqliteStore {
             .expect("jobs lock")
             .clone()
             .ok_or_else(|| StoreError::Unavailable("store is shutting down".into()))?;
-        sender
-            .send(job)
-            .await
-            .map_err(|_| StoreError::Unavailable("store writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("store writer stopped before answering".into()))?
+        sender.send(job).await.map_err(|_| StoreError::Unavailable("store writer has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Unavailable("store writer stopped before answering".into()))?
     }
 
     /// Runs `work` on a pooled read connection on the blocking thread pool.
@@ -234,7 +233,13 @@ impl Store for SqliteStore {
         self.write(move |conn| writes::ensure_account(conn, &name)).await
     }
 
-    async fn insert_api_key(&self, account: AccountId, role: Role, key_hash: &str, key_prefix: &str) -> StoreResult<()> {
+    async fn insert_api_key(
+        &self,
+        account: AccountId,
+        role: Role,
+        key_hash: &str,
+        key_prefix: &str,
+    ) -> StoreResult<()> {
         let (hash, prefix) = (key_hash.to_string(), key_prefix.to_string());
         self.write(move |conn| writes::insert_api_key(conn, account, role, &hash, &prefix)).await
     }
@@ -249,11 +254,15 @@ impl Store for SqliteStore {
         self.write(move |conn| writes::upsert_order(conn, &truth, account, &order)).await
     }
 
-    async fn add_shipment(&self, account: AccountId, order_number: &OrderNumber, shipment: NewShipment) -> StoreResult<ShipmentRecord> {
+    async fn add_shipment(
+        &self,
+        account: AccountId,
+        order_number: &OrderNumber,
+        shipment: NewShipment,
+    ) -> StoreResult<ShipmentRecord> {
         let truth = self.truth.clone();
         let order_number = order_number.clone();
-        self.write(move |conn| writes::add_shipment(conn, &truth, account, &order_number, &shipment.shipment))
-            .await
+        self.write(move |conn| writes::add_shipment(conn, &truth, account, &order_number, &shipment.shipment)).await
     }
 
     async fn append_events(&self, account: AccountId, events: Vec<NewEvent>) -> StoreResult<Vec<EventOutcome>> {
@@ -271,9 +280,6 @@ impl Store for SqliteStore {
     }
 
     async fn health(&self) -> StoreResult<()> {
-        self.read(|conn, _| {
-            conn.query_row("SELECT 1", [], |_| Ok(())).map_err(storage_error)
-        })
-        .await
+        self.read(|conn, _| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(storage_error)).await
     }
 }

@@ -10,13 +10,13 @@ use crate::{
     StoreError, StoreResult, StoredEntry,
 };
 use milepost_domain::order::Channel;
-use milepost_domain::rollup::{roll_up_order, RolledShipment};
-use milepost_domain::timeline::{project_timeline, ProjectionScope, TimelineEntry};
+use milepost_domain::rollup::{RolledShipment, roll_up_order};
+use milepost_domain::timeline::{ProjectionScope, TimelineEntry, project_timeline};
 use milepost_domain::{
-    AccountName, Address, Customer, Direction, LineItem, Milestone, Money, Order, OrderNumber, OrderStatus, Role, Shipment,
-    ShipmentItem, SourceOfTruth, TrackingEvent, TrackingNumber,
+    AccountName, Address, Customer, Direction, LineItem, Milestone, Money, Order, OrderNumber, OrderStatus, Role,
+    Shipment, ShipmentItem, SourceOfTruth, TrackingEvent, TrackingNumber,
 };
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
 pub fn principal_for_key(conn: &Connection, hash: &str) -> StoreResult<Option<Principal>> {
@@ -45,7 +45,9 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 
 pub fn order_items(conn: &Connection, order_id: i64) -> StoreResult<Vec<LineItem>> {
     let mut stmt = conn
-        .prepare_cached("SELECT sku, description, quantity, unit_price_e4 FROM order_items WHERE order_id = ?1 ORDER BY line_no")
+        .prepare_cached(
+            "SELECT sku, description, quantity, unit_price_e4 FROM order_items WHERE order_id = ?1 ORDER BY line_no",
+        )
         .map_err(storage_error)?;
     let rows = stmt
         .query_map([order_id], |r| {
@@ -114,7 +116,11 @@ fn items_of_shipment(conn: &Connection, shipment_id: i64) -> StoreResult<Vec<Shi
 }
 
 /// Item lists of an order's shipments in one direction.
-pub fn shipment_items_of_order(conn: &Connection, order_id: i64, direction: Direction) -> StoreResult<Vec<Vec<ShipmentItem>>> {
+pub fn shipment_items_of_order(
+    conn: &Connection,
+    order_id: i64,
+    direction: Direction,
+) -> StoreResult<Vec<Vec<ShipmentItem>>> {
     let mut stmt = conn
         .prepare_cached("SELECT id FROM shipments WHERE order_id = ?1 AND direction = ?2 AND status <> 'cancelled'")
         .map_err(storage_error)?;
@@ -163,7 +169,11 @@ pub fn parcels_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<Par
         .collect()
 }
 
-fn stored_entries(events: Vec<(TrackingEvent, bool, u32)>, truth: &SourceOfTruth, scope: ProjectionScope) -> Vec<StoredEntry> {
+fn stored_entries(
+    events: Vec<(TrackingEvent, bool, u32)>,
+    truth: &SourceOfTruth,
+    scope: ProjectionScope,
+) -> Vec<StoredEntry> {
     let mut extra: HashMap<String, (bool, u32)> = HashMap::new();
     for (event, unmapped, duplicates) in &events {
         extra.insert(event.fact_key(), (*unmapped, *duplicates));
@@ -226,8 +236,22 @@ pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
             },
         )
         .map_err(storage_error)?;
-    let (tn, carrier, service, direction, loc, postal, country, label, handling, status, delayed, eta_e, eta_l, possession) =
-        row;
+    let (
+        tn,
+        carrier,
+        service,
+        direction,
+        loc,
+        postal,
+        country,
+        label,
+        handling,
+        status,
+        delayed,
+        eta_e,
+        eta_l,
+        possession,
+    ) = row;
     let eta = match (eta_e, eta_l) {
         (Some(e), Some(l)) => Some(Eta { earliest: parse_time(&e)?, latest: parse_time(&l)? }),
         _ => None,
@@ -254,7 +278,12 @@ pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
     })
 }
 
-pub fn order(conn: &Connection, truth: &SourceOfTruth, account: AccountId, number: &OrderNumber) -> StoreResult<Option<OrderRecord>> {
+pub fn order(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    account: AccountId,
+    number: &OrderNumber,
+) -> StoreResult<Option<OrderRecord>> {
     let found: Option<(i64, String, String, String)> = conn
         .query_row(
             "SELECT id, status, created_at, updated_at FROM orders WHERE account_id = ?1 AND order_number = ?2",
@@ -265,7 +294,8 @@ pub fn order(conn: &Connection, truth: &SourceOfTruth, account: AccountId, numbe
         .map_err(storage_error)?;
     let Some((order_id, status, created_at, updated_at)) = found else { return Ok(None) };
     let order = load_order(conn, order_id)?;
-    let mut stmt = conn.prepare_cached("SELECT id FROM shipments WHERE order_id = ?1 ORDER BY id").map_err(storage_error)?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM shipments WHERE order_id = ?1 ORDER BY id").map_err(storage_error)?;
     let ids: Vec<i64> = stmt
         .query_map([order_id], |r| r.get(0))
         .map_err(storage_error)?
@@ -284,12 +314,9 @@ pub fn order(conn: &Connection, truth: &SourceOfTruth, account: AccountId, numbe
         rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)?
     };
     let timeline = stored_entries(own_events, truth, ProjectionScope::Order);
-    let own_status = project_timeline(
-        &timeline.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
-        truth,
-        ProjectionScope::Order,
-    )
-    .status;
+    let own_status =
+        project_timeline(&timeline.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), truth, ProjectionScope::Order)
+            .status;
     let rolled: Vec<RolledShipment<'_>> = shipments
         .iter()
         .map(|s| RolledShipment {
@@ -338,6 +365,9 @@ fn exceptions_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<Exce
     rows.collect::<Result<_, _>>().map_err(storage_error)
 }
 
+/// id, number, channel, status, placed_at, promised_by, customer name, shipments, open exceptions.
+type SummaryRow = (i64, String, String, String, String, Option<String>, Option<String>, u32, u32);
+
 pub fn search_orders(conn: &Connection, account: AccountId, query: &OrderQuery) -> StoreResult<OrderPage> {
     let limit = query.limit.clamp(1, 200) as i64;
     let text = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
@@ -363,7 +393,7 @@ pub fn search_orders(conn: &Connection, account: AccountId, query: &OrderQuery) 
         )
         .map_err(storage_error)?;
     let escaped = text.map(|t| t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let rows: Vec<(i64, String, String, String, String, Option<String>, Option<String>, u32, u32)> = stmt
+    let rows: Vec<SummaryRow> = stmt
         .query_map(
             params![account.0, query.cursor, query.status.map(OrderStatus::as_str), exception_kind, escaped, limit + 1],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
@@ -374,7 +404,9 @@ pub fn search_orders(conn: &Connection, account: AccountId, query: &OrderQuery) 
     let more = rows.len() as i64 > limit;
     let mut orders = Vec::new();
     let mut last_id = None;
-    for (id, number, channel, status, placed_at, promised_by, name, shipments, open) in rows.into_iter().take(limit as usize) {
+    for (id, number, channel, status, placed_at, promised_by, name, shipments, open) in
+        rows.into_iter().take(limit as usize)
+    {
         last_id = Some(id);
         orders.push(OrderSummary {
             order_number: OrderNumber::parse(&number).map_err(|e| corrupt("order number", e))?,

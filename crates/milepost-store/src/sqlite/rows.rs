@@ -29,12 +29,7 @@ pub fn event_from_row(row: &Row<'_>) -> rusqlite::Result<(TrackingEvent, bool, u
     let milestone: Option<String> = row.get(2)?;
     let occurred_at: String = row.get(5)?;
     let received_at: String = row.get(6)?;
-    let location = Location {
-        city: row.get(7)?,
-        region: row.get(8)?,
-        postal_code: row.get(9)?,
-        country: row.get(10)?,
-    };
+    let location = Location { city: row.get(7)?, region: row.get(8)?, postal_code: row.get(9)?, country: row.get(10)? };
     let mapping: String = row.get(11)?;
     let duplicates: i64 = row.get(12)?;
     let bad = |what: &str| rusqlite::Error::InvalidColumnType(0, what.to_string(), rusqlite::types::Type::Text);

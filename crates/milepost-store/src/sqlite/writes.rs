@@ -3,18 +3,18 @@
 //! (shipment projection, then order roll-up) before returning, so status is never stale.
 
 use super::reads;
-use super::rows::{event_from_row, EVENT_COLUMNS};
+use super::rows::{EVENT_COLUMNS, event_from_row};
 use super::storage_error;
 use crate::{AccountId, EventOutcome, EventTarget, NewEvent, ShipmentRecord, StoreError, StoreResult, UpsertOutcome};
 use milepost_domain::milestone::MilestoneScope;
-use milepost_domain::rollup::{roll_up_order, RolledShipment};
+use milepost_domain::rollup::{RolledShipment, roll_up_order};
 use milepost_domain::shipment::{assign_shipment_items, shipment_status_name};
-use milepost_domain::timeline::{project_timeline, ProjectionScope};
+use milepost_domain::timeline::{ProjectionScope, project_timeline};
 use milepost_domain::{
     AccountName, Direction, EventSource, LineItem, Milestone, Money, Order, OrderNumber, Role, Shipment, ShipmentItem,
     SourceOfTruth, TrackingEvent,
 };
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeSet;
 
 fn now_text() -> String {
@@ -51,7 +51,12 @@ fn order_id(conn: &Connection, account: AccountId, number: &OrderNumber) -> Stor
     .map_err(storage_error)
 }
 
-pub fn upsert_order(conn: &Connection, truth: &SourceOfTruth, account: AccountId, order: &Order) -> StoreResult<UpsertOutcome> {
+pub fn upsert_order(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    account: AccountId,
+    order: &Order,
+) -> StoreResult<UpsertOutcome> {
     let now = now_text();
     let existing = order_id(conn, account, &order.order_number)?;
     let c = &order.customer;
@@ -153,8 +158,8 @@ pub fn add_shipment(
     order_number: &OrderNumber,
     shipment: &Shipment,
 ) -> StoreResult<ShipmentRecord> {
-    let order_id = order_id(conn, account, order_number)?
-        .ok_or_else(|| StoreError::NotFound(format!("order {order_number}")))?;
+    let order_id =
+        order_id(conn, account, order_number)?.ok_or_else(|| StoreError::NotFound(format!("order {order_number}")))?;
     let existing: Option<(i64, i64)> = conn
         .query_row(
             "SELECT id, order_id FROM shipments WHERE account_id = ?1 AND tracking_number = ?2",
@@ -308,7 +313,12 @@ fn place_event(conn: &Connection, account: AccountId, new: &NewEvent) -> StoreRe
                     shipment_id: Some(id),
                     tracking_number: Some(tn),
                 },
-                None => Placement { scope: format!("o:{order_id}"), order_id: Some(order_id), shipment_id: None, tracking_number: None },
+                None => Placement {
+                    scope: format!("o:{order_id}"),
+                    order_id: Some(order_id),
+                    shipment_id: None,
+                    tracking_number: None,
+                },
             }))
         }
     }

@@ -2,17 +2,17 @@
 //! `accepted`, `duplicate` or `rejected` with a reason. A batch in which nothing could be taken
 //! is answered 422 with the same per-item results, so a client never mistakes it for success.
 
-use super::wire::{parse_carrier, parse_time, EventBatchIn, EventBatchOut, EventIn, EventResult, Errors};
-use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{field_error, ApiJson, BearerKey};
+use super::wire::{Errors, EventBatchIn, EventBatchOut, EventIn, EventResult, parse_carrier, parse_time};
 use crate::AppState;
-use axum::extract::State;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{ApiJson, Caller, Ingest, field_error};
 use axum::Json;
+use axum::extract::State;
 use chrono::Duration;
-use milepost_app::records::{EventOutcome, EventTarget};
 use milepost_app::EventSubmission;
+use milepost_app::records::{EventOutcome, EventTarget};
 use milepost_domain::text::parse_identifier;
-use milepost_domain::{EventSource, Milestone, OrderNumber, Role, TrackingNumber};
+use milepost_domain::{EventSource, Milestone, OrderNumber, TrackingNumber};
 
 pub const MAX_EVENTS_PER_BATCH: usize = 1000;
 
@@ -39,10 +39,8 @@ fn parse_event(
             None
         }
     };
-    let source_event_id = wire
-        .source_event_id
-        .as_deref()
-        .and_then(|id| e.check(&at("source_event_id"), parse_identifier(id, 200)));
+    let source_event_id =
+        wire.source_event_id.as_deref().and_then(|id| e.check(&at("source_event_id"), parse_identifier(id, 200)));
     let carrier = wire.carrier.as_deref().and_then(|c| e.check(&at("carrier"), parse_carrier(c)));
     let milestone = match wire.milestone.as_deref() {
         Some(m) => match m.parse::<Milestone>() {
@@ -60,19 +58,17 @@ fn parse_event(
     }
     let description = e.optional_text(&at("description"), &wire.description, 500);
     let occurred_at = parse_time(&mut e, &at("occurred_at"), &wire.occurred_at);
-    if let Some(t) = occurred_at {
-        if t.with_timezone(&chrono::Utc) > now + Duration::hours(FUTURE_TOLERANCE_HOURS) {
-            e.push(&at("occurred_at"), "lies more than a day in the future");
-        }
+    if occurred_at.is_some_and(|t| t.with_timezone(&chrono::Utc) > now + Duration::hours(FUTURE_TOLERANCE_HOURS)) {
+        e.push(&at("occurred_at"), "lies more than a day in the future");
     }
     let location = wire.location.and_then(|l| l.into_domain(&mut e, &at("location")));
     let target = match (&wire.tracking_number, &wire.order_number) {
-        (_, Some(order_number)) => e.check(&at("order_number"), OrderNumber::parse(order_number)).map(|order_number| {
-            EventTarget::Order {
+        (_, Some(order_number)) => {
+            e.check(&at("order_number"), OrderNumber::parse(order_number)).map(|order_number| EventTarget::Order {
                 order_number,
                 shipment: wire.shipment.clone().or_else(|| wire.tracking_number.clone()).map(|s| s.trim().to_string()),
-            }
-        }),
+            })
+        }
         (Some(tn), None) => e.check(&at("tracking_number"), TrackingNumber::parse(tn)).map(EventTarget::Tracking),
         (None, None) => {
             e.push(&at("tracking_number"), "give a tracking_number, or an order_number (and optional shipment)");
@@ -104,10 +100,10 @@ fn parse_event(
     security(("api_key" = [])))]
 pub async fn post_events(
     State(state): State<AppState>,
-    BearerKey(key): BearerKey,
+    caller: Caller<Ingest>,
     ApiJson(body): ApiJson<EventBatchIn>,
 ) -> Result<Json<EventBatchOut>, ApiError> {
-    let caller = state.app.authenticate(key.as_deref(), Role::Ingest).await?;
+    let caller = caller.principal;
     let count = body.events.len();
     if count == 0 || count > MAX_EVENTS_PER_BATCH {
         return Err(ApiError::invalid(vec![FieldError::new(
@@ -130,7 +126,9 @@ pub async fn post_events(
                 results[index] = Some(EventResult {
                     index,
                     result: "rejected",
-                    reason: Some(errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")),
+                    reason: Some(
+                        errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+                    ),
                     field: errors.first().map(|e| e.field.clone()),
                 });
                 field_errors.extend(errors);
@@ -139,7 +137,8 @@ pub async fn post_events(
         }
     }
     let sources: Vec<EventSource> = submitted_at.iter().map(|(_, s)| *s).collect();
-    let outcomes = if submissions.is_empty() { Vec::new() } else { state.app.ingest_events(&caller, submissions).await? };
+    let outcomes =
+        if submissions.is_empty() { Vec::new() } else { state.app.ingest_events(&caller, submissions).await? };
     for (((index, _), outcome), source) in submitted_at.iter().zip(outcomes).zip(sources) {
         let (result, reason, field) = match outcome {
             EventOutcome::Accepted => ("accepted", None, None),

@@ -6,8 +6,8 @@ pub mod orders;
 pub mod wire;
 
 use crate::AppState;
-use axum::routing::{get, post};
 use axum::Router;
+use axum::routing::{get, post};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -2,15 +2,15 @@
 //! register a shipment.
 
 use super::wire::{OrderIn, OrderListOut, OrderOut, OrderSummaryOut, OrderWriteOut, ShipmentIn, ShipmentOut};
-use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{ApiJson, BearerKey};
 use crate::AppState;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{ApiJson, Caller, Ingest, Support};
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use milepost_app::records::{OrderQuery, UpsertOutcome};
-use milepost_domain::{OrderNumber, OrderStatus, Role};
+use milepost_domain::{OrderNumber, OrderStatus};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -21,10 +21,10 @@ use utoipa::IntoParams;
     security(("api_key" = [])))]
 pub async fn put_order(
     State(state): State<AppState>,
-    BearerKey(key): BearerKey,
+    caller: Caller<Ingest>,
     ApiJson(body): ApiJson<OrderIn>,
 ) -> Result<(StatusCode, Json<OrderWriteOut>), ApiError> {
-    let caller = state.app.authenticate(key.as_deref(), Role::Ingest).await?;
+    let caller = caller.principal;
     let order = body.into_domain().map_err(ApiError::invalid)?;
     let order_number = order.order_number.to_string();
     let outcome = state.app.put_order(&caller, order).await?;
@@ -46,10 +46,10 @@ fn order_number_or_404(raw: &str) -> Result<OrderNumber, ApiError> {
     security(("api_key" = [])))]
 pub async fn get_order(
     State(state): State<AppState>,
-    BearerKey(key): BearerKey,
+    caller: Caller<Support>,
     Path(order_number): Path<String>,
 ) -> Result<Json<OrderOut>, ApiError> {
-    let caller = state.app.authenticate(key.as_deref(), Role::Support).await?;
+    let caller = caller.principal;
     let number = order_number_or_404(&order_number)?;
     let record = state.app.order(&caller, &number).await?;
     Ok(Json(OrderOut::from_record(&record)))
@@ -76,10 +76,10 @@ pub struct SearchParams {
     security(("api_key" = [])))]
 pub async fn search_orders(
     State(state): State<AppState>,
-    BearerKey(key): BearerKey,
+    caller: Caller<Support>,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<OrderListOut>, ApiError> {
-    let caller = state.app.authenticate(key.as_deref(), Role::Support).await?;
+    let caller = caller.principal;
     let Query(params) = params.map_err(|r| ApiError::BadRequest {
         detail: r.body_text(),
         errors: vec![FieldError::new("query", r.body_text())],
@@ -127,11 +127,11 @@ pub async fn search_orders(
     security(("api_key" = [])))]
 pub async fn add_shipment(
     State(state): State<AppState>,
-    BearerKey(key): BearerKey,
+    caller: Caller<Ingest>,
     Path(order_number): Path<String>,
     ApiJson(body): ApiJson<ShipmentIn>,
 ) -> Result<(StatusCode, Json<ShipmentOut>), ApiError> {
-    let caller = state.app.authenticate(key.as_deref(), Role::Ingest).await?;
+    let caller = caller.principal;
     let number = order_number_or_404(&order_number)?;
     let shipment = body.into_domain().map_err(ApiError::invalid)?;
     let record = state.app.add_shipment(&caller, &number, shipment).await?;

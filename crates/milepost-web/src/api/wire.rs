@@ -4,10 +4,10 @@
 
 use crate::error::FieldError;
 use chrono::{DateTime, FixedOffset, Utc};
-use milepost_app::records::{tracking_url, ExceptionRecord, OrderRecord, OrderSummary, ShipmentRecord, StoredEntry};
-use milepost_domain::order::{parse_country, parse_currency, parse_email, parse_promised_by, Channel};
+use milepost_app::records::{ExceptionRecord, OrderRecord, OrderSummary, ShipmentRecord, StoredEntry, tracking_url};
+use milepost_domain::order::{Channel, parse_country, parse_currency, parse_email, parse_promised_by};
 use milepost_domain::shipment::shipment_status_name;
-use milepost_domain::text::{parse_free_text, parse_identifier, TextError};
+use milepost_domain::text::{TextError, parse_free_text, parse_identifier};
 use milepost_domain::{
     Address, Customer, Direction, LineItem, Location, Money, Order, OrderNumber, Shipment, ShipmentItem, TrackingNumber,
 };
@@ -32,10 +32,7 @@ impl Errors {
         self.0.push(FieldError::new(field, message));
     }
     pub fn optional_text(&mut self, field: &str, value: &Option<String>, max: usize) -> Option<String> {
-        value
-            .as_deref()
-            .and_then(|v| self.check(field, parse_free_text(v, max)))
-            .filter(|v| !v.is_empty())
+        value.as_deref().and_then(|v| self.check(field, parse_free_text(v, max))).filter(|v| !v.is_empty())
     }
 }
 
@@ -138,25 +135,18 @@ impl OrderIn {
             if item.quantity == 0 || item.quantity > 1_000_000 {
                 e.push(&format!("items[{i}].quantity"), "must be between 1 and 1000000");
             }
-            let price = Money::parse(&item.unit_price)
-                .map_err(|m| TextError::Invalid(m.to_string()))
-                .and_then(|p| if p.ten_thousandths() < 0 { Err(TextError::Invalid("must not be negative".into())) } else { Ok(p) });
+            let price = Money::parse(&item.unit_price).map_err(|m| TextError::Invalid(m.to_string())).and_then(|p| {
+                if p.ten_thousandths() < 0 { Err(TextError::Invalid("must not be negative".into())) } else { Ok(p) }
+            });
             let unit_price = e.check(&format!("items[{i}].unit_price"), price);
             if let (Some(sku), Some(unit_price)) = (sku, unit_price) {
                 items.push(LineItem { sku, description, quantity: item.quantity, unit_price });
             }
         }
         match (order_number, channel, placed_at, currency) {
-            (Some(order_number), Some(channel), Some(placed_at), Some(currency)) if e.0.is_empty() => Ok(Order {
-                order_number,
-                channel,
-                placed_at,
-                promised_by,
-                currency,
-                customer,
-                ship_to,
-                items,
-            }),
+            (Some(order_number), Some(channel), Some(placed_at), Some(currency)) if e.0.is_empty() => {
+                Ok(Order { order_number, channel, placed_at, promised_by, currency, customer, ship_to, items })
+            }
             _ => Err(e.0),
         }
     }
@@ -281,7 +271,12 @@ impl LocationWire {
     }
 
     fn from_domain(l: &Location) -> Self {
-        LocationWire { city: l.city.clone(), region: l.region.clone(), postal_code: l.postal_code.clone(), country: l.country.clone() }
+        LocationWire {
+            city: l.city.clone(),
+            region: l.region.clone(),
+            postal_code: l.postal_code.clone(),
+            country: l.country.clone(),
+        }
     }
 }
 
