@@ -11,7 +11,13 @@ pub fn detect_carrier(tracking_number: &str) -> Option<&'static str> {
         return ups_check_digit_ok(&t).then_some("ups");
     }
     if digits(&t) && (20..=22).contains(&t.len()) {
-        if t.len() == 22 && (t.starts_with("92") || t.starts_with("93") || t.starts_with("94") || t.starts_with("95")) || usps_mod10_ok(&t) {
+        if t.len() == 22
+            && (t.starts_with("92")
+                || t.starts_with("93")
+                || t.starts_with("94")
+                || t.starts_with("95"))
+            || usps_mod10_ok(&t)
+        {
             return Some("usps");
         }
         return None;
@@ -22,7 +28,11 @@ pub fn detect_carrier(tracking_number: &str) -> Option<&'static str> {
     if digits(&t) && t.len() == 10 {
         return dhl_express_check_ok(&t).then_some("dhl");
     }
-    if t.len() == 13 && t[..2].chars().all(|c| c.is_ascii_alphabetic()) && digits(&t[2..11]) && t.ends_with("US") {
+    if t.len() == 13
+        && t[..2].chars().all(|c| c.is_ascii_alphabetic())
+        && digits(&t[2..11])
+        && t.ends_with("US")
+    {
         return Some("usps");
     }
     None
@@ -31,12 +41,17 @@ pub fn detect_carrier(tracking_number: &str) -> Option<&'static str> {
 /// The carrier's public tracking page for a number, for links on the tracking page and in
 /// messages.
 pub fn tracking_url(carrier: &str, tracking_number: &str) -> Option<String> {
-    let number: String = tracking_number.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let number: String = tracking_number
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     let url = match carrier.trim().to_ascii_lowercase().as_str() {
         "ups" => format!("https://www.ups.com/track?tracknum={number}"),
         "usps" => format!("https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"),
         "fedex" => format!("https://www.fedex.com/fedextrack/?trknbr={number}"),
-        "dhl" => format!("https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={number}"),
+        "dhl" => format!(
+            "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={number}"
+        ),
         _ => return None,
     };
     Some(url)
@@ -47,9 +62,19 @@ pub fn tracking_url(carrier: &str, tracking_number: &str) -> Option<String> {
 fn ups_check_digit_ok(t: &str) -> bool {
     let body: Vec<u32> = t[2..17]
         .chars()
-        .map(|c| if c.is_ascii_digit() { c as u32 - '0' as u32 } else { (c as u32 - 63) % 10 })
+        .map(|c| {
+            if c.is_ascii_digit() {
+                c as u32 - '0' as u32
+            } else {
+                (c as u32 - 63) % 10
+            }
+        })
         .collect();
-    let sum: u32 = body.iter().enumerate().map(|(i, d)| if i % 2 == 1 { d * 2 } else { *d }).sum();
+    let sum: u32 = body
+        .iter()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 1 { d * 2 } else { *d })
+        .sum();
     let check = (10 - sum % 10) % 10;
     t.chars().last().and_then(|c| c.to_digit(10)) == Some(check)
 }
@@ -58,7 +83,12 @@ fn ups_check_digit_ok(t: &str) -> bool {
 fn usps_mod10_ok(t: &str) -> bool {
     let digits: Vec<u32> = t.chars().filter_map(|c| c.to_digit(10)).collect();
     let (body, check) = digits.split_at(digits.len() - 1);
-    let sum: u32 = body.iter().rev().enumerate().map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d }).sum();
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+        .sum();
     (10 - sum % 10) % 10 == check[0]
 }
 
@@ -83,14 +113,22 @@ mod tests {
         assert_eq!(detect_carrier("9400111899223197428490"), Some("usps"));
         assert_eq!(detect_carrier("EC123456789US"), Some("usps"));
         assert_eq!(detect_carrier("123456789012"), Some("fedex"));
-        assert_eq!(detect_carrier("1234567891"), Some("dhl"), "123456789 mod 7 = 1");
+        assert_eq!(
+            detect_carrier("1234567891"),
+            Some("dhl"),
+            "123456789 mod 7 = 1"
+        );
         assert_eq!(detect_carrier("1234567890"), None);
         assert_eq!(detect_carrier("ABC"), None);
     }
 
     #[test]
     fn tracking_urls_point_at_the_carrier() {
-        assert!(tracking_url("UPS", "1Z999AA10123456784").unwrap().contains("ups.com"));
+        assert!(
+            tracking_url("UPS", "1Z999AA10123456784")
+                .unwrap()
+                .contains("ups.com")
+        );
         assert_eq!(tracking_url("local-fleet", "X1"), None);
     }
 }
