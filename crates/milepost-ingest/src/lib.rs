@@ -6,6 +6,7 @@
 pub mod adapters;
 pub mod detect;
 pub mod mapping;
+pub mod signature;
 
 pub use adapters::{AdapterError, NormalizedEvent, ProofOfDelivery, SenderKind, parse};
 pub use detect::{detect_carrier, tracking_url};
