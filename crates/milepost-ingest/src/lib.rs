@@ -5,6 +5,7 @@
 
 pub mod adapters;
 pub mod detect;
+pub mod epcis;
 pub mod mapping;
 pub mod signature;
 
