@@ -7,6 +7,7 @@ pub mod adapters;
 pub mod detect;
 pub mod epcis;
 pub mod mapping;
+pub mod shopify;
 pub mod signature;
 
 pub use adapters::{AdapterError, NormalizedEvent, ProofOfDelivery, SenderKind, parse};
