@@ -7,6 +7,7 @@ pub mod adapters;
 pub mod detect;
 pub mod epcis;
 pub mod mapping;
+pub mod order_files;
 pub mod shopify;
 pub mod signature;
 
