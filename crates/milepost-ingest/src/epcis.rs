@@ -253,40 +253,7 @@ mod tests {
     use super::*;
     use Milestone::*;
 
-    const DOCUMENT: &str = r##"{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",{"wh":"https://wms.example.org/epcis/"}],
- "type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2025-03-11T16:02:00Z",
- "epcisBody":{"eventList":[
-  {"type":"ObjectEvent","eventID":"urn:uuid:1b7c2d4e-5f60-4a81-9b22-3c4d5e6f7a80",
-   "eventTime":"2025-03-11T09:41:07.250-07:00","eventTimeZoneOffset":"-07:00","action":"OBSERVE",
-   "epcList":["urn:epc:id:sgtin:0861234.012345.40017","urn:epc:id:sgtin:0861234.012345.40018"],
-   "bizStep":"picking","disposition":"in_progress",
-   "readPoint":{"id":"urn:epc:id:sgln:0861234.00001.PICK-A14"},"bizLocation":{"id":"urn:epc:id:sgln:0861234.00001.0"},
-   "bizTransactionList":[{"type":"po","bizTransaction":"urn:epcglobal:cbv:bt:0861234000014:SO-1042"}],
-   "wh:orderRef":"#1042"},
-  {"type":"AggregationEvent","eventID":"urn:uuid:2c8d3e5f-6071-4b92-8c33-4d5e6f7a8b91",
-   "eventTime":"2025-03-11T10:05:44.000-07:00","eventTimeZoneOffset":"-07:00","action":"ADD",
-   "parentID":"urn:epc:id:sscc:0861234.1000004217",
-   "childEPCs":["urn:epc:id:sgtin:0861234.012345.40017","urn:epc:id:sgtin:0861234.012345.40018"],
-   "bizStep":"https://ref.gs1.org/cbv/BizStep-packing","disposition":"https://ref.gs1.org/cbv/Disp-container_closed",
-   "readPoint":{"id":"urn:epc:id:sgln:0861234.00001.PACK-02"}},
-  {"type":"ObjectEvent","eventID":"urn:uuid:3d9e4f60-7182-4ca3-9d44-5e6f7a8b9ca2",
-   "eventTime":"2025-03-11T22:30:12.000Z","eventTimeZoneOffset":"-07:00","action":"OBSERVE",
-   "epcList":["urn:epc:id:sscc:0861234.1000004217"],"bizStep":"urn:epcglobal:cbv:bizstep:shipping","disposition":"urn:epcglobal:cbv:disp:in_transit",
-   "readPoint":{"id":"urn:epc:id:sgln:0861234.00001.DOCK-3"},"wh:carrierTracking":"1ZA4R7090398765432"},
-  {"type":"TransformationEvent","eventTime":"2025-03-12T10:00:00Z","eventTimeZoneOffset":"+00:00"},
-  {"type":"ObjectEvent","eventTime":"2025-03-20T11:00:00-07:00","eventTimeZoneOffset":"-07:00","action":"OBSERVE",
-   "epcList":["urn:epc:id:sgtin:0861234.012345.40018"],"bizStep":"shipping","disposition":"returned"},
-  {"type":"ObjectEvent","eventID":"urn:uuid:4e0f5061-8293-4db4-8e55-6f7a8b9cadb3",
-   "eventTime":"2025-03-24T11:12:40.000-07:00","eventTimeZoneOffset":"-07:00","action":"OBSERVE",
-   "epcList":["urn:epc:id:sgtin:0861234.012345.40018"],"bizStep":"receiving","disposition":"returned",
-   "readPoint":"urn:epc:id:sgln:0861234.00001.RETURNS"},
-  {"isA":"ObjectEvent","eventTime":"2025-03-25T08:00:00+01:00","eventTimeZoneOffset":"+01:00","action":"OBSERVE",
-   "epcList":[],"quantityList":[{"epcClass":"urn:epc:class:lgtin:0861234.012345.L42","quantity":12,"uom":"EA"}],
-   "bizStep":"receiving","disposition":"damaged"},
-  {"type":"ObjectEvent","eventTime":"2025-03-26T08:00:00+01:00","eventTimeZoneOffset":"+01:00","action":"OBSERVE",
-   "epcList":["urn:epc:id:sgtin:0861234.012345.40019"],"bizStep":"receiving","disposition":"sellable_accessible"},
-  {"type":"ObjectEvent","eventTime":"2025-03-27T08:00:00+01:00","eventTimeZoneOffset":"+01:00","action":"OBSERVE",
-   "epcList":["urn:epc:id:sgtin:0861234.012345.40020"],"bizStep":"cycle_counting"}]}}"##;
+    const DOCUMENT: &str = include_str!("../tests/fixtures/epcis_capture.json");
 
     #[test]
     fn picking_packing_shipping_and_returns_map_to_milestones_in_every_cbv_spelling() {

@@ -744,6 +744,46 @@ mod generic {
     }
 
     #[test]
+    fn a_driver_app_day_reads_with_its_sources_proofs_and_estimates() {
+        let events = read(SenderKind::Generic, "generic_events.json");
+        assert_eq!(
+            milestones(&events),
+            vec![
+                Some(OutForDelivery),
+                Some(DeliveryAttempted),
+                Some(Delivered),
+                Some(Packed),
+                Some(AvailableForPickup)
+            ]
+        );
+        assert_eq!(events[3].source, EventSource::Warehouse);
+        assert_eq!(events[4].carrier, "ups", "carrier names are lower-cased");
+        assert_eq!(events[4].code.as_deref(), Some("2Q"));
+        let pod = events[2].proof_of_delivery.as_ref().unwrap();
+        assert_eq!(pod.signed_by.as_deref(), Some("J. Ortiz"));
+        assert_eq!(
+            pod.signature_url.as_deref(),
+            Some("https://pod.example.com/8812-sig.png")
+        );
+        assert_eq!(pod.left_at.as_deref(), Some("reception"));
+        assert_eq!(
+            events[0].carrier_estimated_delivery,
+            Some(at("2025-03-14T12:00:00-07:00"))
+        );
+        assert_eq!(
+            events[0].occurred_at.to_rfc3339(),
+            "2025-03-14T07:30:00-07:00"
+        );
+        assert!(
+            events[3]
+                .source_event_id
+                .as_deref()
+                .unwrap()
+                .starts_with("derived:")
+        );
+    }
+
+    #[test]
     fn unknown_fields_times_without_offset_and_events_without_milestone_or_code_are_refused() {
         let codes = CodeMap::seeded();
         let typo = br#"{"events":[{"tracking_number":"A","carrier":"x","milestone":"delivered","occurred_at":"2025-03-14T11:02:00Z","signed_bye":"J"}]}"#;
@@ -784,10 +824,79 @@ mod generic {
     }
 }
 
+mod mapping {
+    use super::*;
+
+    #[test]
+    fn an_accounts_own_mapping_is_used_by_the_adapters() {
+        let mut codes = CodeMap::seeded();
+        codes.set("ups", "Q9", Some(Milestone::InTransit));
+        let events = parse(SenderKind::Ups, &fixture("ups_multi_package.json"), &codes).unwrap();
+        let unknown = events
+            .iter()
+            .find(|e| e.code.as_deref() == Some("Q9"))
+            .unwrap();
+        assert_eq!(unknown.mapping, CodeLookup::Mapped(Milestone::InTransit));
+    }
+
+    #[test]
+    fn a_derived_id_depends_on_the_instant_not_on_how_its_offset_is_spelled() {
+        let codes = CodeMap::seeded();
+        let body = |time: &str| {
+            format!(
+                r#"{{"event":"track_updated","data":{{"carrier":"usps","tracking_number":"9205",
+                "tracking_history":[{{"status":"TRANSIT","status_date":"{time}"}}]}}}}"#
+            )
+        };
+        let utc = parse(
+            SenderKind::Shippo,
+            body("2025-03-12T03:14:00Z").as_bytes(),
+            &codes,
+        )
+        .unwrap();
+        let local = parse(
+            SenderKind::Shippo,
+            body("2025-03-11T20:14:00-07:00").as_bytes(),
+            &codes,
+        )
+        .unwrap();
+        let later = parse(
+            SenderKind::Shippo,
+            body("2025-03-12T03:15:00Z").as_bytes(),
+            &codes,
+        )
+        .unwrap();
+        assert_eq!(utc[0].source_event_id, local[0].source_event_id);
+        assert_ne!(utc[0].source_event_id, later[0].source_event_id);
+    }
+
+    #[test]
+    fn every_sender_kind_parses_from_its_integration_name() {
+        for name in [
+            "ups",
+            "fedex",
+            "usps",
+            "dhl",
+            "easypost",
+            "aftership",
+            "shippo",
+            "generic",
+        ] {
+            let kind: SenderKind = name.parse().unwrap();
+            assert_eq!(kind.to_string(), name);
+        }
+        assert_eq!(
+            "shopify".parse::<SenderKind>().unwrap_err().to_string(),
+            "unknown sender kind `shopify`; expected one of ups, fedex, usps, dhl, easypost, aftership, shippo, generic"
+        );
+    }
+}
+
 mod hostile {
     use super::*;
 
-    const FIXTURES: [(SenderKind, &str); 9] = [
+    const FIXTURES: [(SenderKind, &str); 10] = [
+        (SenderKind::Generic, "generic_events.json"),
         (SenderKind::Ups, "ups_multi_package.json"),
         (SenderKind::Fedex, "fedex_duplicate_number.json"),
         (SenderKind::Usps, "usps_v3.json"),
@@ -877,6 +986,47 @@ mod hostile {
                     *pointer_mut(&mut mutated, path) = replacement.clone();
                     let body = serde_json::to_vec(&mutated).unwrap();
                     let _ = parse(kind, &body, &codes);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn replacing_any_value_in_an_epcis_document_or_shopify_order_never_panics() {
+        use milepost_ingest::epcis::parse_epcis;
+        use milepost_ingest::shopify::{ShopifyTopic, parse_shopify};
+        let codes = CodeMap::seeded();
+        let order = br##"{"id":1,"name":"#1042","order_number":1042,"email":"a@b.co","created_at":"2025-03-10T09:14:22-05:00",
+            "currency":"USD","total_price":"1.00","line_items":[{"id":2,"sku":"S","quantity":1,"price":"1.00"}],
+            "shipping_address":{"name":"N","zip":"07470","country_code":"US"},
+            "fulfillments":[{"id":3,"tracking_company":"UPS","tracking_numbers":["1Z"],"shipment_status":"delivered",
+            "line_items":[{"sku":"S","quantity":1}]}],"tags":"a,b"}"##;
+        let documents: [(&str, Vec<u8>); 2] = [
+            ("epcis", fixture("epcis_capture.json")),
+            ("shopify", order.to_vec()),
+        ];
+        for (which, body) in documents {
+            let original: Value = serde_json::from_slice(&body).unwrap();
+            let mut paths = Vec::new();
+            collect_paths(&original, &mut Vec::new(), &mut paths);
+            for path in &paths {
+                for replacement in [
+                    Value::Null,
+                    serde_json::json!(1e300),
+                    serde_json::json!(-1),
+                    serde_json::json!(""),
+                    serde_json::json!([]),
+                    serde_json::json!({}),
+                ] {
+                    let mut mutated = original.clone();
+                    *pointer_mut(&mut mutated, path) = replacement;
+                    let bytes = serde_json::to_vec(&mutated).unwrap();
+                    if which == "epcis" {
+                        let _ = parse_epcis(&bytes, &codes);
+                    } else {
+                        let _ = parse_shopify(ShopifyTopic::OrdersUpdated, &bytes, &codes);
+                        let _ = parse_shopify(ShopifyTopic::FulfillmentsCreate, &bytes, &codes);
+                    }
                 }
             }
         }
