@@ -840,6 +840,26 @@ mod mapping {
     }
 
     #[test]
+    fn a_mapping_added_later_does_not_change_the_derived_id_of_a_resent_event() {
+        let before = read(SenderKind::Ups, "ups_multi_package.json");
+        let mut codes = CodeMap::seeded();
+        // Z1 used to fall through to statusCode 022; now the account maps Z1 itself.
+        codes.set("ups", "Z1", Some(Milestone::Exception));
+        let after = parse(SenderKind::Ups, &fixture("ups_multi_package.json"), &codes).unwrap();
+        let attempt = |evs: &[NormalizedEvent]| {
+            evs.iter()
+                .find(|e| e.raw["status"]["code"] == "Z1")
+                .cloned()
+                .unwrap()
+        };
+        assert_ne!(attempt(&before).code, attempt(&after).code);
+        assert_eq!(
+            attempt(&before).source_event_id,
+            attempt(&after).source_event_id
+        );
+    }
+
+    #[test]
     fn a_derived_id_depends_on_the_instant_not_on_how_its_offset_is_spelled() {
         let codes = CodeMap::seeded();
         let body = |time: &str| {

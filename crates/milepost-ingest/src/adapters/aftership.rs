@@ -41,17 +41,19 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
                 path: format!("{}.slug", checkpoint.path),
             })?
             .to_ascii_lowercase();
+        let subtag = checkpoint.opt_str("subtag")?;
+        let tag = checkpoint.opt_str("tag")?;
         let (mapping, code) = resolve(
             codes,
             MAPPING_KEY,
             &[
                 Candidate {
                     field: "subtag",
-                    code: checkpoint.opt_str("subtag")?,
+                    code: subtag,
                 },
                 Candidate {
                     field: "tag",
-                    code: checkpoint.opt_str("tag")?,
+                    code: tag,
                 },
             ],
         );
@@ -64,21 +66,24 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
             checkpoint.opt_str("zip")?,
             country,
         );
-        events.push(with_derived_id(NormalizedEvent {
-            tracking_number: tracking_number.clone(),
-            carrier,
-            source: EventSource::Carrier,
-            source_event_id: None,
-            milestone: mapping.milestone(),
-            mapping,
-            code,
-            description: checkpoint.opt_string("message")?,
-            occurred_at,
-            location,
-            proof_of_delivery: None,
-            carrier_estimated_delivery: estimate,
-            raw: checkpoint.v.clone(),
-        }));
+        events.push(with_derived_id(
+            NormalizedEvent {
+                tracking_number: tracking_number.clone(),
+                carrier,
+                source: EventSource::Carrier,
+                source_event_id: None,
+                milestone: mapping.milestone(),
+                mapping,
+                code,
+                description: checkpoint.opt_string("message")?,
+                occurred_at,
+                location,
+                proof_of_delivery: None,
+                carrier_estimated_delivery: estimate,
+                raw: checkpoint.v.clone(),
+            },
+            &[subtag, tag],
+        ));
     }
     Ok(events)
 }

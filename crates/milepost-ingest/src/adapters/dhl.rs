@@ -106,21 +106,24 @@ fn read_shipment(
             None => None,
         };
         let milestone = mapping.milestone();
-        out.push(with_derived_id(NormalizedEvent {
-            tracking_number: tracking_number.clone(),
-            carrier: CARRIER.into(),
-            source: EventSource::Carrier,
-            source_event_id: None,
-            milestone,
-            mapping,
-            code,
-            description: event.opt_string("description")?,
-            occurred_at,
-            location,
-            proof_of_delivery: pod_for(milestone, &pod),
-            carrier_estimated_delivery: estimate,
-            raw: event.v.clone(),
-        }));
+        out.push(with_derived_id(
+            NormalizedEvent {
+                tracking_number: tracking_number.clone(),
+                carrier: CARRIER.into(),
+                source: EventSource::Carrier,
+                source_event_id: None,
+                milestone,
+                mapping,
+                code,
+                description: event.opt_string("description")?,
+                occurred_at,
+                location,
+                proof_of_delivery: pod_for(milestone, &pod),
+                carrier_estimated_delivery: estimate,
+                raw: event.v.clone(),
+            },
+            &[status, detailed, coarse],
+        ));
     }
     Ok(())
 }

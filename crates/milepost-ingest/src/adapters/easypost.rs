@@ -78,23 +78,26 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
             None => None,
         };
         let milestone = mapping.milestone();
-        events.push(with_derived_id(NormalizedEvent {
-            tracking_number: tracking_number.clone(),
-            carrier: carrier.clone(),
-            source: EventSource::Carrier,
-            source_event_id: None,
-            milestone,
-            mapping,
-            code,
-            description: detail
-                .opt_string("message")?
-                .or(detail.opt_string("description")?),
-            occurred_at,
-            location,
-            proof_of_delivery: pod_for(milestone, &pod),
-            carrier_estimated_delivery: estimate,
-            raw: detail.v.clone(),
-        }));
+        events.push(with_derived_id(
+            NormalizedEvent {
+                tracking_number: tracking_number.clone(),
+                carrier: carrier.clone(),
+                source: EventSource::Carrier,
+                source_event_id: None,
+                milestone,
+                mapping,
+                code,
+                description: detail
+                    .opt_string("message")?
+                    .or(detail.opt_string("description")?),
+                occurred_at,
+                location,
+                proof_of_delivery: pod_for(milestone, &pod),
+                carrier_estimated_delivery: estimate,
+                raw: detail.v.clone(),
+            },
+            &[status],
+        ));
     }
     Ok(events)
 }

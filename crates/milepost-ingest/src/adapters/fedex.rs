@@ -117,21 +117,24 @@ fn read_result(
             (d, x) => d.or(x).map(str::to_string),
         };
         let milestone = mapping.milestone();
-        out.push(with_derived_id(NormalizedEvent {
-            tracking_number: tracking_number.to_string(),
-            carrier: CARRIER.into(),
-            source: EventSource::Carrier,
-            source_event_id: None,
-            milestone,
-            mapping,
-            code,
-            description,
-            occurred_at,
-            location,
-            proof_of_delivery: pod_for(milestone, &pod),
-            carrier_estimated_delivery: estimate,
-            raw: scan.v.clone(),
-        }));
+        out.push(with_derived_id(
+            NormalizedEvent {
+                tracking_number: tracking_number.to_string(),
+                carrier: CARRIER.into(),
+                source: EventSource::Carrier,
+                source_event_id: None,
+                milestone,
+                mapping,
+                code,
+                description,
+                occurred_at,
+                location,
+                proof_of_delivery: pod_for(milestone, &pod),
+                carrier_estimated_delivery: estimate,
+                raw: scan.v.clone(),
+            },
+            &[event_type, exception_code, derived],
+        ));
     }
     Ok(())
 }

@@ -83,6 +83,7 @@ fn read_event(event: &Node<'_>, codes: &CodeMap) -> Result<NormalizedEvent, Adap
     let occurred_at = DateTime::parse_from_rfc3339(at.as_str()?.trim())
         .map_err(|_| at.invalid("an RFC 3339 time with offset like 2025-03-14T11:02:00-07:00"))?;
     let code = event.opt_string("code")?;
+    let code_for_id = code.clone();
     let given = match event.get("milestone")? {
         Some(n) => Some(
             n.as_str()?
@@ -127,20 +128,23 @@ fn read_event(event: &Node<'_>, codes: &CodeMap) -> Result<NormalizedEvent, Adap
         ),
         None => None,
     };
-    Ok(with_derived_id(NormalizedEvent {
-        tracking_number,
-        carrier,
-        source,
-        source_event_id: event.opt_string("source_event_id")?,
-        milestone: mapping.milestone(),
-        mapping,
-        code,
-        description: event.opt_string("description")?,
-        occurred_at,
-        location,
-        // A generic sender states its proof explicitly, so it is kept on whatever event carries it.
-        proof_of_delivery: (!pod_empty).then_some(pod),
-        carrier_estimated_delivery: estimate,
-        raw: event.v.clone(),
-    }))
+    Ok(with_derived_id(
+        NormalizedEvent {
+            tracking_number,
+            carrier,
+            source,
+            source_event_id: event.opt_string("source_event_id")?,
+            milestone: mapping.milestone(),
+            mapping,
+            code,
+            description: event.opt_string("description")?,
+            occurred_at,
+            location,
+            // A generic sender states its proof explicitly, so it is kept on whatever event carries it.
+            proof_of_delivery: (!pod_empty).then_some(pod),
+            carrier_estimated_delivery: estimate,
+            raw: event.v.clone(),
+        },
+        &[code_for_id.as_deref(), given.map(Milestone::as_str)],
+    ))
 }

@@ -33,8 +33,8 @@ pub struct NormalizedEvent {
     /// `Carrier` for carriers and aggregators; a generic sender may say `driver` etc.
     pub source: EventSource,
     /// The sender's id when it has one; otherwise a stable id derived from (carrier, tracking
-    /// number, code, occurred_at, location) so that a resent payload dedupes. Derived ids start
-    /// with `derived:`.
+    /// number, raw codes, occurred_at, location) so that a resent payload dedupes. Derived ids
+    /// start with `derived:`.
     pub source_event_id: Option<String>,
     /// `None` when the code is unmapped or informational.
     pub milestone: Option<Milestone>,
@@ -367,16 +367,27 @@ pub(crate) fn resolve(
 }
 
 /// Fills in a derived `source_event_id` when the sender gave none: a hash of (carrier, tracking
-/// number, code, instant, location), so the same event sent twice gets the same id. The instant
-/// is taken in UTC so that a resend that spells the offset differently still matches.
-pub(crate) fn with_derived_id(mut ev: NormalizedEvent) -> NormalizedEvent {
+/// number, codes, instant, location), so the same event sent twice gets the same id. The codes
+/// are *all* the raw codes the event carried, not just the one that decided the mapping, so an
+/// account mapping added later (which can change the deciding layer) does not change the id of
+/// a resend. The instant is taken in UTC so that a resend spelling the offset differently still
+/// matches.
+pub(crate) fn with_derived_id(
+    mut ev: NormalizedEvent,
+    raw_codes: &[Option<&str>],
+) -> NormalizedEvent {
     if ev.source_event_id.is_none() {
         let instant = ev.occurred_at.with_timezone(&chrono::Utc).to_rfc3339();
         let loc = ev.location.as_ref().map(Location::key).unwrap_or_default();
+        let codes = raw_codes
+            .iter()
+            .map(|c| c.unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("/");
         let material = [
             ev.carrier.as_str(),
             ev.tracking_number.as_str(),
-            ev.code.as_deref().unwrap_or(""),
+            codes.as_str(),
             instant.as_str(),
             loc.as_str(),
         ]

@@ -47,6 +47,7 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
             Some(s) => s.opt_str("code")?,
             None => None,
         };
+        let status = entry.opt_str("status")?;
         let (mapping, code) = resolve(
             codes,
             MAPPING_KEY,
@@ -57,7 +58,7 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
                 },
                 Candidate {
                     field: "tracking_status.status",
-                    code: entry.opt_str("status")?,
+                    code: status,
                 },
             ],
         );
@@ -70,21 +71,24 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
             ),
             None => None,
         };
-        let event = with_derived_id(NormalizedEvent {
-            tracking_number: tracking_number.clone(),
-            carrier: carrier.clone(),
-            source: EventSource::Carrier,
-            source_event_id: entry.opt_string("object_id")?,
-            milestone: mapping.milestone(),
-            mapping,
-            code,
-            description: entry.opt_string("status_details")?,
-            occurred_at,
-            location,
-            proof_of_delivery: None,
-            carrier_estimated_delivery: estimate,
-            raw: entry.v.clone(),
-        });
+        let event = with_derived_id(
+            NormalizedEvent {
+                tracking_number: tracking_number.clone(),
+                carrier: carrier.clone(),
+                source: EventSource::Carrier,
+                source_event_id: entry.opt_string("object_id")?,
+                milestone: mapping.milestone(),
+                mapping,
+                code,
+                description: entry.opt_string("status_details")?,
+                occurred_at,
+                location,
+                proof_of_delivery: None,
+                carrier_estimated_delivery: estimate,
+                raw: entry.v.clone(),
+            },
+            &[substatus, status],
+        );
         if !events
             .iter()
             .any(|e| e.source_event_id == event.source_event_id)

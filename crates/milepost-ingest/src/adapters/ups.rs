@@ -116,21 +116,24 @@ fn read_activity(
     };
     let occurred_at = occurred_at(activity)?;
     let milestone = mapping.milestone();
-    Ok(with_derived_id(NormalizedEvent {
-        tracking_number: tracking_number.to_string(),
-        carrier: CARRIER.into(),
-        source: EventSource::Carrier,
-        source_event_id: None,
-        milestone,
-        mapping,
-        code: raw_code,
-        description,
-        occurred_at,
-        location,
-        proof_of_delivery: pod_for(milestone, pod),
-        carrier_estimated_delivery: None,
-        raw: activity.v.clone(),
-    }))
+    Ok(with_derived_id(
+        NormalizedEvent {
+            tracking_number: tracking_number.to_string(),
+            carrier: CARRIER.into(),
+            source: EventSource::Carrier,
+            source_event_id: None,
+            milestone,
+            mapping,
+            code: raw_code,
+            description,
+            occurred_at,
+            location,
+            proof_of_delivery: pod_for(milestone, pod),
+            carrier_estimated_delivery: None,
+            raw: activity.v.clone(),
+        },
+        &[type_, code, status_code],
+    ))
 }
 
 fn map_codes(

@@ -81,13 +81,13 @@ fn read_event(
         None => None,
     };
     let occurred_at = occurred_at(event, offset)?;
-    let code = event.opt_str("eventCode")?;
+    let event_code = event.opt_str("eventCode")?;
     let (mapping, code) = resolve(
         codes,
         CARRIER,
         &[Candidate {
             field: "eventCode",
-            code,
+            code: event_code,
         }],
     );
     let location = location(
@@ -101,21 +101,24 @@ fn read_event(
         ..ProofOfDelivery::default()
     };
     let milestone = mapping.milestone();
-    Ok(with_derived_id(NormalizedEvent {
-        tracking_number: tracking_number.to_string(),
-        carrier: CARRIER.into(),
-        source: EventSource::Carrier,
-        source_event_id: None,
-        milestone,
-        mapping,
-        code,
-        description: event.opt_string("eventType")?,
-        occurred_at,
-        location,
-        proof_of_delivery: pod_for(milestone, &pod),
-        carrier_estimated_delivery: None,
-        raw: event.v.clone(),
-    }))
+    Ok(with_derived_id(
+        NormalizedEvent {
+            tracking_number: tracking_number.to_string(),
+            carrier: CARRIER.into(),
+            source: EventSource::Carrier,
+            source_event_id: None,
+            milestone,
+            mapping,
+            code,
+            description: event.opt_string("eventType")?,
+            occurred_at,
+            location,
+            proof_of_delivery: pod_for(milestone, &pod),
+            carrier_estimated_delivery: None,
+            raw: event.v.clone(),
+        },
+        &[event_code],
+    ))
 }
 
 fn occurred_at(
