@@ -3,8 +3,14 @@
 //! need: the raw-code mapping tables and carrier detection. No I/O happens here; the web and app
 //! crates hand bytes in and store what comes out.
 
+pub mod adapters;
 pub mod detect;
+pub mod epcis;
 pub mod mapping;
+pub mod order_files;
+pub mod shopify;
+pub mod signature;
 
+pub use adapters::{AdapterError, NormalizedEvent, ProofOfDelivery, SenderKind, parse};
 pub use detect::{detect_carrier, tracking_url};
 pub use mapping::{CodeLookup, CodeMap};

@@ -28,11 +28,15 @@ impl CodeLookup {
     }
 }
 
+/// The rows for one (carrier, code): each row's `code_field` and its milestone (`None` for an
+/// informational code), in table order.
+type Rows = Vec<(String, Option<Milestone>)>;
+
 /// A mapping table keyed by carrier (lower case), code field and raw code.
 #[derive(Debug, Clone, Default)]
 pub struct CodeMap {
     /// (carrier, code) → entries in table order, each with the field it came from.
-    entries: HashMap<(String, String), Vec<(String, Option<Milestone>)>>,
+    entries: HashMap<(String, String), Rows>,
 }
 
 /// Canonical lower-case carrier key ("UPS" → "ups", "GS1 EPCIS/CBV" → "epcis").
@@ -82,6 +86,20 @@ impl CodeMap {
         }
     }
 
+    /// Like [`CodeMap::lookup_in`], but strict about the field: only rows whose `code_field`
+    /// contains `field` (or an account override) count, and `None` means the table has no row
+    /// for this code under that field. Adapters use it to walk a sender's code layers in order
+    /// without one layer borrowing another's meaning (UPS `DP` is a departure scan, but the
+    /// 3-digit `statusCode` table and the type letters are different vocabularies).
+    pub fn lookup_field(&self, carrier: &str, field: &str, code: &str) -> Option<CodeLookup> {
+        let rows = self.entries.get(&(carrier_key(carrier), code.trim().to_string()))?;
+        let (_, milestone) = rows.iter().find(|(f, _)| f.contains(field) || f == "override")?;
+        Some(match milestone {
+            Some(m) => CodeLookup::Mapped(*m),
+            None => CodeLookup::Informational,
+        })
+    }
+
     pub fn lookup(&self, carrier: &str, code: &str) -> CodeLookup {
         self.lookup_in(carrier, None, code)
     }
@@ -99,6 +117,17 @@ mod tests {
         assert_eq!(map.lookup("ups", "NA"), CodeLookup::Informational);
         assert_eq!(map.lookup("ups", "ZZZ"), CodeLookup::Unmapped);
         assert_eq!(map.lookup("fedex", "DL"), CodeLookup::Mapped(Milestone::Delivered));
+    }
+
+    #[test]
+    fn a_strict_field_lookup_does_not_borrow_another_fields_meaning() {
+        let map = CodeMap::seeded();
+        // DHL `PO` is "departing origin" as an Express checkpoint but "in delivery" as a TTpro code.
+        assert_eq!(map.lookup_field("dhl", "express", "PO"), Some(CodeLookup::Mapped(Milestone::InTransit)));
+        assert_eq!(map.lookup_field("dhl", "TTpro", "PO"), Some(CodeLookup::Mapped(Milestone::OutForDelivery)));
+        // UPS `DD` is a type letter, not a status code.
+        assert_eq!(map.lookup_field("ups", "status.code", "DD"), None);
+        assert_eq!(map.lookup_field("ups", "status.type", "NA"), Some(CodeLookup::Informational));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Acknowledged means durable: a `milepost serve` process killed with SIGKILL while clients are
 //! writing loses no event it acknowledged. Runs the real binary, not the library.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +17,8 @@ fn milepost(db: &str) -> Command {
 
 /// Starts `milepost serve` and returns the child and its base URL, read from its log.
 fn start_server(db: &str) -> (Child, String) {
-    let mut child = milepost(db).arg("serve").stderr(Stdio::piped()).stdout(Stdio::null()).spawn().expect("spawn serve");
+    let mut child =
+        milepost(db).arg("serve").stderr(Stdio::piped()).stdout(Stdio::null()).spawn().expect("spawn serve");
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let url = loop {
@@ -75,7 +76,12 @@ async fn a_killed_server_loses_no_event_it_acknowledged() {
                                "milestone": "in_transit", "occurred_at": at})
                     })
                     .collect();
-                let sent = client.post(format!("{base}/api/v1/events")).bearer_auth(&key).json(&json!({"events": events})).send().await;
+                let sent = client
+                    .post(format!("{base}/api/v1/events"))
+                    .bearer_auth(&key)
+                    .json(&json!({"events": events}))
+                    .send()
+                    .await;
                 match sent {
                     Ok(response) if response.status().is_success() => {
                         let body: Value = match response.json().await {

@@ -1,0 +1,249 @@
+//! DHL Shipment Tracking – Unified API (`GET /track/shipments?trackingNumber=…`): one event per
+//! `shipments[].events[]` (or the shipment's `status` alone when a summary response has no
+//! events). One API covers many DHL services that speak different code dialects, and some send
+//! local times without an offset, so the service decides both how codes are read and which zone a
+//! bare time is in.
+//!
+//! Code precedence, by `service`:
+//! * `express`: the checkpoint code in `status` (`PU`, `WC` with courier, `OK` delivered), then
+//!   the coarse `statusCode`.
+//! * `parcel-de`, `post-de`, or any event whose `statusDetailed` has the `ICE_RIC_TTPRO` shape:
+//!   the ICE event (the prefix of `statusDetailed`) decides unless it only says "in transit", in
+//!   which case a more specific TTpro code in `status` wins (`LDTMV_…_PO`: loaded on a vehicle,
+//!   and TTpro `PO` says it is the delivery vehicle); then the coarse `statusCode`.
+//! * any other service: the coarse `statusCode` (`pre-transit`, `transit`, `delivered`,
+//!   `failure`, `unknown`) only, because its `status` is free text.
+//!
+//! Time: a timestamp with an offset keeps it. A bare one is German local time for `parcel-de` and
+//! `post-de` (CET/CEST by the EU rule); otherwise it takes the offset of another timestamp of the
+//! same shipment that has one (events, the status, or the estimate), and UTC as the last resort.
+
+use super::{
+    AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, location, offset_of, parse_estimate, parse_naive,
+    parse_timestamp, pod_for, resolve, with_derived_id,
+};
+use crate::mapping::{CodeLookup, CodeMap};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Weekday};
+use milepost_domain::{EventSource, Milestone};
+
+const CARRIER: &str = "dhl";
+
+pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEvent>, AdapterError> {
+    if root.get("shipments")?.is_none()
+        && let Some(status) = root.get("status")?
+        && status.v.is_number()
+    {
+        // An RFC 7807 problem body: `{"title":"No result found","status":404,…}`.
+        let title = root.opt_str("title")?.unwrap_or("");
+        let detail = root.opt_str("detail")?.unwrap_or("");
+        if status.v.as_u64() == Some(404) {
+            return Ok(Vec::new());
+        }
+        return Err(AdapterError::SenderError { path: "(root)".into(), message: format!("{title} {detail}") });
+    }
+    let mut events = Vec::new();
+    for shipment in root.req_arr("shipments")? {
+        read_shipment(&shipment, codes, &mut events)?;
+    }
+    Ok(events)
+}
+
+fn read_shipment(shipment: &Node<'_>, codes: &CodeMap, out: &mut Vec<NormalizedEvent>) -> Result<(), AdapterError> {
+    let tracking_number =
+        shipment.opt_id("id")?.ok_or_else(|| AdapterError::Missing { path: format!("{}.id", shipment.path) })?;
+    let service = shipment.opt_str("service")?.map(str::to_ascii_lowercase);
+    let german = matches!(service.as_deref(), Some("parcel-de" | "post-de"));
+
+    let mut entries = shipment.arr("events")?;
+    if entries.is_empty()
+        && let Some(status) = shipment.get("status")?
+    {
+        entries.push(status);
+    }
+    let borrowed = shipment_offset(shipment, &entries)?;
+    let zone = |naive: NaiveDateTime| {
+        if german { Some(german_offset(naive)) } else { borrowed }
+    };
+
+    let estimate = estimated_delivery(shipment, &zone)?;
+    let pod = proof_of_delivery(shipment)?;
+    for event in entries {
+        let ts_node = event.req("timestamp")?;
+        let text = ts_node.as_str()?;
+        let fallback = parse_naive(text.trim()).and_then(zone);
+        let occurred_at = parse_timestamp(text, fallback)
+            .ok_or_else(|| ts_node.invalid("an ISO-8601 date-time like 2025-03-14T08:12:00+01:00"))?;
+        let status = event.opt_str("status")?;
+        let detailed = event.opt_str("statusDetailed")?;
+        let coarse = event.opt_str("statusCode")?;
+        let (mapping, code) = map_codes(codes, service.as_deref(), status, detailed, coarse);
+        let address = match event.get("location")? {
+            Some(l) => l.get("address")?,
+            None => None,
+        };
+        let location = match address {
+            Some(a) => location(
+                a.opt_str("addressLocality")?,
+                a.opt_str("addressRegion")?,
+                a.opt_str("postalCode")?,
+                a.opt_str("countryCode")?,
+            ),
+            None => None,
+        };
+        let milestone = mapping.milestone();
+        out.push(with_derived_id(
+            NormalizedEvent {
+                tracking_number: tracking_number.clone(),
+                carrier: CARRIER.into(),
+                source: EventSource::Carrier,
+                source_event_id: None,
+                milestone,
+                mapping,
+                code,
+                description: event.opt_string("description")?,
+                occurred_at,
+                location,
+                proof_of_delivery: pod_for(milestone, &pod),
+                carrier_estimated_delivery: estimate,
+                raw: event.v.clone(),
+            },
+            &[status, detailed, coarse],
+        ));
+    }
+    Ok(())
+}
+
+fn map_codes(
+    codes: &CodeMap,
+    service: Option<&str>,
+    status: Option<&str>,
+    detailed: Option<&str>,
+    coarse: Option<&str>,
+) -> (CodeLookup, Option<String>) {
+    let coarse_candidate = Candidate { field: "statusCode", code: coarse };
+    let ice = detailed.filter(|d| is_ice_ric_ttpro(d)).and_then(|d| d.split('_').next());
+    let parcel = matches!(service, Some("parcel-de" | "post-de")) || ice.is_some();
+    match service {
+        Some("express") => {
+            resolve(codes, CARRIER, &[Candidate { field: "express checkpoint", code: status }, coarse_candidate])
+        }
+        _ if parcel => {
+            let ice_found = ice.and_then(|c| codes.lookup_field(CARRIER, "ICE event", c).map(|l| (l, c)));
+            let ttpro_found = status.and_then(|c| codes.lookup_field(CARRIER, "TTpro", c).map(|l| (l, c)));
+            let chosen = specific(ice_found).or(specific(ttpro_found)).or(ice_found).or(ttpro_found);
+            match chosen {
+                // The ICE decision keeps the whole `statusDetailed` as its code, so a person
+                // sees the reason (RIC) too.
+                Some((l, c)) if Some(c) == ice => (l, detailed.map(str::to_string)),
+                Some((l, c)) => (l, Some(c.to_string())),
+                None => {
+                    let (l, c) = resolve(codes, CARRIER, &[coarse_candidate]);
+                    (l, c.or(detailed.map(str::to_string)).or(status.map(str::to_string)))
+                }
+            }
+        }
+        _ => resolve(codes, CARRIER, &[coarse_candidate]),
+    }
+}
+
+/// A lookup that says more than "in transit".
+fn specific(found: Option<(CodeLookup, &str)>) -> Option<(CodeLookup, &str)> {
+    found.filter(|(l, _)| matches!(l, CodeLookup::Mapped(m) if *m != Milestone::InTransit))
+}
+
+/// `SRTED_NRQRD_NB`: a five-letter ICE event, a five-letter RIC and a two-letter TTpro code.
+fn is_ice_ric_ttpro(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('_').collect();
+    parts.len() == 3
+        && parts[0].len() == 5
+        && parts[1].len() == 5
+        && parts[2].len() == 2
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Central European Time for a German local wall-clock time: +02:00 from the last Sunday of March
+/// 02:00 to the last Sunday of October 03:00, +01:00 otherwise.
+fn german_offset(local: NaiveDateTime) -> FixedOffset {
+    let last_sunday = |year: i32, month: u32| {
+        let first_of_next = if month == 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, month + 1, 1)
+        };
+        first_of_next.map(|d| {
+            let mut day = d - Duration::days(1);
+            while day.weekday() != Weekday::Sun {
+                day -= Duration::days(1);
+            }
+            day
+        })
+    };
+    let year = local.year();
+    let summer = match (last_sunday(year, 3), last_sunday(year, 10)) {
+        (Some(start), Some(end)) => {
+            let start = start.and_hms_opt(2, 0, 0);
+            let end = end.and_hms_opt(3, 0, 0);
+            start.is_some_and(|s| local >= s) && end.is_some_and(|e| local < e)
+        }
+        _ => false,
+    };
+    let hours = if summer { 2 } else { 1 };
+    FixedOffset::east_opt(hours * 3600).expect("CET and CEST are valid offsets")
+}
+
+fn shipment_offset(shipment: &Node<'_>, events: &[Node<'_>]) -> Result<Option<FixedOffset>, AdapterError> {
+    for event in events {
+        if let Some(o) = event.opt_str("timestamp")?.and_then(offset_of) {
+            return Ok(Some(o));
+        }
+    }
+    if let Some(o) = shipment.opt_str("estimatedTimeOfDelivery")?.and_then(offset_of) {
+        return Ok(Some(o));
+    }
+    if let Some(frame) = shipment.get("estimatedDeliveryTimeFrame")? {
+        for key in ["estimatedFrom", "estimatedThrough"] {
+            if let Some(o) = frame.opt_str(key)?.and_then(offset_of) {
+                return Ok(Some(o));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn estimated_delivery(
+    shipment: &Node<'_>,
+    zone: &dyn Fn(NaiveDateTime) -> Option<FixedOffset>,
+) -> Result<Option<DateTime<FixedOffset>>, AdapterError> {
+    let node = match shipment.get("estimatedTimeOfDelivery")? {
+        Some(n) => Some(n),
+        None => match shipment.get("estimatedDeliveryTimeFrame")? {
+            Some(frame) => frame.get("estimatedThrough")?,
+            None => None,
+        },
+    };
+    let Some(node) = node else { return Ok(None) };
+    let text = node.as_str()?;
+    let offset = parse_naive(text.trim()).and_then(zone);
+    parse_estimate(text, offset).map(Some).ok_or_else(|| node.invalid("an ISO-8601 date-time"))
+}
+
+fn proof_of_delivery(shipment: &Node<'_>) -> Result<ProofOfDelivery, AdapterError> {
+    let Some(details) = shipment.get("details")? else {
+        return Ok(ProofOfDelivery::default());
+    };
+    let Some(pod) = details.get("proofOfDelivery")? else {
+        return Ok(ProofOfDelivery::default());
+    };
+    let signed_by = match pod.get("signed")? {
+        None => None,
+        Some(s) if s.v.is_string() => s.v.as_str().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string),
+        Some(s) if s.v.is_object() => s.opt_string("name")?.or(s.opt_string("familyName")?),
+        Some(s) => return Err(s.invalid("a name or a person object")),
+    };
+    Ok(ProofOfDelivery {
+        signed_by,
+        signature_url: pod.opt_string("signatureUrl")?.or(pod.opt_string("documentUrl")?),
+        photo_url: None,
+        left_at: None,
+    })
+}
