@@ -13,8 +13,9 @@ use milepost_domain::{
 };
 use milepost_ingest::{CodeLookup, CodeMap, detect_carrier};
 use milepost_store::{
-    EventOutcome, EventTarget, MappingState, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal,
-    ShipmentRecord, Store, StoreError, UpsertOutcome,
+    EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord,
+    MappingState, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal, ShipmentRecord, Store,
+    StoreError, SweepReport, UpsertOutcome,
 };
 use std::sync::Arc;
 
@@ -174,6 +175,48 @@ impl Milepost {
     pub async fn search_orders(&self, caller: &Principal, query: OrderQuery) -> AppResult<OrderPage> {
         Ok(self.store.search_orders(caller.account_id, query).await?)
     }
+
+    /// The exception queue of the caller's account.
+    pub async fn exceptions(&self, caller: &Principal, query: ExceptionQuery) -> AppResult<ExceptionPage> {
+        Ok(self.store.exceptions(caller.account_id, query).await?)
+    }
+
+    /// Acknowledges, assigns or resolves an exception, recording who did it.
+    pub async fn act_on_exception(
+        &self,
+        caller: &Principal,
+        id: i64,
+        action: ExceptionAction,
+    ) -> AppResult<ExceptionRecord> {
+        Ok(self.store.act_on_exception(caller.account_id, id, action, &caller.actor, self.clock.now()).await?)
+    }
+
+    /// The learned rhythm of the caller's lanes.
+    pub async fn lane_rhythms(&self, caller: &Principal) -> AppResult<Vec<LaneRhythmRecord>> {
+        Ok(self.store.lane_rhythms(caller.account_id).await?)
+    }
+
+    /// Runs the time-based exception rules for every shipment that is due now, in batches, and
+    /// returns the total. One step of the sweeper; tests call it directly.
+    pub async fn sweep(&self) -> AppResult<SweepReport> {
+        const BATCH: u32 = 500;
+        let now = self.clock.now();
+        let mut total = SweepReport::default();
+        loop {
+            let report = self.store.sweep_due(now, BATCH).await?;
+            total.evaluated += report.evaluated;
+            total.opened += report.opened;
+            total.closed += report.closed;
+            if report.evaluated < BATCH {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Re-learns every lane's rhythm from the last 90 days of deliveries.
+    pub async fn learn_lanes(&self) -> AppResult<u32> {
+        Ok(self.store.learn_lane_rhythm(self.clock.now(), 90).await?)
+    }
 }
 
 /// Store records and queries the edges need, re-exported so that they depend on the use cases,
@@ -181,7 +224,8 @@ impl Milepost {
 pub mod records {
     pub use milepost_ingest::tracking_url;
     pub use milepost_store::{
-        EventOutcome, EventTarget, ExceptionRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal,
-        ShipmentRecord, StoredEntry, UpsertOutcome,
+        EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord,
+        OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, ShipmentRecord, StoredEntry, SweepReport,
+        UpsertOutcome,
     };
 }

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod event;
+pub mod exceptions;
 pub mod milestone;
 pub mod money;
 pub mod order;

@@ -75,4 +75,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// Quick liveness check of the database.
     async fn health(&self) -> StoreResult<()>;
+
+    /// Evaluates the exception rules for up to `limit` shipments whose next check is due at
+    /// `now`, opening and closing exceptions; call again while it reports a full batch.
+    async fn sweep_due(&self, now: chrono::DateTime<chrono::Utc>, limit: u32) -> StoreResult<SweepReport>;
+
+    /// Re-learns every lane's rhythm from delivered shipments of the last `days` days.
+    async fn learn_lane_rhythm(&self, now: chrono::DateTime<chrono::Utc>, days: i64) -> StoreResult<u32>;
+
+    /// The learned lane rhythms of an account.
+    async fn lane_rhythms(&self, account: AccountId) -> StoreResult<Vec<LaneRhythmRecord>>;
+
+    /// The exception queue, newest first.
+    async fn exceptions(&self, account: AccountId, query: ExceptionQuery) -> StoreResult<ExceptionPage>;
+
+    /// Acknowledges, assigns or resolves one exception; returns it as it is afterwards.
+    async fn act_on_exception(
+        &self,
+        account: AccountId,
+        id: i64,
+        action: ExceptionAction,
+        actor: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<ExceptionRecord>;
 }

@@ -17,6 +17,8 @@ pub struct Principal {
     pub account_id: AccountId,
     pub account_name: AccountName,
     pub role: Role,
+    /// Who the caller is in audit records (`key:mp_abc123` for an API key).
+    pub actor: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,12 +115,65 @@ pub struct ExceptionRecord {
     pub kind: String,
     pub severity: String,
     pub state: String,
+    pub order_number: String,
     pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+    pub detail: Option<String>,
     pub opened_at: String,
     pub due_at: Option<String>,
     pub closed_at: Option<String>,
     pub owner: Option<String>,
     pub note: Option<String>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub assigned_by: Option<String>,
+    pub resolved_by: Option<String>,
+}
+
+/// Filters of the exception queue.
+#[derive(Debug, Clone, Default)]
+pub struct ExceptionQuery {
+    pub state: Option<milepost_domain::exceptions::ExceptionState>,
+    pub kind: Option<milepost_domain::exceptions::ExceptionKind>,
+    pub order_number: Option<OrderNumber>,
+    pub owner: Option<String>,
+    pub carrier: Option<String>,
+    /// Only exceptions opened before this time (age filter).
+    pub opened_before: Option<DateTime<Utc>>,
+    pub cursor: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionPage {
+    pub exceptions: Vec<ExceptionRecord>,
+    pub next_cursor: Option<i64>,
+}
+
+/// A staff action on one exception, with who did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExceptionAction {
+    Acknowledge,
+    Assign { owner: String },
+    Resolve { note: String },
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub evaluated: u32,
+    pub opened: u32,
+    pub closed: u32,
+}
+
+/// The learned rhythm of one lane and stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneRhythmRecord {
+    pub lane: String,
+    pub stage: String,
+    pub median_seconds: i64,
+    pub p90_seconds: i64,
+    pub samples: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

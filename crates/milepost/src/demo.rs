@@ -125,6 +125,8 @@ enum Case {
     StoreSaysShipped,
     UnmappedCode,
     Cancelled,
+    /// A split order whose first parcel is delivered while the second is still on its way.
+    SplitHalfway,
 }
 
 fn case_of(index: usize) -> Case {
@@ -135,6 +137,7 @@ fn case_of(index: usize) -> Case {
         17 => Case::StoreSaysShipped,
         19 => Case::UnmappedCode,
         23 => Case::Cancelled,
+        3 => Case::SplitHalfway,
         _ => Case::Routine,
     }
 }
@@ -200,6 +203,9 @@ pub async fn seed(
         progress.inc(1);
     }
     progress.finish_and_clear();
+    // Learn the lanes from the seeded history, then let the rules look at everything once.
+    app.learn_lanes().await?;
+    app.store().sweep_due(now, u32::MAX).await?;
     Ok(Seeded { orders: count, example_order })
 }
 
@@ -220,6 +226,7 @@ async fn seed_order(
         Case::Late => 9 * 24,
         Case::StoreSaysShipped => 4 * 24,
         Case::FailedAttempt | Case::MissedPackScan | Case::UnmappedCode => 5 * 24,
+        Case::SplitHalfway => 6 * 24,
         _ => rng.random_range(2..14 * 24),
     };
     let placed_at =
@@ -381,7 +388,7 @@ async fn seed_order(
                 location: location("Memphis", "TN", "38118"),
             });
         }
-        if case == Case::Late {
+        if case == Case::Late || (case == Case::SplitHalfway && p == 1) {
             // Stalls after the first hub scan: no event for days, past its promise.
             submit(app, caller, &number, Some(&tn), Some(codes.carrier), plans, now).await?;
             continue;

@@ -6,7 +6,7 @@ pub mod demo;
 pub mod settings;
 
 use anyhow::{Context, bail};
-use milepost_app::{Milepost, SystemClock};
+use milepost_app::{Clock, Milepost, SystemClock};
 use milepost_store::Store;
 use milepost_store::sqlite::SqliteStore;
 use milepost_web::AppState;
@@ -42,8 +42,13 @@ pub struct Application {
 impl Application {
     /// Opens the store and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// As `build`, with the clock injected (tests use a fixed one).
+    pub async fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let store = open_store(settings)?;
-        let app = Milepost::new(store, Arc::new(SystemClock));
+        let app = Milepost::new(store, clock);
         let listener =
             TcpListener::bind(&settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -62,9 +67,44 @@ impl Application {
         &self.state.app
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests.
+    /// Serves until `shutdown` completes, then drains in-flight requests. The background
+    /// sweeper runs beside the server and stops with it.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        milepost_web::serve(self.listener, self.state, shutdown).await.context("serving HTTP")
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let sweeper = tokio::spawn(run_sweeper(self.state.app.clone(), stopped));
+        let served = milepost_web::serve(self.listener, self.state, shutdown).await.context("serving HTTP");
+        let _ = stop.send(true);
+        let _ = sweeper.await;
+        served
+    }
+}
+
+/// How often the time-based exception rules run over the shipments that are due.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often lane rhythms are re-learned from delivered history.
+const LEARN_LANES_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The background sweeper: runs the due exception rules on a schedule and re-learns lane
+/// rhythms now and then, until told to stop. Ingest evaluates the shipments it touches itself,
+/// so this only catches what time alone changes (stalls, promises passing, grace periods).
+async fn run_sweeper(app: Milepost, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    let mut learn = tokio::time::interval(LEARN_LANES_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = learn.tick() => match app.learn_lanes().await {
+                Ok(lanes) => tracing::debug!(lanes, "learned lane rhythms"),
+                Err(error) => tracing::warn!(%error, "learning lane rhythms failed"),
+            },
+            _ = sweep.tick() => match app.sweep().await {
+                Ok(report) if report.opened + report.closed > 0 => {
+                    tracing::info!(evaluated = report.evaluated, opened = report.opened, closed = report.closed, "swept exception rules")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "exception sweep failed"),
+            },
+        }
     }
 }
 

@@ -7,13 +7,17 @@
 mod migrate;
 mod reads;
 mod rows;
+mod rules;
 mod writes;
 
 use crate::{
-    AccountId, EventOutcome, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal, ShipmentRecord,
-    Store, StoreError, StoreResult, UpsertOutcome,
+    AccountId, EventOutcome, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord,
+    NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal, ShipmentRecord, Store, StoreError,
+    StoreResult, SweepReport, UpsertOutcome,
 };
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use milepost_domain::exceptions::RuleSettings;
 use milepost_domain::{AccountName, Order, OrderNumber, Role, SourceOfTruth};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -44,6 +48,7 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
     stats: Arc<Mutex<WriterStats>>,
     truth: Arc<SourceOfTruth>,
+    rules: Arc<RuleSettings>,
 }
 
 pub(crate) fn storage_error(e: rusqlite::Error) -> StoreError {
@@ -99,6 +104,7 @@ impl SqliteStore {
             readers: Arc::new(Mutex::new(Vec::new())),
             stats,
             truth: Arc::new(SourceOfTruth::default()),
+            rules: Arc::new(RuleSettings::default()),
         })
     }
 
@@ -266,8 +272,8 @@ impl Store for SqliteStore {
     }
 
     async fn append_events(&self, account: AccountId, events: Vec<NewEvent>) -> StoreResult<Vec<EventOutcome>> {
-        let truth = self.truth.clone();
-        self.write(move |conn| writes::append_events(conn, &truth, account, &events)).await
+        let (truth, rules) = (self.truth.clone(), self.rules.clone());
+        self.write(move |conn| writes::append_events(conn, &truth, &rules, account, &events)).await
     }
 
     async fn order(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderRecord>> {
@@ -281,5 +287,35 @@ impl Store for SqliteStore {
 
     async fn health(&self) -> StoreResult<()> {
         self.read(|conn, _| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(storage_error)).await
+    }
+
+    async fn sweep_due(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<SweepReport> {
+        let (truth, rules) = (self.truth.clone(), self.rules.clone());
+        self.write(move |conn| rules::sweep_due(conn, &truth, &rules, now, limit)).await
+    }
+
+    async fn learn_lane_rhythm(&self, now: DateTime<Utc>, days: i64) -> StoreResult<u32> {
+        let truth = self.truth.clone();
+        self.write(move |conn| rules::learn_lane_rhythm(conn, &truth, now, days)).await
+    }
+
+    async fn lane_rhythms(&self, account: AccountId) -> StoreResult<Vec<LaneRhythmRecord>> {
+        self.read(move |conn, _| rules::lane_rhythms(conn, account)).await
+    }
+
+    async fn exceptions(&self, account: AccountId, query: ExceptionQuery) -> StoreResult<ExceptionPage> {
+        self.read(move |conn, _| rules::exceptions(conn, account, &query)).await
+    }
+
+    async fn act_on_exception(
+        &self,
+        account: AccountId,
+        id: i64,
+        action: ExceptionAction,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ExceptionRecord> {
+        let actor = actor.to_string();
+        self.write(move |conn| rules::act_on_exception(conn, account, id, &action, &actor, now)).await
     }
 }

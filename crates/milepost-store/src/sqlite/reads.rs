@@ -20,20 +20,21 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
 pub fn principal_for_key(conn: &Connection, hash: &str) -> StoreResult<Option<Principal>> {
-    let row: Option<(i64, String, String)> = conn
+    let row: Option<(i64, String, String, String)> = conn
         .query_row(
-            "SELECT a.id, a.name, k.role FROM api_keys k JOIN accounts a ON a.id = k.account_id
+            "SELECT a.id, a.name, k.role, k.key_prefix FROM api_keys k JOIN accounts a ON a.id = k.account_id
              WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
             [hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()
         .map_err(storage_error)?;
-    row.map(|(id, name, role)| {
+    row.map(|(id, name, role, prefix)| {
         Ok(Principal {
             account_id: AccountId(id),
             account_name: AccountName::parse(&name).map_err(|e| StoreError::Unexpected(e.to_string()))?,
             role: role.parse::<Role>().map_err(StoreError::Unexpected)?,
+            actor: format!("key:{prefix}"),
         })
     })
     .transpose()
@@ -340,29 +341,7 @@ pub fn order(
 }
 
 fn exceptions_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<ExceptionRecord>> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT e.id, e.kind, e.severity, e.state, s.tracking_number, e.opened_at, e.due_at, e.closed_at, e.owner, e.note
-             FROM exceptions e LEFT JOIN shipments s ON s.id = e.shipment_id WHERE e.order_id = ?1 ORDER BY e.id",
-        )
-        .map_err(storage_error)?;
-    let rows = stmt
-        .query_map([order_id], |r| {
-            Ok(ExceptionRecord {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                severity: r.get(2)?,
-                state: r.get(3)?,
-                tracking_number: r.get(4)?,
-                opened_at: r.get(5)?,
-                due_at: r.get(6)?,
-                closed_at: r.get(7)?,
-                owner: r.get(8)?,
-                note: r.get(9)?,
-            })
-        })
-        .map_err(storage_error)?;
-    rows.collect::<Result<_, _>>().map_err(storage_error)
+    super::rules::exception_rows(conn, "e.order_id = ?1 ORDER BY e.id", rusqlite::params![order_id])
 }
 
 /// id, number, channel, status, placed_at, promised_by, customer name, shipments, open exceptions.

@@ -4,12 +4,14 @@
 
 use super::reads;
 use super::rows::{EVENT_COLUMNS, event_from_row};
+use super::rules;
 use super::storage_error;
 use crate::{AccountId, EventOutcome, EventTarget, NewEvent, ShipmentRecord, StoreError, StoreResult, UpsertOutcome};
+use milepost_domain::exceptions::RuleSettings;
 use milepost_domain::milestone::MilestoneScope;
 use milepost_domain::rollup::{RolledShipment, roll_up_order};
 use milepost_domain::shipment::{assign_shipment_items, shipment_status_name};
-use milepost_domain::timeline::{ProjectionScope, project_timeline};
+use milepost_domain::timeline::{ProjectionScope, TimelineProjection, project_timeline};
 use milepost_domain::{
     AccountName, Direction, EventSource, LineItem, Milestone, Money, Order, OrderNumber, Role, Shipment, ShipmentItem,
     SourceOfTruth, TrackingEvent,
@@ -93,6 +95,8 @@ pub fn upsert_order(
             )
             .map_err(storage_error)?;
             conn.execute("DELETE FROM order_items WHERE order_id = ?1", [id]).map_err(storage_error)?;
+            // The promise or address may have changed: the parcels' rules are due again.
+            rules::mark_due(conn, "order_id", id)?;
             (id, UpsertOutcome::Updated)
         }
         None => {
@@ -236,6 +240,7 @@ pub fn add_shipment(
     .map_err(storage_error)?;
     recompute_shipment(conn, truth, shipment_id)?;
     recompute_order(conn, truth, order_id)?;
+    rules::mark_due(conn, "id", shipment_id)?;
     reads::shipment_by_id(conn, truth, shipment_id)
 }
 
@@ -404,9 +409,12 @@ fn insert_event_if_new(
 pub fn append_events(
     conn: &Connection,
     truth: &SourceOfTruth,
+    settings: &RuleSettings,
     account: AccountId,
     events: &[NewEvent],
 ) -> StoreResult<Vec<EventOutcome>> {
+    // The batch was received at one moment by the caller's clock: the rules run at that time.
+    let now = events.iter().map(|e| e.event.received_at).max().unwrap_or_else(chrono::Utc::now);
     let mut outcomes = Vec::with_capacity(events.len());
     let mut dirty_shipments = BTreeSet::new();
     let mut dirty_orders = BTreeSet::new();
@@ -436,6 +444,10 @@ pub fn append_events(
             }
             if let Some(id) = placement.order_id {
                 dirty_orders.insert(id);
+                if placement.shipment_id.is_none() {
+                    // An order-level change (say, a cancellation) can change what its parcels owe.
+                    rules::mark_due(conn, "order_id", id)?;
+                }
             }
             outcomes.push(EventOutcome::Accepted);
         } else {
@@ -443,7 +455,8 @@ pub fn append_events(
         }
     }
     for id in dirty_shipments {
-        recompute_shipment(conn, truth, id)?;
+        let projection = recompute_shipment(conn, truth, id)?;
+        rules::evaluate(conn, settings, id, &projection, now)?;
     }
     for id in dirty_orders {
         recompute_order(conn, truth, id)?;
@@ -459,7 +472,7 @@ pub(crate) fn load_events(conn: &Connection, filter: &str, id: i64) -> StoreResu
 }
 
 /// Re-projects one shipment from its stored events and saves its status.
-fn recompute_shipment(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<()> {
+fn recompute_shipment(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<TimelineProjection> {
     let events: Vec<TrackingEvent> = load_events(conn, "shipment_id", shipment_id)?.into_iter().map(|e| e.0).collect();
     let projection = project_timeline(&events, truth, ProjectionScope::Shipment);
     conn.execute(
@@ -472,7 +485,7 @@ fn recompute_shipment(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
         ],
     )
     .map_err(storage_error)?;
-    Ok(())
+    Ok(projection)
 }
 
 /// Rolls one order up from its items, shipments and own events and saves its status.

@@ -438,35 +438,50 @@ pub struct ItemProgressOut {
     pub status: String,
 }
 
+/// One exception (DESIGN §6.1), with who worked it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExceptionOut {
     pub id: String,
     pub kind: String,
     pub severity: String,
+    /// `open`, `acknowledged` or `resolved`.
     pub state: String,
     pub order_number: String,
     pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+    /// What the rule saw, in a sentence.
+    pub detail: Option<String>,
     pub opened_at: String,
     pub due_at: Option<String>,
     pub closed_at: Option<String>,
     pub owner: Option<String>,
     pub note: Option<String>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub assigned_by: Option<String>,
+    pub resolved_by: Option<String>,
 }
 
 impl ExceptionOut {
-    fn from_record(order_number: &str, r: &ExceptionRecord) -> Self {
+    pub fn from_record(r: &ExceptionRecord) -> Self {
         ExceptionOut {
             id: r.id.to_string(),
             kind: r.kind.clone(),
             severity: r.severity.clone(),
             state: r.state.clone(),
-            order_number: order_number.to_string(),
+            order_number: r.order_number.clone(),
             tracking_number: r.tracking_number.clone(),
+            carrier: r.carrier.clone(),
+            detail: r.detail.clone(),
             opened_at: r.opened_at.clone(),
             due_at: r.due_at.clone(),
             closed_at: r.closed_at.clone(),
             owner: r.owner.clone(),
             note: r.note.clone(),
+            acknowledged_by: r.acknowledged_by.clone(),
+            acknowledged_at: r.acknowledged_at.clone(),
+            assigned_by: r.assigned_by.clone(),
+            resolved_by: r.resolved_by.clone(),
         }
     }
 }
@@ -548,7 +563,7 @@ impl OrderOut {
                 .collect(),
             shipments: r.shipments.iter().map(ShipmentOut::from_record).collect(),
             timeline: r.timeline.iter().map(TimelineEntryOut::from_entry).collect(),
-            exceptions: r.exceptions.iter().map(|x| ExceptionOut::from_record(o.order_number.as_str(), x)).collect(),
+            exceptions: r.exceptions.iter().map(ExceptionOut::from_record).collect(),
             returns: Vec::new(),
             notifications: Vec::new(),
             created_at: r.created_at.to_rfc3339(),

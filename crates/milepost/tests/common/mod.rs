@@ -6,8 +6,10 @@
 
 use milepost::Application;
 use milepost::settings::Settings;
+use milepost_app::{FixedClock, Milepost};
 use milepost_domain::{AccountName, Role};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 pub struct TestApp {
     pub base: String,
@@ -18,6 +20,15 @@ pub struct TestApp {
     /// An admin key of a second account, to prove isolation.
     pub other_admin: String,
     pub dir: tempfile::TempDir,
+    /// The application's clock: tests move time with `clock.set(…)`.
+    pub clock: Arc<FixedClock>,
+    /// The use cases, to drive background work (the sweeper) one step at a time.
+    pub milepost: Milepost,
+}
+
+/// The moment every test starts at, a few days after the orders the helpers create.
+pub fn test_start() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-10T12:00:00Z").unwrap().with_timezone(&chrono::Utc)
 }
 
 pub struct Reply {
@@ -33,7 +44,9 @@ pub async fn spawn_app() -> TestApp {
         listen: "127.0.0.1:0".into(),
         public_url: None,
     };
-    let app = Application::build(&settings).await.expect("build app");
+    let clock = Arc::new(FixedClock::at(test_start()));
+    let app = Application::build_with_clock(&settings, clock.clone()).await.expect("build app");
+    let milepost = app.app().clone();
     let base = app.base_url().to_string();
     let key = |account: &str, role| {
         let milepost = app.app().clone();
@@ -45,7 +58,7 @@ pub async fn spawn_app() -> TestApp {
     let support = key("acme", Role::Support).await;
     let other_admin = key("globex", Role::Admin).await;
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { base, client: reqwest::Client::new(), admin, ingest, support, other_admin, dir }
+    TestApp { base, client: reqwest::Client::new(), admin, ingest, support, other_admin, dir, clock, milepost }
 }
 
 impl TestApp {
