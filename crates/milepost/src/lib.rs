@@ -2,6 +2,7 @@
 //! and by the black-box tests, and the demo seeder. This is the only crate that picks a
 //! concrete storage backend.
 
+pub mod bench;
 pub mod demo;
 pub mod settings;
 

@@ -28,6 +28,15 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Measure ingest and lookup against SQLite's own limit; prints a table and writes JSON.
+    Bench {
+        /// A small run (well under two minutes) for smoke checks.
+        #[arg(long)]
+        quick: bool,
+        /// Where to write the figures as JSON.
+        #[arg(long, default_value = "target/bench.json")]
+        out: PathBuf,
+    },
     /// Seed a demo account with realistic orders, print its admin key and URLs, then serve.
     Demo {
         /// How many orders to seed.
@@ -88,6 +97,18 @@ async fn main() -> anyhow::Result<()> {
             let app = milepost_app::Milepost::new(store, std::sync::Arc::new(milepost_app::SystemClock));
             let key = app.create_api_key(&account, role).await?;
             println!("{key}");
+            Ok(())
+        }
+        Command::Bench { quick, out } => {
+            let size = if quick { milepost::bench::BenchSize::quick() } else { milepost::bench::BenchSize::full() };
+            let report = milepost::bench::run(size).await?;
+            println!("{}", milepost::bench::table(&report));
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&out, serde_json::to_string_pretty(&report)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("figures written to {}", out.display());
             Ok(())
         }
         Command::Demo { orders, no_serve } => {

@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 /// How many queued writes one transaction may take. Large enough to amortize the fsync, small
 /// enough that one slow batch does not hold many callers.
 const MAX_JOBS_PER_COMMIT: usize = 512;
-const MAX_IDLE_READERS: usize = 8;
+const MAX_IDLE_READERS: usize = 32;
 
 type Completion = Box<dyn FnOnce(Option<StoreError>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
@@ -80,6 +80,7 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
          PRAGMA busy_timeout = 5000;",
     )
     .map_err(storage_error)?;
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
 

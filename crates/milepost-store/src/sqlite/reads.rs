@@ -2,7 +2,7 @@
 //! attached, and the order search with keyset paging. Timelines are re-projected on read from
 //! the stored events, so advisory flags and order always follow the current rules.
 
-use super::rows::{from_micros, parse_time, parse_utc};
+use super::rows::{from_micros, parse_time, parse_utc, row};
 use super::storage_error;
 use super::writes::load_events;
 use crate::{
@@ -20,15 +20,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
 pub fn principal_for_key(conn: &Connection, hash: &str) -> StoreResult<Option<Principal>> {
-    let row: Option<(i64, String, String, String)> = conn
-        .query_row(
-            "SELECT a.id, a.name, k.role, k.key_prefix FROM api_keys k JOIN accounts a ON a.id = k.account_id
+    let row: Option<(i64, String, String, String)> = row(
+        conn,
+        "SELECT a.id, a.name, k.role, k.key_prefix FROM api_keys k JOIN accounts a ON a.id = k.account_id
              WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
-            [hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()
-        .map_err(storage_error)?;
+        [hash],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()
+    .map_err(storage_error)?;
     row.map(|(id, name, role, prefix)| {
         Ok(Principal {
             account_id: AccountId(id),
@@ -66,7 +66,8 @@ pub fn order_items(conn: &Connection, order_id: i64) -> StoreResult<Vec<LineItem
 /// Loads an order's own fields and items.
 pub fn load_order(conn: &Connection, order_id: i64) -> StoreResult<Order> {
     let items = order_items(conn, order_id)?;
-    conn.query_row(
+    row(
+        conn,
         "SELECT order_number, channel, placed_at, promised_by, currency, customer_name, customer_email, customer_phone,
                 customer_postal_code, ship_to_line1, ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code,
                 ship_to_country
@@ -211,32 +212,32 @@ pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
         Option<String>,
         Option<i64>,
     );
-    let row: Row = conn
-        .query_row(
-            "SELECT tracking_number, carrier, service, direction, origin_location_id, origin_postal_code, origin_country,
+    let row: Row = row(
+        conn,
+        "SELECT tracking_number, carrier, service, direction, origin_location_id, origin_postal_code, origin_country,
                     label_cost_e4, handling_cost_e4, status, delayed, eta_earliest, eta_latest, first_possession_us
              FROM shipments WHERE id = ?1",
-            [shipment_id],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                    r.get(13)?,
-                ))
-            },
-        )
-        .map_err(storage_error)?;
+        [shipment_id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+                r.get(12)?,
+                r.get(13)?,
+            ))
+        },
+    )
+    .map_err(storage_error)?;
     let (
         tn,
         carrier,
@@ -285,14 +286,14 @@ pub fn order(
     account: AccountId,
     number: &OrderNumber,
 ) -> StoreResult<Option<OrderRecord>> {
-    let found: Option<(i64, String, String, String)> = conn
-        .query_row(
-            "SELECT id, status, created_at, updated_at FROM orders WHERE account_id = ?1 AND order_number = ?2",
-            params![account.0, number.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()
-        .map_err(storage_error)?;
+    let found: Option<(i64, String, String, String)> = row(
+        conn,
+        "SELECT id, status, created_at, updated_at FROM orders WHERE account_id = ?1 AND order_number = ?2",
+        params![account.0, number.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()
+    .map_err(storage_error)?;
     let Some((order_id, status, created_at, updated_at)) = found else { return Ok(None) };
     let order = load_order(conn, order_id)?;
     let mut stmt =

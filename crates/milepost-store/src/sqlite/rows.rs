@@ -48,3 +48,19 @@ pub fn event_from_row(row: &Row<'_>) -> rusqlite::Result<(TrackingEvent, bool, u
     };
     Ok((event, mapping == "unmapped", duplicates.max(0) as u32))
 }
+
+/// Executes a statement through the connection's statement cache: the write path runs the same
+/// few dozen statements for every event, and parsing them anew each time would cost more than
+/// running them.
+pub fn exec<P: rusqlite::Params>(conn: &rusqlite::Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// Reads one row through the statement cache.
+pub fn row<T, P, F>(conn: &rusqlite::Connection, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+where
+    P: rusqlite::Params,
+    F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+{
+    conn.prepare_cached(sql)?.query_row(params, f)
+}

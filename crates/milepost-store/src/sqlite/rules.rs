@@ -4,7 +4,7 @@
 //! due shipments instead of scanning them all. Also the exception queue, staff actions on it,
 //! and learning each lane's rhythm from delivered history.
 
-use super::rows::{EVENT_COLUMNS, event_from_row, parse_time};
+use super::rows::{EVENT_COLUMNS, event_from_row, exec, parse_time, row};
 use super::storage_error;
 use crate::{
     AccountId, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord, StoreError,
@@ -67,7 +67,8 @@ struct ShipmentRow {
 }
 
 fn shipment_row(conn: &Connection, shipment_id: i64) -> StoreResult<ShipmentRow> {
-    conn.query_row(
+    row(
+        conn,
         "SELECT s.account_id, s.order_id, s.tracking_number, s.direction, s.created_at, s.carrier, s.service,
                 s.origin_country, s.origin_postal_code, o.ship_to_country, o.ship_to_postal_code, o.promised_by
          FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.id = ?1",
@@ -182,7 +183,8 @@ pub fn evaluate(
                 .map_err(storage_error)? as u32;
         }
     }
-    conn.execute(
+    exec(
+        conn,
         "UPDATE shipments SET next_check_us = ?2 WHERE id = ?1",
         params![shipment_id, evaluation.next_check_at.map(|t| t.timestamp_micros())],
     )
@@ -253,12 +255,13 @@ pub fn learn_lane_rhythm(conn: &Connection, truth: &SourceOfTruth, now: DateTime
             gaps.entry((account_id, lane.clone(), stage.as_str().to_string())).or_default().push(gap);
         }
     }
-    conn.execute("DELETE FROM lane_rhythm", []).map_err(storage_error)?;
+    exec(conn, "DELETE FROM lane_rhythm", []).map_err(storage_error)?;
     let now_text = now.to_rfc3339();
     let mut learned = 0;
     for ((account_id, lane, stage), samples) in gaps {
         if let Some(r) = learn_rhythm(samples) {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO lane_rhythm (account_id, lane, stage, median_s, p90_s, samples, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![account_id, lane, stage, r.median.num_seconds(), r.p90.num_seconds(), r.samples, now_text],
@@ -339,8 +342,8 @@ pub fn act_on_exception(
     actor: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<ExceptionRecord> {
-    let state: Option<String> = conn
-        .query_row("SELECT state FROM exceptions WHERE id = ?1 AND account_id = ?2", params![id, account.0], |r| {
+    let state: Option<String> =
+        row(conn, "SELECT state FROM exceptions WHERE id = ?1 AND account_id = ?2", params![id, account.0], |r| {
             r.get(0)
         })
         .optional()
@@ -359,15 +362,18 @@ pub fn act_on_exception(
     })?;
     let (now, next) = (now.to_rfc3339(), next.as_str());
     match action {
-        ExceptionAction::Acknowledge => conn.execute(
+        ExceptionAction::Acknowledge => exec(
+            conn,
             "UPDATE exceptions SET state = ?2, acknowledged_by = ?3, acknowledged_at = ?4 WHERE id = ?1",
             params![id, next, actor, now],
         ),
-        ExceptionAction::Assign { owner } => conn.execute(
+        ExceptionAction::Assign { owner } => exec(
+            conn,
             "UPDATE exceptions SET state = ?2, assigned_by = ?3, owner = ?4 WHERE id = ?1",
             params![id, next, actor, owner],
         ),
-        ExceptionAction::Resolve { note } => conn.execute(
+        ExceptionAction::Resolve { note } => exec(
+            conn,
             "UPDATE exceptions SET state = ?2, resolved_by = ?3, closed_at = ?4, note = ?5 WHERE id = ?1",
             params![id, next, actor, now, note],
         ),
@@ -378,7 +384,6 @@ pub fn act_on_exception(
 
 /// Marks shipments as due now (after a change the time-based rules depend on).
 pub fn mark_due(conn: &Connection, filter: &str, id: i64) -> StoreResult<()> {
-    conn.execute(&format!("UPDATE shipments SET next_check_us = 0 WHERE {filter} = ?1"), [id])
-        .map_err(storage_error)?;
+    exec(conn, &format!("UPDATE shipments SET next_check_us = 0 WHERE {filter} = ?1"), [id]).map_err(storage_error)?;
     Ok(())
 }

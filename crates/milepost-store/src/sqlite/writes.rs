@@ -3,7 +3,7 @@
 //! (shipment projection, then order roll-up) before returning, so status is never stale.
 
 use super::reads;
-use super::rows::{EVENT_COLUMNS, event_from_row};
+use super::rows::{EVENT_COLUMNS, event_from_row, exec, row};
 use super::rules;
 use super::storage_error;
 use crate::{AccountId, EventOutcome, EventTarget, NewEvent, ShipmentRecord, StoreError, StoreResult, UpsertOutcome};
@@ -24,18 +24,20 @@ fn now_text() -> String {
 }
 
 pub fn ensure_account(conn: &Connection, name: &AccountName) -> StoreResult<AccountId> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO accounts (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
         params![name.as_str(), now_text()],
     )
     .map_err(storage_error)?;
-    conn.query_row("SELECT id FROM accounts WHERE name = ?1", [name.as_str()], |r| r.get(0))
+    row(conn, "SELECT id FROM accounts WHERE name = ?1", [name.as_str()], |r| r.get(0))
         .map(AccountId)
         .map_err(storage_error)
 }
 
 pub fn insert_api_key(conn: &Connection, account: AccountId, role: Role, hash: &str, prefix: &str) -> StoreResult<()> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO api_keys (account_id, role, key_hash, key_prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![account.0, role.as_str(), hash, prefix, now_text()],
     )
@@ -44,7 +46,8 @@ pub fn insert_api_key(conn: &Connection, account: AccountId, role: Role, hash: &
 }
 
 fn order_id(conn: &Connection, account: AccountId, number: &OrderNumber) -> StoreResult<Option<i64>> {
-    conn.query_row(
+    row(
+        conn,
         "SELECT id FROM orders WHERE account_id = ?1 AND order_number = ?2",
         params![account.0, number.as_str()],
         |r| r.get(0),
@@ -66,7 +69,8 @@ pub fn upsert_order(
     let promised = order.promised_by.map(|p| p.to_rfc3339());
     let (id, outcome) = match existing {
         Some(id) => {
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE orders SET channel = ?2, placed_at = ?3, placed_at_us = ?4, promised_by = ?5, currency = ?6,
                     value_e4 = ?7, customer_name = ?8, customer_email = ?9, customer_phone = ?10,
                     customer_postal_code = ?11, ship_to_line1 = ?12, ship_to_line2 = ?13, ship_to_city = ?14,
@@ -94,13 +98,13 @@ pub fn upsert_order(
                 ],
             )
             .map_err(storage_error)?;
-            conn.execute("DELETE FROM order_items WHERE order_id = ?1", [id]).map_err(storage_error)?;
+            exec(conn, "DELETE FROM order_items WHERE order_id = ?1", [id]).map_err(storage_error)?;
             // The promise or address may have changed: the parcels' rules are due again.
             rules::mark_due(conn, "order_id", id)?;
             (id, UpsertOutcome::Updated)
         }
         None => {
-            conn.execute(
+            exec(conn, 
                 "INSERT INTO orders (account_id, order_number, channel, placed_at, placed_at_us, promised_by, currency,
                     value_e4, customer_name, customer_email, customer_phone, customer_postal_code, ship_to_line1,
                     ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code, ship_to_country, status,
@@ -133,7 +137,7 @@ pub fn upsert_order(
         }
     };
     for (line_no, item) in order.items.iter().enumerate() {
-        conn.execute(
+        exec(conn, 
             "INSERT INTO order_items (order_id, line_no, sku, description, quantity, unit_price_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![id, line_no as i64, item.sku, item.description, item.quantity, item.unit_price.ten_thousandths()],
         )
@@ -164,14 +168,14 @@ pub fn add_shipment(
 ) -> StoreResult<ShipmentRecord> {
     let order_id =
         order_id(conn, account, order_number)?.ok_or_else(|| StoreError::NotFound(format!("order {order_number}")))?;
-    let existing: Option<(i64, i64)> = conn
-        .query_row(
-            "SELECT id, order_id FROM shipments WHERE account_id = ?1 AND tracking_number = ?2",
-            params![account.0, shipment.tracking_number.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(storage_error)?;
+    let existing: Option<(i64, i64)> = row(
+        conn,
+        "SELECT id, order_id FROM shipments WHERE account_id = ?1 AND tracking_number = ?2",
+        params![account.0, shipment.tracking_number.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map_err(storage_error)?;
     if let Some((shipment_id, owner)) = existing {
         if owner != order_id {
             return Err(StoreError::Conflict(format!(
@@ -204,7 +208,8 @@ pub fn add_shipment(
         }
     };
 
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO shipments (account_id, order_id, tracking_number, carrier, service, direction, origin_location_id,
             origin_postal_code, origin_country, label_cost_e4, handling_cost_e4, status, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12)",
@@ -226,14 +231,15 @@ pub fn add_shipment(
     .map_err(storage_error)?;
     let shipment_id = conn.last_insert_rowid();
     for item in &items {
-        conn.execute(
+        exec(
+            conn,
             "INSERT INTO shipment_items (shipment_id, sku, quantity) VALUES (?1, ?2, ?3)",
             params![shipment_id, item.sku, item.quantity],
         )
         .map_err(storage_error)?;
     }
     // Events that arrived before the parcel was registered attach now.
-    conn.execute(
+    exec(conn, 
         "UPDATE events SET shipment_id = ?1, order_id = ?2 WHERE account_id = ?3 AND scope = ?4 AND shipment_id IS NULL",
         params![shipment_id, order_id, account.0, format!("t:{}", shipment.tracking_number)],
     )
@@ -255,14 +261,14 @@ struct Placement {
 fn place_event(conn: &Connection, account: AccountId, new: &NewEvent) -> StoreResult<Result<Placement, EventOutcome>> {
     match &new.target {
         EventTarget::Tracking(tn) => {
-            let found: Option<(i64, i64)> = conn
-                .query_row(
-                    "SELECT id, order_id FROM shipments WHERE account_id = ?1 AND tracking_number = ?2",
-                    params![account.0, tn.as_str()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(storage_error)?;
+            let found: Option<(i64, i64)> = row(
+                conn,
+                "SELECT id, order_id FROM shipments WHERE account_id = ?1 AND tracking_number = ?2",
+                params![account.0, tn.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(storage_error)?;
             Ok(Ok(Placement {
                 scope: format!("t:{tn}"),
                 order_id: found.map(|f| f.1),
@@ -279,15 +285,15 @@ fn place_event(conn: &Connection, account: AccountId, new: &NewEvent) -> StoreRe
             };
             let parcel: Option<(i64, String)> = match shipment {
                 Some(wanted) => {
-                    let found = conn
-                        .query_row(
-                            "SELECT id, tracking_number FROM shipments
+                    let found = row(
+                        conn,
+                        "SELECT id, tracking_number FROM shipments
                              WHERE order_id = ?1 AND (tracking_number = upper(?2) OR CAST(id AS TEXT) = ?2)",
-                            params![order_id, wanted],
-                            |r| Ok((r.get(0)?, r.get(1)?)),
-                        )
-                        .optional()
-                        .map_err(storage_error)?;
+                        params![order_id, wanted],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(storage_error)?;
                     if found.is_none() {
                         return Ok(Err(EventOutcome::Rejected {
                             field: "shipment".into(),
@@ -346,34 +352,34 @@ fn insert_event_if_new(
 ) -> StoreResult<bool> {
     let fact_key = event.fact_key();
     let existing: Option<i64> = match &event.source_event_id {
-        Some(id) => conn
-            .query_row(
-                "SELECT id FROM events WHERE account_id = ?1 AND source = ?2 AND source_event_id = ?3",
-                params![account.0, event.source.as_str(), id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(storage_error)?,
+        Some(id) => row(
+            conn,
+            "SELECT id FROM events WHERE account_id = ?1 AND source = ?2 AND source_event_id = ?3",
+            params![account.0, event.source.as_str(), id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage_error)?,
         None => None,
     };
     let existing = match existing {
         Some(id) => Some(id),
-        None => conn
-            .query_row(
-                "SELECT id FROM events WHERE account_id = ?1 AND scope = ?2 AND fact_key = ?3",
-                params![account.0, scope, fact_key],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(storage_error)?,
+        None => row(
+            conn,
+            "SELECT id FROM events WHERE account_id = ?1 AND scope = ?2 AND fact_key = ?3",
+            params![account.0, scope, fact_key],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage_error)?,
     };
     if let Some(id) = existing {
-        conn.execute("UPDATE events SET duplicate_count = duplicate_count + 1 WHERE id = ?1", [id])
+        exec(conn, "UPDATE events SET duplicate_count = duplicate_count + 1 WHERE id = ?1", [id])
             .map_err(storage_error)?;
         return Ok(false);
     }
     let location = event.location.clone().unwrap_or_default();
-    conn.execute(
+    exec(conn, 
         "INSERT INTO events (account_id, scope, order_id, shipment_id, tracking_number, source, source_event_id, carrier,
             code, description, milestone, mapping, occurred_at, occurred_at_us, received_at, city, region, postal_code,
             country, fact_key, raw)
@@ -475,7 +481,8 @@ pub(crate) fn load_events(conn: &Connection, filter: &str, id: i64) -> StoreResu
 fn recompute_shipment(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<TimelineProjection> {
     let events: Vec<TrackingEvent> = load_events(conn, "shipment_id", shipment_id)?.into_iter().map(|e| e.0).collect();
     let projection = project_timeline(&events, truth, ProjectionScope::Shipment);
-    conn.execute(
+    exec(
+        conn,
         "UPDATE shipments SET status = ?2, status_since_us = ?3, first_possession_us = ?4 WHERE id = ?1",
         params![
             shipment_id,
@@ -510,7 +517,8 @@ fn recompute_order(conn: &Connection, truth: &SourceOfTruth, order_id: i64) -> S
         })
         .collect();
     let roll_up = roll_up_order(&items, &rolled, own.status);
-    conn.execute(
+    exec(
+        conn,
         "UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1",
         params![order_id, roll_up.status.as_str(), now_text()],
     )
