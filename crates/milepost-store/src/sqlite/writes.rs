@@ -104,7 +104,7 @@ pub fn upsert_order(
             (id, UpsertOutcome::Updated)
         }
         None => {
-            exec(conn, 
+            exec(conn,
                 "INSERT INTO orders (account_id, order_number, channel, placed_at, placed_at_us, promised_by, currency,
                     value_e4, customer_name, customer_email, customer_phone, customer_postal_code, ship_to_line1,
                     ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code, ship_to_country, status,
@@ -137,7 +137,7 @@ pub fn upsert_order(
         }
     };
     for (line_no, item) in order.items.iter().enumerate() {
-        exec(conn, 
+        exec(conn,
             "INSERT INTO order_items (order_id, line_no, sku, description, quantity, unit_price_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![id, line_no as i64, item.sku, item.description, item.quantity, item.unit_price.ten_thousandths()],
         )
@@ -239,7 +239,7 @@ pub fn add_shipment(
         .map_err(storage_error)?;
     }
     // Events that arrived before the parcel was registered attach now.
-    exec(conn, 
+    exec(conn,
         "UPDATE events SET shipment_id = ?1, order_id = ?2 WHERE account_id = ?3 AND scope = ?4 AND shipment_id IS NULL",
         params![shipment_id, order_id, account.0, format!("t:{}", shipment.tracking_number)],
     )
@@ -379,7 +379,7 @@ fn insert_event_if_new(
         return Ok(false);
     }
     let location = event.location.clone().unwrap_or_default();
-    exec(conn, 
+    exec(conn,
         "INSERT INTO events (account_id, scope, order_id, shipment_id, tracking_number, source, source_event_id, carrier,
             code, description, milestone, mapping, occurred_at, occurred_at_us, received_at, city, region, postal_code,
             country, fact_key, raw)
