@@ -97,6 +97,14 @@ impl Milepost {
         Ok(key)
     }
 
+    /// The caller for work done from the command line on an account's behalf (an operator with
+    /// shell access to the server is trusted like an admin key).
+    pub async fn operator(&self, account: &AccountName) -> AppResult<Principal> {
+        let account_id =
+            self.store.account_id(account).await?.ok_or_else(|| AppError::NotFound(format!("account {account}")))?;
+        Ok(Principal { account_id, account_name: account.clone(), role: Role::Admin, actor: "cli".into() })
+    }
+
     /// Finds the caller behind a bearer key and checks its role.
     pub async fn authenticate(&self, key: Option<&str>, needed: Role) -> AppResult<Principal> {
         let key = key.filter(|k| keys::looks_like_key(k)).ok_or(AppError::Unauthenticated)?;
@@ -211,6 +219,23 @@ impl Milepost {
                 return Ok(total);
             }
         }
+    }
+
+    /// KPI figures over the orders placed in `[from, to)`, overall and per group.
+    pub async fn kpis(
+        &self,
+        caller: &Principal,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        group_by: Option<milepost_domain::kpi::KpiGrouping>,
+    ) -> AppResult<(milepost_domain::kpi::Kpis, Vec<(String, milepost_domain::kpi::Kpis)>)> {
+        if to <= from {
+            return Err(AppError::Invalid { field: "to".into(), message: "must be after from".into() });
+        }
+        let facts = self.store.kpi_facts(caller.account_id, from, to).await?;
+        let overall = milepost_domain::kpi::compute(&facts);
+        let groups = group_by.map(|by| milepost_domain::kpi::compute_grouped(&facts, by)).unwrap_or_default();
+        Ok((overall, groups))
     }
 
     /// Re-learns every lane's rhythm from the last 90 days of deliveries.

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod event;
 pub mod exceptions;
+pub mod kpi;
 pub mod milestone;
 pub mod money;
 pub mod order;

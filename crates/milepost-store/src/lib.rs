@@ -36,6 +36,9 @@ pub trait Store: Send + Sync + 'static {
     /// Creates the account if it does not exist and returns its id either way.
     async fn ensure_account(&self, name: &milepost_domain::AccountName) -> StoreResult<AccountId>;
 
+    /// Finds an account by name.
+    async fn account_id(&self, name: &milepost_domain::AccountName) -> StoreResult<Option<AccountId>>;
+
     /// Stores a new API key's hash for an account.
     async fn insert_api_key(
         &self,
@@ -98,4 +101,12 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<ExceptionRecord>;
+
+    /// Facts for the KPI figures about the orders placed in `[from, to)`.
+    async fn kpi_facts(
+        &self,
+        account: AccountId,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Vec<milepost_domain::kpi::OrderKpiFacts>>;
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI document of API v1, generated from the handlers' and wire types' annotations so
 //! that it cannot drift from the code. Served at `GET /openapi.json`.
 
-use crate::api::{events, exceptions, orders, wire};
+use crate::api::{events, exceptions, kpis, orders, wire};
 use crate::error::{FieldError, Problem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -23,7 +23,8 @@ impl Modify for BearerKeys {
     info(title = "Milepost API", version = "1", description = "One record of every order, from confirmation to delivery and back."),
     paths(
         orders::put_order, orders::get_order, orders::search_orders, orders::add_shipment, events::post_events,
-        exceptions::list_exceptions, exceptions::acknowledge, exceptions::assign, exceptions::resolve, exceptions::lanes
+        exceptions::list_exceptions, exceptions::acknowledge, exceptions::assign, exceptions::resolve, exceptions::lanes,
+        kpis::kpis
     ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,
@@ -31,7 +32,8 @@ impl Modify for BearerKeys {
         wire::EventBatchOut, wire::LocationWire, wire::OrderOut, wire::OrderItemOut, wire::ItemProgressOut,
         wire::ShipmentOut, wire::TimelineEntryOut, wire::EtaOut, wire::ExceptionOut, wire::OrderListOut,
         wire::OrderSummaryOut, wire::OrderWriteOut, exceptions::ExceptionListOut, exceptions::AssignIn,
-        exceptions::ResolveIn, exceptions::LaneRhythmOut
+        exceptions::ResolveIn, exceptions::LaneRhythmOut, kpis::KpisOut, kpis::KpiFiguresOut,
+        kpis::KpiGroupOut, kpis::CycleTimeOut
     )),
     modifiers(&BearerKeys)
 )]

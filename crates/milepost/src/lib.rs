@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod kpi_report;
 pub mod settings;
 
 use anyhow::{Context, bail};

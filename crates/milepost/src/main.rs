@@ -28,6 +28,23 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// KPI figures of an account over a period.
+    Kpi {
+        #[arg(long, default_value = "demo")]
+        account: String,
+        /// Start (RFC 3339 or YYYY-MM-DD); default 30 days before --to.
+        #[arg(long)]
+        from: Option<String>,
+        /// End (RFC 3339 or YYYY-MM-DD, exclusive); default now.
+        #[arg(long)]
+        to: Option<String>,
+        /// day, week, month, carrier, service, channel or warehouse.
+        #[arg(long)]
+        by: Option<String>,
+        /// table, csv or json.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
     /// Measure ingest and lookup against SQLite's own limit; prints a table and writes JSON.
     Bench {
         /// A small run (well under two minutes) for smoke checks.
@@ -97,6 +114,31 @@ async fn main() -> anyhow::Result<()> {
             let app = milepost_app::Milepost::new(store, std::sync::Arc::new(milepost_app::SystemClock));
             let key = app.create_api_key(&account, role).await?;
             println!("{key}");
+            Ok(())
+        }
+        Command::Kpi { account, from, to, by, format } => {
+            let account = AccountName::parse(&account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+            let bound = |flag: &str, v: Option<String>| -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+                v.map(|v| {
+                    milepost_web::api::kpis::parse_bound(&v)
+                        .ok_or_else(|| anyhow::anyhow!("{flag}: expected an RFC 3339 time or YYYY-MM-DD"))
+                })
+                .transpose()
+            };
+            let to = bound("--to", to)?.unwrap_or_else(chrono::Utc::now);
+            let from = bound("--from", from)?.unwrap_or(to - chrono::Duration::days(30));
+            let group_by = by
+                .as_deref()
+                .map(|b| {
+                    milepost_domain::kpi::KpiGrouping::parse(b)
+                        .ok_or_else(|| anyhow::anyhow!("--by: unknown grouping `{b}`"))
+                })
+                .transpose()?;
+            let store = milepost::open_store(&settings)?;
+            let app = milepost_app::Milepost::new(store, std::sync::Arc::new(milepost_app::SystemClock));
+            let caller = app.operator(&account).await?;
+            let (overall, groups) = app.kpis(&caller, from, to, group_by).await?;
+            print!("{}", milepost::kpi_report::render(&format, &overall, &groups)?);
             Ok(())
         }
         Command::Bench { quick, out } => {

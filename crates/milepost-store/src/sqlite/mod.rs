@@ -4,6 +4,7 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
+mod kpi;
 mod migrate;
 mod reads;
 mod rows;
@@ -240,6 +241,18 @@ impl Store for SqliteStore {
         self.write(move |conn| writes::ensure_account(conn, &name)).await
     }
 
+    async fn account_id(&self, name: &AccountName) -> StoreResult<Option<AccountId>> {
+        let name = name.as_str().to_string();
+        self.read(move |conn, _| {
+            use rusqlite::OptionalExtension;
+            rows::row(conn, "SELECT id FROM accounts WHERE name = ?1", [name], |r| r.get(0))
+                .optional()
+                .map(|id| id.map(AccountId))
+                .map_err(storage_error)
+        })
+        .await
+    }
+
     async fn insert_api_key(
         &self,
         account: AccountId,
@@ -318,5 +331,14 @@ impl Store for SqliteStore {
     ) -> StoreResult<ExceptionRecord> {
         let actor = actor.to_string();
         self.write(move |conn| rules::act_on_exception(conn, account, id, &action, &actor, now)).await
+    }
+
+    async fn kpi_facts(
+        &self,
+        account: AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<milepost_domain::kpi::OrderKpiFacts>> {
+        self.read(move |conn, _| kpi::kpi_facts(conn, account, from, to)).await
     }
 }

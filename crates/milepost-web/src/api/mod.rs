@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod exceptions;
+pub mod kpis;
 pub mod orders;
 pub mod wire;
 
@@ -21,4 +22,5 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/exceptions/{id}/assign", post(exceptions::assign))
         .route("/api/v1/exceptions/{id}/resolve", post(exceptions::resolve))
         .route("/api/v1/lanes", get(exceptions::lanes))
+        .route("/api/v1/kpis", get(kpis::kpis))
 }

@@ -1,0 +1,274 @@
+//! Key performance figures of DESIGN §7, computed from plain facts about orders so the formulas
+//! are tested without a database: on-time delivery rate, order cycle time, order accuracy,
+//! fulfillment cost per order, first-attempt delivery, exception rate and time to resolve,
+//! return rate; cut by period, carrier, service, channel or warehouse.
+
+use crate::money::Money;
+use chrono::{DateTime, Datelike, Duration, Utc};
+use std::collections::BTreeMap;
+
+/// What the figures need of one shipment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentKpiFacts {
+    pub carrier: Option<String>,
+    pub service: Option<String>,
+    pub warehouse: Option<String>,
+    pub cost: Money,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Failed delivery attempts before the delivery (or so far).
+    pub failed_attempts: u32,
+}
+
+/// What the figures need of one order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderKpiFacts {
+    pub placed_at: DateTime<Utc>,
+    pub promised_by: Option<DateTime<Utc>>,
+    pub channel: String,
+    /// First carrier possession of any of its parcels.
+    pub shipped_at: Option<DateTime<Utc>>,
+    /// When the last parcel arrived, if every item has been delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub shipments: Vec<ShipmentKpiFacts>,
+    /// (opened, resolved) of each exception.
+    pub exceptions: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    /// Return reasons, one per returned item line.
+    pub return_reasons: Vec<String>,
+}
+
+/// How to cut the figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KpiGrouping {
+    Day,
+    Week,
+    Month,
+    Carrier,
+    Service,
+    Channel,
+    Warehouse,
+}
+
+impl KpiGrouping {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "day" => KpiGrouping::Day,
+            "week" => KpiGrouping::Week,
+            "month" => KpiGrouping::Month,
+            "carrier" => KpiGrouping::Carrier,
+            "service" => KpiGrouping::Service,
+            "channel" => KpiGrouping::Channel,
+            "warehouse" => KpiGrouping::Warehouse,
+            _ => return None,
+        })
+    }
+
+    /// The group an order falls in. Orders are grouped by when they were placed; a split
+    /// order counts under its first parcel's carrier, service and warehouse.
+    fn key(self, order: &OrderKpiFacts) -> String {
+        let first = order.shipments.first();
+        let or_none = |v: Option<&String>| v.cloned().unwrap_or_else(|| "none".into());
+        match self {
+            KpiGrouping::Day => order.placed_at.format("%Y-%m-%d").to_string(),
+            KpiGrouping::Week => {
+                let week = order.placed_at.iso_week();
+                format!("{}-W{:02}", week.year(), week.week())
+            }
+            KpiGrouping::Month => order.placed_at.format("%Y-%m").to_string(),
+            KpiGrouping::Carrier => or_none(first.and_then(|s| s.carrier.as_ref())),
+            KpiGrouping::Service => or_none(first.and_then(|s| s.service.as_ref())),
+            KpiGrouping::Channel => order.channel.clone(),
+            KpiGrouping::Warehouse => or_none(first.and_then(|s| s.warehouse.as_ref())),
+        }
+    }
+}
+
+/// The figures for one set of orders. Rates are percentages; `None` means no data to divide by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kpis {
+    pub orders: u32,
+    pub shipped_orders: u32,
+    pub deliveries: u32,
+    pub on_time_delivery_rate: Option<f64>,
+    pub order_cycle_time_hours_median: Option<f64>,
+    pub order_cycle_time_hours_p90: Option<f64>,
+    pub order_accuracy_rate: Option<f64>,
+    pub fulfillment_cost_per_order: Option<Money>,
+    pub first_attempt_delivery_rate: Option<f64>,
+    pub exception_rate: Option<f64>,
+    pub exception_resolve_hours_median: Option<f64>,
+    pub return_rate: Option<f64>,
+}
+
+/// Return reasons that count against order accuracy (a picking or packing error).
+pub const ACCURACY_REASONS: [&str; 3] = ["wrong_item", "missing_item", "damaged"];
+
+fn percent(part: u32, whole: u32) -> Option<f64> {
+    (whole > 0).then(|| f64::from(part) * 100.0 / f64::from(whole))
+}
+
+fn hours(d: Duration) -> f64 {
+    d.num_seconds() as f64 / 3600.0
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let idx = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    Some(sorted[idx])
+}
+
+/// Computes the figures of DESIGN §7 over `orders`.
+pub fn compute(orders: &[OrderKpiFacts]) -> Kpis {
+    let shipped: Vec<&OrderKpiFacts> = orders.iter().filter(|o| o.shipped_at.is_some()).collect();
+    let delivered: Vec<&OrderKpiFacts> = orders.iter().filter(|o| o.delivered_at.is_some()).collect();
+    let promised_deliveries: Vec<&&OrderKpiFacts> = delivered.iter().filter(|o| o.promised_by.is_some()).collect();
+    let on_time = promised_deliveries.iter().filter(|o| o.delivered_at <= o.promised_by).count() as u32;
+
+    let mut cycle: Vec<f64> = shipped.iter().filter_map(|o| o.shipped_at.map(|s| hours(s - o.placed_at))).collect();
+    cycle.sort_by(f64::total_cmp);
+
+    let inaccurate =
+        shipped.iter().filter(|o| o.return_reasons.iter().any(|r| ACCURACY_REASONS.contains(&r.as_str()))).count()
+            as u32;
+
+    let cost = shipped.iter().flat_map(|o| o.shipments.iter()).fold(Money::ZERO, |sum, s| sum.plus(s.cost));
+    let cost_per_order =
+        (!shipped.is_empty()).then(|| Money::from_ten_thousandths(cost.ten_thousandths() / shipped.len() as i64));
+
+    let delivered_parcels: Vec<&ShipmentKpiFacts> =
+        orders.iter().flat_map(|o| o.shipments.iter()).filter(|s| s.delivered_at.is_some()).collect();
+    let first_attempt = delivered_parcels.iter().filter(|s| s.failed_attempts == 0).count() as u32;
+
+    let with_exceptions = orders.iter().filter(|o| !o.exceptions.is_empty()).count() as u32;
+    let mut resolve: Vec<f64> = orders
+        .iter()
+        .flat_map(|o| o.exceptions.iter())
+        .filter_map(|(opened, closed)| closed.map(|c| hours(c - *opened)))
+        .collect();
+    resolve.sort_by(f64::total_cmp);
+
+    let returned = delivered.iter().filter(|o| !o.return_reasons.is_empty()).count() as u32;
+
+    Kpis {
+        orders: orders.len() as u32,
+        shipped_orders: shipped.len() as u32,
+        deliveries: delivered.len() as u32,
+        on_time_delivery_rate: percent(on_time, promised_deliveries.len() as u32),
+        order_cycle_time_hours_median: percentile(&cycle, 0.5),
+        order_cycle_time_hours_p90: percentile(&cycle, 0.9),
+        order_accuracy_rate: percent(shipped.len() as u32 - inaccurate, shipped.len() as u32),
+        fulfillment_cost_per_order: cost_per_order,
+        first_attempt_delivery_rate: percent(first_attempt, delivered_parcels.len() as u32),
+        exception_rate: percent(with_exceptions, orders.len() as u32),
+        exception_resolve_hours_median: percentile(&resolve, 0.5),
+        return_rate: percent(returned, delivered.len() as u32),
+    }
+}
+
+/// The figures per group, in key order.
+pub fn compute_grouped(orders: &[OrderKpiFacts], by: KpiGrouping) -> Vec<(String, Kpis)> {
+    let mut groups: BTreeMap<String, Vec<OrderKpiFacts>> = BTreeMap::new();
+    for order in orders {
+        groups.entry(by.key(order)).or_default().push(order.clone());
+    }
+    groups.into_iter().map(|(key, members)| (key, compute(&members))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn parcel(carrier: &str, cost: &str, delivered: Option<&str>, failed_attempts: u32) -> ShipmentKpiFacts {
+        ShipmentKpiFacts {
+            carrier: Some(carrier.into()),
+            service: Some("ground".into()),
+            warehouse: Some("RNO1".into()),
+            cost: Money::parse(cost).unwrap(),
+            delivered_at: delivered.map(t),
+            failed_attempts,
+        }
+    }
+
+    fn order(placed: &str, shipped: Option<&str>, delivered: Option<&str>, promised: &str) -> OrderKpiFacts {
+        OrderKpiFacts {
+            placed_at: t(placed),
+            promised_by: Some(t(promised)),
+            channel: "api".into(),
+            shipped_at: shipped.map(t),
+            delivered_at: delivered.map(t),
+            shipments: Vec::new(),
+            exceptions: Vec::new(),
+            return_reasons: Vec::new(),
+        }
+    }
+
+    fn sample() -> Vec<OrderKpiFacts> {
+        let mut on_time = order(
+            "2026-11-02T10:00:00Z",
+            Some("2026-11-02T20:00:00Z"),
+            Some("2026-11-04T12:00:00Z"),
+            "2026-11-06T00:00:00Z",
+        );
+        on_time.shipments = vec![parcel("ups", "8.00", Some("2026-11-04T12:00:00Z"), 0)];
+        let mut late = order(
+            "2026-11-03T10:00:00Z",
+            Some("2026-11-04T10:00:00Z"),
+            Some("2026-11-09T12:00:00Z"),
+            "2026-11-07T00:00:00Z",
+        );
+        late.shipments = vec![parcel("fedex", "10.00", Some("2026-11-09T12:00:00Z"), 1)];
+        late.exceptions = vec![(t("2026-11-07T00:00:00Z"), Some(t("2026-11-07T06:00:00Z")))];
+        late.return_reasons = vec!["damaged".into()];
+        let mut moving = order("2026-11-10T10:00:00Z", Some("2026-11-10T14:00:00Z"), None, "2026-11-15T00:00:00Z");
+        moving.shipments = vec![parcel("ups", "6.00", None, 0), parcel("usps", "3.00", None, 0)];
+        let waiting = order("2026-11-11T10:00:00Z", None, None, "2026-11-16T00:00:00Z");
+        vec![on_time, late, moving, waiting]
+    }
+
+    #[test]
+    fn the_figures_follow_the_formulas_of_design_section_7() {
+        let k = compute(&sample());
+        assert_eq!(k.orders, 4);
+        assert_eq!(k.shipped_orders, 3);
+        assert_eq!(k.deliveries, 2);
+        assert_eq!(k.on_time_delivery_rate, Some(50.0));
+        // Cycle times 10 h, 24 h, 4 h: median 10, p90 24.
+        assert_eq!(k.order_cycle_time_hours_median, Some(10.0));
+        assert_eq!(k.order_cycle_time_hours_p90, Some(24.0));
+        // One of three shipped orders came back damaged.
+        assert!((k.order_accuracy_rate.unwrap() - 66.666).abs() < 0.01);
+        // (8 + 10 + 6 + 3) / 3 shipped orders = 9.00
+        assert_eq!(k.fulfillment_cost_per_order.unwrap().to_string(), "9.00");
+        assert_eq!(k.first_attempt_delivery_rate, Some(50.0));
+        assert_eq!(k.exception_rate, Some(25.0));
+        assert_eq!(k.exception_resolve_hours_median, Some(6.0));
+        assert_eq!(k.return_rate, Some(50.0));
+    }
+
+    #[test]
+    fn empty_sets_give_no_rates_rather_than_zero() {
+        let k = compute(&[]);
+        assert_eq!(k.orders, 0);
+        assert_eq!(k.on_time_delivery_rate, None);
+        assert_eq!(k.fulfillment_cost_per_order, None);
+    }
+
+    #[test]
+    fn figures_are_cut_by_week_and_by_carrier() {
+        let by_week = compute_grouped(&sample(), KpiGrouping::Week);
+        let keys: Vec<_> = by_week.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, vec!["2026-W45", "2026-W46"]);
+        assert_eq!(by_week[0].1.orders, 2);
+        let by_carrier = compute_grouped(&sample(), KpiGrouping::Carrier);
+        let keys: Vec<_> = by_carrier.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, vec!["fedex", "none", "ups"]);
+        assert_eq!(by_carrier[2].1.orders, 2, "the split order counts under its first parcel");
+        assert_eq!(KpiGrouping::parse("fortnight"), None);
+    }
+}

@@ -1,0 +1,144 @@
+//! KPI figures over a period (DESIGN §6.1 and §7), overall and cut by period, carrier, service,
+//! channel or warehouse. Rates are percentages; a figure with nothing to divide by is null.
+
+use crate::AppState;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{Caller, Support};
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use milepost_domain::kpi::{KpiGrouping, Kpis};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct KpiParams {
+    /// Start (RFC 3339 or YYYY-MM-DD, inclusive); default 30 days before `to`.
+    pub from: Option<String>,
+    /// End (RFC 3339 or YYYY-MM-DD, exclusive); default now.
+    pub to: Option<String>,
+    /// `day`, `week`, `month`, `carrier`, `service`, `channel` or `warehouse`.
+    pub group_by: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CycleTimeOut {
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+/// The figures for one set of orders (orders are counted by when they were placed).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KpiFiguresOut {
+    pub orders: u32,
+    pub shipped_orders: u32,
+    pub deliveries: u32,
+    pub on_time_delivery_rate: Option<f64>,
+    /// Placed to first carrier possession.
+    pub order_cycle_time_hours: CycleTimeOut,
+    pub order_accuracy_rate: Option<f64>,
+    /// Label and handling costs per shipped order, decimal string.
+    pub fulfillment_cost_per_order: Option<String>,
+    pub first_attempt_delivery_rate: Option<f64>,
+    pub exception_rate: Option<f64>,
+    pub exception_resolve_hours_median: Option<f64>,
+    pub return_rate: Option<f64>,
+}
+
+impl KpiFiguresOut {
+    pub fn from_kpis(k: &Kpis) -> Self {
+        let round = |v: Option<f64>| v.map(|x| (x * 100.0).round() / 100.0);
+        KpiFiguresOut {
+            orders: k.orders,
+            shipped_orders: k.shipped_orders,
+            deliveries: k.deliveries,
+            on_time_delivery_rate: round(k.on_time_delivery_rate),
+            order_cycle_time_hours: CycleTimeOut {
+                median: round(k.order_cycle_time_hours_median),
+                p90: round(k.order_cycle_time_hours_p90),
+            },
+            order_accuracy_rate: round(k.order_accuracy_rate),
+            fulfillment_cost_per_order: k.fulfillment_cost_per_order.map(|m| m.to_string()),
+            first_attempt_delivery_rate: round(k.first_attempt_delivery_rate),
+            exception_rate: round(k.exception_rate),
+            exception_resolve_hours_median: round(k.exception_resolve_hours_median),
+            return_rate: round(k.return_rate),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KpiGroupOut {
+    pub key: String,
+    #[serde(flatten)]
+    pub figures: KpiFiguresOut,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KpisOut {
+    pub from: String,
+    pub to: String,
+    #[serde(flatten)]
+    pub figures: KpiFiguresOut,
+    pub group_by: Option<String>,
+    pub groups: Vec<KpiGroupOut>,
+}
+
+/// Reads a period bound: an RFC 3339 time, or a date (its midnight UTC).
+pub fn parse_bound(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw.trim()).map(|t| t.with_timezone(&Utc)).ok().or_else(|| {
+        NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .ok()
+            .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+    })
+}
+
+/// KPI figures over orders placed in a period.
+#[utoipa::path(get, path = "/api/v1/kpis", tag = "kpis", params(KpiParams),
+    responses((status = 200, body = KpisOut), (status = 422, body = Problem)), security(("api_key" = [])))]
+pub async fn kpis(
+    State(state): State<AppState>,
+    caller: Caller<Support>,
+    params: Result<Query<KpiParams>, QueryRejection>,
+) -> Result<Json<KpisOut>, ApiError> {
+    let Query(p) = params.map_err(|r| ApiError::BadRequest {
+        detail: r.body_text(),
+        errors: vec![FieldError::new("query", r.body_text())],
+    })?;
+    let mut errors = Vec::new();
+    let mut bound = |field: &str, raw: &Option<String>| match raw.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => parse_bound(v).or_else(|| {
+            errors.push(FieldError::new(field, "must be an RFC 3339 time or a date YYYY-MM-DD"));
+            None
+        }),
+    };
+    let to = bound("to", &p.to);
+    let from = bound("from", &p.from);
+    let group_by = match p.group_by.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(g) => KpiGrouping::parse(g).or_else(|| {
+            errors
+                .push(FieldError::new("group_by", "must be day, week, month, carrier, service, channel or warehouse"));
+            None
+        }),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let to = to.unwrap_or_else(|| state.app.clock().now());
+    let from = from.unwrap_or(to - Duration::days(30));
+    let (overall, groups) = state.app.kpis(&caller.principal, from, to, group_by).await?;
+    Ok(Json(KpisOut {
+        from: from.to_rfc3339(),
+        to: to.to_rfc3339(),
+        figures: KpiFiguresOut::from_kpis(&overall),
+        group_by: p.group_by.filter(|_| group_by.is_some()),
+        groups: groups
+            .iter()
+            .map(|(key, k)| KpiGroupOut { key: key.clone(), figures: KpiFiguresOut::from_kpis(k) })
+            .collect(),
+    }))
+}
