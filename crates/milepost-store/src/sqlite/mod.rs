@@ -4,14 +4,16 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
+mod ingest;
 mod migrate;
 mod reads;
 mod rows;
 mod writes;
 
 use crate::{
-    AccountId, EventOutcome, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal, ShipmentRecord,
-    Store, StoreError, StoreResult, UpsertOutcome,
+    AccountId, CodeOverride, EventOutcome, IntegrationRecord, NewEvent, NewShipment, OrderPage, OrderQuery,
+    OrderRecord, Principal, Reference, Renormalized, ShipmentRecord, Store, StoreError, StoreResult, UnmappedCode,
+    UpsertOutcome,
 };
 use async_trait::async_trait;
 use milepost_domain::{AccountName, Order, OrderNumber, Role, SourceOfTruth};
@@ -281,5 +283,58 @@ impl Store for SqliteStore {
 
     async fn health(&self) -> StoreResult<()> {
         self.read(|conn, _| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(storage_error)).await
+    }
+
+    async fn insert_integration(&self, account: AccountId, id: &str, kind: &str, secret: &str) -> StoreResult<()> {
+        let (id, kind, secret) = (id.to_string(), kind.to_string(), secret.to_string());
+        self.write(move |conn| ingest::insert_integration(conn, account, &id, &kind, &secret)).await
+    }
+
+    async fn integration(&self, id: &str) -> StoreResult<Option<IntegrationRecord>> {
+        let id = id.to_string();
+        self.read(move |conn, _| ingest::integration(conn, &id)).await
+    }
+
+    async fn unmapped_codes(&self, account: AccountId) -> StoreResult<Vec<UnmappedCode>> {
+        self.read(move |conn, _| ingest::unmapped_codes(conn, account)).await
+    }
+
+    async fn code_overrides(&self, account: AccountId) -> StoreResult<Vec<CodeOverride>> {
+        self.read(move |conn, _| ingest::code_overrides(conn, account)).await
+    }
+
+    async fn set_code_override(&self, account: AccountId, mapping: CodeOverride) -> StoreResult<Renormalized> {
+        let truth = self.truth.clone();
+        self.write(move |conn| ingest::set_code_override(conn, &truth, account, &mapping)).await
+    }
+
+    async fn resolve_references(&self, account: AccountId, keys: Vec<String>) -> StoreResult<Vec<Option<Reference>>> {
+        self.read(move |conn, _| ingest::resolve_references(conn, account, &keys)).await
+    }
+
+    async fn import_orders(&self, account: AccountId, orders: Vec<Order>) -> StoreResult<Vec<UpsertOutcome>> {
+        let truth = self.truth.clone();
+        self.write(move |conn| ingest::import_orders(conn, &truth, account, &orders)).await
+    }
+
+    async fn link_channel_order(
+        &self,
+        account: AccountId,
+        channel: &str,
+        external_id: &str,
+        order_number: &OrderNumber,
+    ) -> StoreResult<()> {
+        let (channel, external_id, order_number) = (channel.to_string(), external_id.to_string(), order_number.clone());
+        self.write(move |conn| ingest::link_channel_order(conn, account, &channel, &external_id, &order_number)).await
+    }
+
+    async fn channel_order(
+        &self,
+        account: AccountId,
+        channel: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<OrderNumber>> {
+        let (channel, external_id) = (channel.to_string(), external_id.to_string());
+        self.read(move |conn, _| ingest::channel_order(conn, account, &channel, &external_id)).await
     }
 }
