@@ -1,8 +1,9 @@
 //! The OpenAPI document of API v1, generated from the handlers' and wire types' annotations so
 //! that it cannot drift from the code. Served at `GET /openapi.json`.
 
-use crate::api::{events, orders, wire};
+use crate::api::{carrier_codes, epcis, events, imports, integrations, orders, scans, wire};
 use crate::error::{FieldError, Problem};
+use crate::webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -21,13 +22,21 @@ impl Modify for BearerKeys {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Milepost API", version = "1", description = "One record of every order, from confirmation to delivery and back."),
-    paths(orders::put_order, orders::get_order, orders::search_orders, orders::add_shipment, events::post_events),
+    paths(
+        orders::put_order, orders::get_order, orders::search_orders, orders::add_shipment, events::post_events,
+        integrations::create_integration, webhooks::carrier_webhook, webhooks::channel_webhook,
+        carrier_codes::unmapped, carrier_codes::put_mapping, scans::post_scan, epcis::capture, imports::post_import
+    ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,
         wire::ShipmentItemWire, wire::OriginWire, wire::CostsWire, wire::EventIn, wire::EventBatchIn, wire::EventResult,
         wire::EventBatchOut, wire::LocationWire, wire::OrderOut, wire::OrderItemOut, wire::ItemProgressOut,
         wire::ShipmentOut, wire::TimelineEntryOut, wire::EtaOut, wire::ExceptionOut, wire::OrderListOut,
-        wire::OrderSummaryOut, wire::OrderWriteOut
+        wire::OrderSummaryOut, wire::OrderWriteOut, integrations::IntegrationIn, integrations::IntegrationOut,
+        webhooks::CarrierWebhookOut, webhooks::ChannelWebhookOut, carrier_codes::UnmappedCodeOut,
+        carrier_codes::UnmappedCodesOut, carrier_codes::CodeMappingIn, carrier_codes::CodeMappingOut,
+        carrier_codes::RenormalizedOut, scans::ScanIn, scans::ScanOut, epcis::EpcisEventOut, epcis::EpcisCaptureOut,
+        imports::ImportSummaryOut, imports::ImportedOrderOut, imports::RejectedRowOut
     )),
     modifiers(&BearerKeys)
 )]
