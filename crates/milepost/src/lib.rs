@@ -3,6 +3,7 @@
 //! concrete storage backend.
 
 pub mod demo;
+pub mod import;
 pub mod settings;
 
 use anyhow::{Context, bail};
