@@ -209,6 +209,8 @@ pub struct ValidatedImport {
     /// Line numbers of each order's rows, in the order of `orders`.
     pub lines: Vec<Vec<usize>>,
     pub rejected: Vec<(usize, String)>,
+    /// Orders whose every row the report marks cancelled (Amazon "All Orders" reports).
+    pub cancelled: Vec<OrderNumber>,
 }
 
 /// What an import did (or, when rows were refused, would not do).
@@ -827,10 +829,12 @@ impl Milepost {
         let mut accepted = Vec::new();
         let mut rejected = Vec::new();
         let mut line_numbers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut all_cancelled: BTreeMap<String, bool> = BTreeMap::new();
         for l in lines {
             match l.result {
                 Ok(line) => {
                     line_numbers.entry(line.order_number.to_string()).or_default().push(l.line);
+                    *all_cancelled.entry(line.order_number.to_string()).or_insert(true) &= line.cancelled;
                     accepted.push(line);
                 }
                 Err(e) => rejected.push((l.line, e.to_string())),
@@ -838,7 +842,12 @@ impl Milepost {
         }
         let orders = group_orders(accepted);
         let lines = orders.iter().map(|o| line_numbers.remove(o.order_number.as_str()).unwrap_or_default()).collect();
-        Ok(ValidatedImport { rows, orders, lines, rejected })
+        let cancelled = orders
+            .iter()
+            .filter(|o| all_cancelled.get(o.order_number.as_str()).copied().unwrap_or(false))
+            .map(|o| o.order_number.clone())
+            .collect();
+        Ok(ValidatedImport { rows, orders, lines, rejected, cancelled })
     }
 
     /// Writes a validated import in one transaction, unless any row was refused: then nothing is
@@ -853,10 +862,27 @@ impl Milepost {
                 rejected: import.rejected,
             });
         }
-        let outcomes = self.store.import_orders(caller.account_id, import.orders).await.map_err(|e| match e {
-            StoreError::Invalid { field, message } => AppError::Invalid { field, message },
-            other => other.into(),
-        })?;
+        // A report that lists an order as cancelled is the channel saying so; the file gives no
+        // time for it, so it is dated when Milepost learned it. Its id makes re-imports duplicates.
+        let learned_at = self.clock.now().fixed_offset();
+        let cancellations = import
+            .cancelled
+            .iter()
+            .map(|number| {
+                self.channel_event(
+                    EventTarget::Order { order_number: number.clone(), shipment: None },
+                    format!("import:{number}:cancelled"),
+                    Milestone::Cancelled,
+                    Some("Cancelled according to the imported order report".into()),
+                    learned_at,
+                )
+            })
+            .collect();
+        let outcomes =
+            self.store.import_orders(caller.account_id, import.orders, cancellations).await.map_err(|e| match e {
+                StoreError::Invalid { field, message } => AppError::Invalid { field, message },
+                other => other.into(),
+            })?;
         Ok(ImportSummary {
             rows: import.rows,
             written: true,

@@ -97,11 +97,13 @@ pub trait Store: Send + Sync + 'static {
     /// an order number, then a shipment id.
     async fn resolve_references(&self, account: AccountId, keys: Vec<String>) -> StoreResult<Vec<Option<Reference>>>;
 
-    /// Creates or updates many orders in one transaction: all of them or none.
+    /// Creates or updates many orders in one transaction, then appends `events` about them (such
+    /// as a report's cancellations) in the same transaction: all of it or none.
     async fn import_orders(
         &self,
         account: AccountId,
         orders: Vec<milepost_domain::Order>,
+        events: Vec<NewEvent>,
     ) -> StoreResult<Vec<UpsertOutcome>>;
 
     /// Remembers a store platform's own id for an order (idempotent).

@@ -79,6 +79,33 @@ async fn an_amazon_order_report_is_read_as_tab_separated_values() {
 }
 
 #[tokio::test]
+async fn an_order_the_report_lists_as_cancelled_is_cancelled() {
+    let app = spawn_app().await;
+    let report = "amazon-order-id\tpurchase-date\torder-status\tsku\tquantity\tcurrency\titem-price\n\
+                  113-0000001-0000001\t2026-11-01T14:05:11-07:00\tCancelled\tMUG\t1\tUSD\t18.00\n\
+                  113-0000002-0000002\t2026-11-01T15:05:11-07:00\tShipped\tMUG\t1\tUSD\t18.00\n";
+    let send = || {
+        app.post_bytes(
+            "/api/v1/imports",
+            Some(&app.ingest),
+            "text/tab-separated-values",
+            &[],
+            report.as_bytes().to_vec(),
+        )
+    };
+
+    assert_eq!(send().await.status, 200);
+    assert_eq!(send().await.status, 200, "importing the report again is harmless");
+
+    let cancelled = app.order("113-0000001-0000001").await.body;
+    assert_eq!(cancelled["status"], "cancelled");
+    let cancellations =
+        cancelled["timeline"].as_array().unwrap().iter().filter(|e| e["milestone"] == "cancelled").count();
+    assert_eq!(cancellations, 1);
+    assert_eq!(app.order("113-0000002-0000002").await.body["status"], "placed");
+}
+
+#[tokio::test]
 async fn an_import_in_another_media_type_is_refused() {
     let app = spawn_app().await;
     let reply =

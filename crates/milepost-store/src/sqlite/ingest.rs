@@ -7,10 +7,10 @@
 
 use super::rows::{EVENT_COLUMNS, event_from_row, parse_utc};
 use super::storage_error;
-use super::writes::{recompute_order, recompute_shipment, upsert_order};
+use super::writes::{append_events, recompute_order, recompute_shipment, upsert_order};
 use crate::{
-    AccountId, CodeOverride, IntegrationRecord, Reference, Renormalized, StoreError, StoreResult, UnmappedCode,
-    UpsertOutcome,
+    AccountId, CodeOverride, IntegrationRecord, NewEvent, Reference, Renormalized, StoreError, StoreResult,
+    UnmappedCode, UpsertOutcome,
 };
 use milepost_domain::{AccountName, Milestone, Order, OrderNumber, SourceOfTruth, TrackingNumber};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -243,8 +243,13 @@ pub fn import_orders(
     truth: &SourceOfTruth,
     account: AccountId,
     orders: &[Order],
+    events: &[NewEvent],
 ) -> StoreResult<Vec<UpsertOutcome>> {
-    orders.iter().map(|order| upsert_order(conn, truth, account, order)).collect()
+    let outcomes = orders.iter().map(|order| upsert_order(conn, truth, account, order)).collect::<StoreResult<_>>()?;
+    if !events.is_empty() {
+        append_events(conn, truth, account, events)?;
+    }
+    Ok(outcomes)
 }
 
 pub fn link_channel_order(

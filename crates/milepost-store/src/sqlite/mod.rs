@@ -312,9 +312,14 @@ impl Store for SqliteStore {
         self.read(move |conn, _| ingest::resolve_references(conn, account, &keys)).await
     }
 
-    async fn import_orders(&self, account: AccountId, orders: Vec<Order>) -> StoreResult<Vec<UpsertOutcome>> {
+    async fn import_orders(
+        &self,
+        account: AccountId,
+        orders: Vec<Order>,
+        events: Vec<NewEvent>,
+    ) -> StoreResult<Vec<UpsertOutcome>> {
         let truth = self.truth.clone();
-        self.write(move |conn| ingest::import_orders(conn, &truth, account, &orders)).await
+        self.write(move |conn| ingest::import_orders(conn, &truth, account, &orders, &events)).await
     }
 
     async fn link_channel_order(
