@@ -603,7 +603,28 @@ impl Milepost {
                 Some("Store marked the order fulfilled".into()),
                 at,
             );
-            for o in self.store.append_events(caller.account_id, vec![claim]).await? {
+            let mut events = vec![claim];
+            // Shopify's own view of the parcel (`shipment_status`), kept as the channel's
+            // advisory claim; a status the table does not know queues like a carrier code.
+            if let Some(status) = &fulfillment.shipment_status
+                && fulfillment.milestone != Some(Milestone::HandedToCarrier)
+            {
+                let code = status.to_ascii_uppercase();
+                let mut event = self.channel_event(
+                    EventTarget::Order { order_number: order_number.clone(), shipment: Some(tn.to_string()) },
+                    format!("shopify:fulfillment:{}:{}:{}", fulfillment.id, tn, code),
+                    Milestone::HandedToCarrier,
+                    Some(format!("Shopify shipment status: {status}")),
+                    // The payload dates the fulfillment, not this status: it is dated when learned.
+                    self.clock.now().fixed_offset(),
+                );
+                event.carrier = Some("shopify".into());
+                event.mapping = mapping_state(fulfillment.mapping);
+                event.event.milestone = fulfillment.milestone;
+                event.event.code = Some(code);
+                events.push(event);
+            }
+            for o in self.store.append_events(caller.account_id, events).await? {
                 outcome.events.add(&o);
             }
         }

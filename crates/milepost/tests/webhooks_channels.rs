@@ -84,6 +84,29 @@ async fn a_fulfillment_registers_the_parcel_and_the_stores_claim_stays_advisory(
 }
 
 #[tokio::test]
+async fn shopifys_shipment_status_is_kept_as_an_advisory_channel_claim() {
+    let app = spawn_app().await;
+    let id = app.create_integration("shopify", SECRET).await;
+    assert_eq!(post(&app, &id, "orders/create", &shopify_order()).await.status, 200);
+    let fulfillment = json!({"id": 4567890123u64, "order_id": 6102938475610u64, "tracking_company": "UPS",
+        "tracking_numbers": ["1ZA4R7090398765432"], "line_items": []});
+    assert_eq!(post(&app, &id, "fulfillments/create", &fulfillment).await.status, 200);
+    let mut update = fulfillment.clone();
+    update["shipment_status"] = json!("delivered");
+
+    let reply = post(&app, &id, "fulfillments/update", &update).await;
+
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["accepted"], 1, "only the new status is new: {}", reply.body);
+    let shipment = &app.order("1042").await.body["shipments"][0];
+    let status = shipment["timeline"].as_array().unwrap().iter().find(|e| e["code"] == "DELIVERED").unwrap().clone();
+    assert_eq!(status["milestone"], "delivered");
+    assert_eq!(status["source"], "channel");
+    assert_eq!(status["advisory"], true);
+    assert_eq!(shipment["status"], "pending", "only the carrier says it was delivered");
+}
+
+#[tokio::test]
 async fn a_fulfillment_for_an_order_milepost_never_saw_registers_nothing() {
     let app = spawn_app().await;
     let id = app.create_integration("shopify", SECRET).await;

@@ -58,6 +58,11 @@ pub async fn carrier_webhook(
     RawBody(body): RawBody,
 ) -> Result<Json<CarrierWebhookOut>, ApiError> {
     let counts = state.app.receive_carrier_webhook(&integration, &signature_headers(&headers), &body).await?;
+    for (result, n) in [("accepted", counts.accepted), ("duplicate", counts.duplicate), ("rejected", counts.rejected)] {
+        for _ in 0..n {
+            state.metrics.event_ingested("carrier", result);
+        }
+    }
     Ok(Json(CarrierWebhookOut { accepted: counts.accepted, duplicate: counts.duplicate, rejected: counts.rejected }))
 }
 
