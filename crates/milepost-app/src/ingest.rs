@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// What an integration sends: one of the tracking senders, or Shopify's order webhooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,16 +301,17 @@ fn sscc_digits(pure_identity: &str) -> Option<String> {
 
 impl Milepost {
     /// The account's code table: the seed with the account's own mappings on top.
-    pub async fn codes_for(&self, account: milepost_store::AccountId) -> AppResult<CodeMap> {
+    /// Most accounts have no overrides, so the shared seed table is returned without a copy.
+    pub async fn codes_for(&self, account: milepost_store::AccountId) -> AppResult<Arc<CodeMap>> {
         let overrides = self.store.code_overrides(account).await?;
         if overrides.is_empty() {
-            return Ok((*self.codes).clone());
+            return Ok(self.codes.clone());
         }
         let mut codes = (*self.codes).clone();
         for o in overrides {
             codes.set(&o.carrier, &o.code, o.milestone);
         }
-        Ok(codes)
+        Ok(Arc::new(codes))
     }
 
     /// The caller behind an account name, for the CLI (creates the account if needed).
@@ -441,7 +443,13 @@ impl Milepost {
         let stored =
             if batch.is_empty() { Vec::new() } else { self.store.append_events(caller.account_id, batch).await? };
         let mut stored = stored.into_iter();
-        Ok(outcomes.into_iter().map(|o| o.or_else(|| stored.next()).unwrap_or(EventOutcome::Duplicate)).collect())
+        outcomes
+            .into_iter()
+            .map(|o| {
+                o.or_else(|| stored.next())
+                    .ok_or_else(|| AppError::Unexpected("the store answered fewer outcomes than events".into()))
+            })
+            .collect()
     }
 
     /// A Shopify webhook: orders become orders (channel `shopify`), cancellations a channel
