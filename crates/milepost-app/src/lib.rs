@@ -4,6 +4,7 @@
 //! detection) and calls the store once. Nothing here knows HTTP or SQL.
 
 pub mod clock;
+pub mod ingest;
 pub mod keys;
 
 use chrono::{DateTime, FixedOffset};
@@ -36,6 +37,12 @@ pub enum AppError {
     Unavailable(String),
     #[error("unexpected error: {0}")]
     Unexpected(String),
+    /// A webhook whose signature is missing, stale or wrong; nothing was stored.
+    #[error("bad webhook signature: {0}")]
+    BadSignature(String),
+    /// A scanned barcode that names no order, parcel or tracking number of the account.
+    #[error("barcode {0} matches no order, shipment or tracking number")]
+    UnknownBarcode(String),
 }
 
 impl From<StoreError> for AppError {
@@ -139,6 +146,7 @@ impl Milepost {
         submissions: Vec<EventSubmission>,
     ) -> AppResult<Vec<EventOutcome>> {
         let received_at = self.clock.now();
+        let codes = self.codes_for(caller.account_id).await?;
         let events = submissions
             .into_iter()
             .map(|s| {
@@ -148,7 +156,7 @@ impl Milepost {
                 });
                 let (milestone, mapping) = match (s.milestone, &s.code) {
                     (Some(m), _) => (Some(m), MappingState::Given),
-                    (None, Some(code)) => match self.codes.lookup(carrier.as_deref().unwrap_or(""), code) {
+                    (None, Some(code)) => match codes.lookup(carrier.as_deref().unwrap_or(""), code) {
                         CodeLookup::Mapped(m) => (Some(m), MappingState::Mapped),
                         CodeLookup::Informational => (None, MappingState::Informational),
                         CodeLookup::Unmapped => (None, MappingState::Unmapped),
@@ -250,7 +258,7 @@ pub mod records {
     pub use milepost_ingest::tracking_url;
     pub use milepost_store::{
         EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord,
-        OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, ShipmentRecord, StoredEntry, SweepReport,
-        UpsertOutcome,
+        OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, Renormalized, ShipmentRecord, StoredEntry,
+        SweepReport, UnmappedCode, UpsertOutcome,
     };
 }

@@ -109,4 +109,51 @@ pub trait Store: Send + Sync + 'static {
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Vec<milepost_domain::kpi::OrderKpiFacts>>;
+
+    /// Stores a new integration (its id is chosen by the caller and must be unguessable).
+    async fn insert_integration(&self, account: AccountId, id: &str, kind: &str, secret: &str) -> StoreResult<()>;
+
+    /// Finds an integration by its id, with the account it belongs to.
+    async fn integration(&self, id: &str) -> StoreResult<Option<IntegrationRecord>>;
+
+    /// The account's raw codes still unmapped, by carrier and code, most frequent first.
+    async fn unmapped_codes(&self, account: AccountId) -> StoreResult<Vec<UnmappedCode>>;
+
+    /// The account's own code mappings.
+    async fn code_overrides(&self, account: AccountId) -> StoreResult<Vec<CodeOverride>>;
+
+    /// Saves an account's mapping of one code and, in the same transaction, re-normalizes every
+    /// stored event of the account with that carrier and code (except those whose sender named
+    /// the milestone itself) and recomputes the statuses of the shipments and orders they touch.
+    async fn set_code_override(&self, account: AccountId, mapping: CodeOverride) -> StoreResult<Renormalized>;
+
+    /// Resolves each key, in order, to an order and maybe a parcel: a tracking number first, then
+    /// an order number, then a shipment id.
+    async fn resolve_references(&self, account: AccountId, keys: Vec<String>) -> StoreResult<Vec<Option<Reference>>>;
+
+    /// Creates or updates many orders in one transaction, then appends `events` about them (such
+    /// as a report's cancellations) in the same transaction: all of it or none.
+    async fn import_orders(
+        &self,
+        account: AccountId,
+        orders: Vec<milepost_domain::Order>,
+        events: Vec<NewEvent>,
+    ) -> StoreResult<Vec<UpsertOutcome>>;
+
+    /// Remembers a store platform's own id for an order (idempotent).
+    async fn link_channel_order(
+        &self,
+        account: AccountId,
+        channel: &str,
+        external_id: &str,
+        order_number: &milepost_domain::OrderNumber,
+    ) -> StoreResult<()>;
+
+    /// The order a store platform's own id was linked to.
+    async fn channel_order(
+        &self,
+        account: AccountId,
+        channel: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<milepost_domain::OrderNumber>>;
 }

@@ -223,3 +223,60 @@ pub struct OrderPage {
 
 /// Re-exported so callers need not depend on the domain crate for these names.
 pub type Items = Vec<ShipmentItem>;
+
+/// A webhook sender set up by an account's admin: its kind (which adapter reads its bodies and
+/// how it signs) and the shared secret its signatures are made with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IntegrationRecord {
+    pub id: String,
+    pub account_id: AccountId,
+    pub account_name: AccountName,
+    pub kind: String,
+    /// A shared secret (both sides compute the HMAC), so it is stored as given, never hashed.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for IntegrationRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationRecord")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("kind", &self.kind)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// One raw code nobody has mapped yet, with how often and when it was seen (rule 6 queue).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmappedCode {
+    pub carrier: String,
+    pub code: String,
+    pub count: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub example_description: Option<String>,
+}
+
+/// An account's own mapping of one carrier's raw code; `milestone: None` means informational.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeOverride {
+    pub carrier: String,
+    pub code: String,
+    pub milestone: Option<Milestone>,
+}
+
+/// What re-normalizing stored events after a mapping change touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Renormalized {
+    pub events: u64,
+    pub shipments: u64,
+    pub orders: u64,
+}
+
+/// What a barcode or an EPC resolved to: an order and, when it named a parcel, that parcel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub order_number: OrderNumber,
+    pub tracking_number: Option<TrackingNumber>,
+}

@@ -62,6 +62,10 @@ pub enum ApiError {
     Forbidden(String),
     Unavailable(String),
     Internal(String),
+    /// A webhook whose signature did not verify; nothing was stored.
+    BadSignature(String),
+    /// A body in a media type the endpoint does not take; the detail says which it takes.
+    UnsupportedMediaTypeFor(String),
 }
 
 impl ApiError {
@@ -86,6 +90,15 @@ impl From<AppError> for ApiError {
             }
             AppError::Unavailable(msg) => ApiError::Unavailable(msg),
             AppError::Unexpected(msg) => ApiError::Internal(msg),
+            AppError::BadSignature(msg) => ApiError::BadSignature(msg),
+            AppError::UnknownBarcode(barcode) => {
+                let detail = format!("barcode {barcode} matches no order, shipment or tracking number");
+                ApiError::Unprocessable {
+                    errors: vec![FieldError::new("barcode", detail.clone())],
+                    detail,
+                    results: None,
+                }
+            }
         }
     }
 }
@@ -103,6 +116,7 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Probl
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let is_signature = matches!(self, ApiError::BadSignature(_));
         let (status, body) = match self {
             ApiError::BadRequest { detail, errors } => {
                 let mut p = problem(StatusCode::BAD_REQUEST, "malformed-request", "Malformed request", detail);
@@ -172,6 +186,14 @@ impl IntoResponse for ApiError {
                     ),
                 )
             }
+            ApiError::BadSignature(detail) => (
+                StatusCode::UNAUTHORIZED,
+                problem(StatusCode::UNAUTHORIZED, "invalid-signature", "Invalid signature", detail),
+            ),
+            ApiError::UnsupportedMediaTypeFor(detail) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type", detail),
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "unexpected error");
                 (
@@ -187,7 +209,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(body)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED && !is_signature {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response

@@ -131,6 +131,37 @@ impl<R: NeedsRole> FromRequestParts<AppState> for Caller<R> {
     }
 }
 
+/// A raw body for endpoints that verify or parse bytes themselves (webhook signatures are over
+/// the exact bytes received; files are not JSON). Bounded like every body; a failure to read it
+/// is a problem document.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state).await.map(RawBody).map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }
+            } else {
+                ApiError::BadRequest {
+                    detail: "the body could not be read".into(),
+                    errors: vec![FieldError::new("body", rejection.body_text())],
+                }
+            }
+        })
+    }
+}
+
+/// The media type of a request without parameters, lower-cased (`text/csv`).
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

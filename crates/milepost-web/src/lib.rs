@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod webhooks;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -78,6 +79,7 @@ fn panic_to_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(webhooks::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi_json))

@@ -2,8 +2,10 @@
 //! warehouses, single and split shipments, with the cases an operations team meets every week: a
 //! missed pack scan, a failed delivery attempt, a late parcel, a store that says "shipped" when
 //! the carrier never took the parcel, an unmapped carrier code and a cancelled order. Everything
-//! goes through the same use cases as the API, with the carriers' own raw codes mapped by the
-//! seed tables, so the demo exercises the real paths.
+//! goes through the same use cases as the API. Carrier events are written as each carrier's own
+//! tracking JSON (UPS Tracking API, FedEx Track API, USPS v3, DHL Unified) and read by the same
+//! adapters and use case as `POST /webhooks/carriers/{id}`, so the demo exercises the real paths,
+//! raw payloads included.
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use milepost_app::records::{EventTarget, Principal};
@@ -13,8 +15,10 @@ use milepost_domain::{
     Address, Customer, Direction, EventSource, LineItem, Location, Milestone, Money, Order, OrderNumber, Shipment,
     ShipmentItem, TrackingNumber,
 };
+use milepost_ingest::SenderKind;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
 
 pub const DEMO_ACCOUNT: &str = "demo";
 
@@ -443,7 +447,8 @@ async fn seed_order(
 }
 
 /// Sends the events that have happened by `now`, newest first (as carriers often do), so the
-/// demo also exercises out-of-order arrival.
+/// demo also exercises out-of-order arrival. Carrier events go as one payload in the carrier's
+/// own format through its adapter; the others through the event use case.
 async fn submit(
     app: &Milepost,
     caller: &Principal,
@@ -455,13 +460,16 @@ async fn submit(
 ) -> anyhow::Result<()> {
     plans.retain(|p| p.at.with_timezone(&Utc) <= now);
     plans.reverse();
+    let (carrier_plans, plans): (Vec<EventPlan>, Vec<EventPlan>) =
+        plans.into_iter().partition(|p| p.source == EventSource::Carrier && tracking.is_some() && p.code.is_some());
+    if let (Some(tn), Some(carrier), false) = (tracking, carrier, carrier_plans.is_empty()) {
+        let (sender, body) = carrier_payload(carrier, tn, &carrier_plans);
+        app.ingest_sender_payload(caller, sender, &body).await?;
+    }
     let submissions: Vec<EventSubmission> = plans
         .into_iter()
         .map(|p| {
-            let target = match (tracking, p.source) {
-                (Some(tn), EventSource::Carrier) => EventTarget::Tracking(TrackingNumber::parse(tn).expect("valid")),
-                _ => EventTarget::Order { order_number: order.clone(), shipment: tracking.map(str::to_string) },
-            };
+            let target = EventTarget::Order { order_number: order.clone(), shipment: tracking.map(str::to_string) };
             let source_event_id = format!(
                 "demo-{}-{}-{}",
                 order,
@@ -472,7 +480,7 @@ async fn submit(
                 target,
                 source: p.source,
                 source_event_id: Some(source_event_id),
-                carrier: if p.source == EventSource::Carrier { carrier.map(str::to_string) } else { None },
+                carrier: None,
                 milestone: p.milestone,
                 code: p.code.map(str::to_string),
                 description: Some(p.description.to_string()),
@@ -486,4 +494,92 @@ async fn submit(
         app.ingest_events(caller, submissions).await?;
     }
     Ok(())
+}
+
+fn place(p: &EventPlan) -> (String, String, String) {
+    let l = p.location.clone().unwrap_or_default();
+    (l.city.unwrap_or_default(), l.region.unwrap_or_default(), l.postal_code.unwrap_or_default())
+}
+
+/// The carrier's own tracking JSON for these events, and the adapter that reads it.
+fn carrier_payload(carrier: &str, tn: &str, plans: &[EventPlan]) -> (SenderKind, Vec<u8>) {
+    let code = |p: &EventPlan| p.code.unwrap_or_default().to_string();
+    let (kind, body) = match carrier {
+        "ups" => {
+            let activity: Vec<Value> = plans
+                .iter()
+                .map(|p| {
+                    let (city, region, postal) = place(p);
+                    let c = code(p);
+                    let kind = match c.as_str() {
+                        "MP" => "M",
+                        "KB" => "D",
+                        "48" => "X",
+                        _ => "I",
+                    };
+                    json!({"date": p.at.format("%Y%m%d").to_string(), "time": p.at.format("%H%M%S").to_string(),
+                        "gmtOffset": p.at.format("%:z").to_string(),
+                        "location": {"address": {"city": city, "stateProvince": region, "postalCode": postal, "countryCode": "US"}},
+                        "status": {"type": kind, "code": c, "description": p.description}})
+                })
+                .collect();
+            (
+                SenderKind::Ups,
+                json!({"trackResponse": {"shipment": [{"inquiryNumber": tn, "package": [{"trackingNumber": tn, "activity": activity}]}]}}),
+            )
+        }
+        "fedex" => {
+            let scans: Vec<Value> = plans
+                .iter()
+                .map(|p| {
+                    let (city, region, postal) = place(p);
+                    let c = code(p);
+                    // A delivery attempt is an exception-class scan whose exception code says why.
+                    let (event_type, exception) = if c == "08" { ("DE".to_string(), c) } else { (c, String::new()) };
+                    json!({"date": p.at.to_rfc3339(), "eventType": event_type, "eventDescription": p.description,
+                        "exceptionCode": exception,
+                        "scanLocation": {"city": city, "stateOrProvinceCode": region, "postalCode": postal, "countryCode": "US"}})
+                })
+                .collect();
+            (
+                SenderKind::Fedex,
+                json!({"output": {"completeTrackResults": [{"trackingNumber": tn, "trackResults": [
+                    {"trackingNumberInfo": {"trackingNumber": tn}, "scanEvents": scans}]}]}}),
+            )
+        }
+        "usps" => {
+            let events: Vec<Value> = plans
+                .iter()
+                .map(|p| {
+                    let (city, region, postal) = place(p);
+                    json!({"eventType": p.description, "eventTimestamp": p.at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                        "GMTTimestamp": p.at.with_timezone(&Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                        "GMTOffset": p.at.format("%:z").to_string(),
+                        "eventCity": city, "eventState": region, "eventZIP": postal, "eventCode": code(p)})
+                })
+                .collect();
+            (SenderKind::Usps, json!({"trackingNumber": tn, "trackingEvents": events}))
+        }
+        _ => {
+            // DHL Parcel DE: coarse `statusCode`s and the finer TTpro codes in `status`.
+            let events: Vec<Value> = plans
+                .iter()
+                .map(|p| {
+                    let (city, _, postal) = place(p);
+                    let c = code(p);
+                    let (status_code, status) = match c.as_str() {
+                        "pre-transit" | "transit" | "delivered" | "failure" => (Some(c.clone()), None),
+                        "ES" | "PO" => (Some("transit".to_string()), Some(c.clone())),
+                        "ZN" => (Some("failure".to_string()), Some(c.clone())),
+                        _ => (None, Some(c.clone())),
+                    };
+                    json!({"timestamp": p.at.to_rfc3339(), "statusCode": status_code, "status": status,
+                        "description": p.description,
+                        "location": {"address": {"addressLocality": city, "postalCode": postal, "countryCode": "US"}}})
+                })
+                .collect();
+            (SenderKind::Dhl, json!({"shipments": [{"id": tn, "service": "parcel-de", "events": events}]}))
+        }
+    };
+    (kind, body.to_string().into_bytes())
 }

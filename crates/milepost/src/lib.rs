@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod import;
 pub mod kpi_report;
 pub mod settings;
 

@@ -63,6 +63,25 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Import orders from a Milepost CSV file or an Amazon order report: every row is checked
+    /// first, and nothing is written unless all rows are valid.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// `csv` (Milepost CSV orders) or `amazon` (tab-separated order report); by default
+        /// guessed from the extension (`.tsv`/`.txt` are Amazon reports).
+        #[arg(long, value_enum)]
+        format: Option<FileFormat>,
+        /// The account to import into (created if needed).
+        #[arg(long)]
+        account: String,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FileFormat {
+    Csv,
+    Amazon,
 }
 
 #[derive(Subcommand)]
@@ -151,6 +170,24 @@ async fn main() -> anyhow::Result<()> {
             std::fs::write(&out, serde_json::to_string_pretty(&report)?)
                 .with_context(|| format!("writing {}", out.display()))?;
             println!("figures written to {}", out.display());
+            Ok(())
+        }
+        Command::Import { file, format, account } => {
+            let account = AccountName::parse(&account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+            let store = milepost::open_store(&settings)?;
+            let app = milepost_app::Milepost::new(store, std::sync::Arc::new(milepost_app::SystemClock));
+            let caller = app.account_principal(&account, Role::Ingest).await?;
+            let asked = format.map(|f| match f {
+                FileFormat::Csv => milepost_app::ingest::ImportFormat::Csv,
+                FileFormat::Amazon => milepost_app::ingest::ImportFormat::Amazon,
+            });
+            let format = milepost::import::format_for(&file, asked);
+            let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let summary = milepost::import::run(&app, &caller, &file, format, show_progress).await?;
+            milepost::import::print_summary(&mut std::io::stdout(), &file, &summary)?;
+            if !summary.written {
+                anyhow::bail!("nothing was imported");
+            }
             Ok(())
         }
         Command::Demo { orders, no_serve } => {

@@ -44,3 +44,22 @@ async fn the_openapi_document_describes_every_v1_endpoint() {
         assert!(!order_in[field].is_null(), "OrderIn.{field} missing");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_ingest_endpoints() {
+    let app = spawn_app().await;
+    let spec: serde_json::Value =
+        app.client.get(format!("{}/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    for path in [
+        "/api/v1/integrations",
+        "/webhooks/carriers/{integration}",
+        "/webhooks/channels/{integration}",
+        "/api/v1/carrier-codes/unmapped",
+        "/api/v1/carrier-codes/{carrier}/{code}",
+        "/api/v1/scans",
+        "/api/v1/epcis/events",
+        "/api/v1/imports",
+    ] {
+        assert!(spec["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+}

@@ -5,8 +5,11 @@ use super::storage_error;
 use crate::StoreResult;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("migrations/0001_core.sql")), (4, include_str!("migrations/0004_exception_rules.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_core.sql")),
+    (2, include_str!("migrations/0002_ingest.sql")),
+    (4, include_str!("migrations/0004_exception_rules.sql")),
+];
 
 /// Applies every migration not yet applied; returns all applied versions.
 pub fn apply(conn: &mut Connection) -> StoreResult<Vec<i64>> {

@@ -4,6 +4,7 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
+mod ingest;
 mod kpi;
 mod migrate;
 mod reads;
@@ -12,9 +13,9 @@ mod rules;
 mod writes;
 
 use crate::{
-    AccountId, EventOutcome, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord,
-    NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal, ShipmentRecord, Store, StoreError,
-    StoreResult, SweepReport, UpsertOutcome,
+    AccountId, CodeOverride, EventOutcome, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
+    IntegrationRecord, LaneRhythmRecord, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal,
+    Reference, Renormalized, ShipmentRecord, Store, StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -340,5 +341,63 @@ impl Store for SqliteStore {
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<milepost_domain::kpi::OrderKpiFacts>> {
         self.read(move |conn, _| kpi::kpi_facts(conn, account, from, to)).await
+    }
+
+    async fn insert_integration(&self, account: AccountId, id: &str, kind: &str, secret: &str) -> StoreResult<()> {
+        let (id, kind, secret) = (id.to_string(), kind.to_string(), secret.to_string());
+        self.write(move |conn| ingest::insert_integration(conn, account, &id, &kind, &secret)).await
+    }
+
+    async fn integration(&self, id: &str) -> StoreResult<Option<IntegrationRecord>> {
+        let id = id.to_string();
+        self.read(move |conn, _| ingest::integration(conn, &id)).await
+    }
+
+    async fn unmapped_codes(&self, account: AccountId) -> StoreResult<Vec<UnmappedCode>> {
+        self.read(move |conn, _| ingest::unmapped_codes(conn, account)).await
+    }
+
+    async fn code_overrides(&self, account: AccountId) -> StoreResult<Vec<CodeOverride>> {
+        self.read(move |conn, _| ingest::code_overrides(conn, account)).await
+    }
+
+    async fn set_code_override(&self, account: AccountId, mapping: CodeOverride) -> StoreResult<Renormalized> {
+        let truth = self.truth.clone();
+        self.write(move |conn| ingest::set_code_override(conn, &truth, account, &mapping)).await
+    }
+
+    async fn resolve_references(&self, account: AccountId, keys: Vec<String>) -> StoreResult<Vec<Option<Reference>>> {
+        self.read(move |conn, _| ingest::resolve_references(conn, account, &keys)).await
+    }
+
+    async fn import_orders(
+        &self,
+        account: AccountId,
+        orders: Vec<Order>,
+        events: Vec<NewEvent>,
+    ) -> StoreResult<Vec<UpsertOutcome>> {
+        let (truth, rules) = (self.truth.clone(), self.rules.clone());
+        self.write(move |conn| ingest::import_orders(conn, &truth, &rules, account, &orders, &events)).await
+    }
+
+    async fn link_channel_order(
+        &self,
+        account: AccountId,
+        channel: &str,
+        external_id: &str,
+        order_number: &OrderNumber,
+    ) -> StoreResult<()> {
+        let (channel, external_id, order_number) = (channel.to_string(), external_id.to_string(), order_number.clone());
+        self.write(move |conn| ingest::link_channel_order(conn, account, &channel, &external_id, &order_number)).await
+    }
+
+    async fn channel_order(
+        &self,
+        account: AccountId,
+        channel: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<OrderNumber>> {
+        let (channel, external_id) = (channel.to_string(), external_id.to_string());
+        self.read(move |conn, _| ingest::channel_order(conn, account, &channel, &external_id)).await
     }
 }

@@ -478,7 +478,11 @@ pub(crate) fn load_events(conn: &Connection, filter: &str, id: i64) -> StoreResu
 }
 
 /// Re-projects one shipment from its stored events and saves its status.
-fn recompute_shipment(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<TimelineProjection> {
+pub(crate) fn recompute_shipment(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    shipment_id: i64,
+) -> StoreResult<TimelineProjection> {
     let events: Vec<TrackingEvent> = load_events(conn, "shipment_id", shipment_id)?.into_iter().map(|e| e.0).collect();
     let projection = project_timeline(&events, truth, ProjectionScope::Shipment);
     exec(
@@ -496,7 +500,7 @@ fn recompute_shipment(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
 }
 
 /// Rolls one order up from its items, shipments and own events and saves its status.
-fn recompute_order(conn: &Connection, truth: &SourceOfTruth, order_id: i64) -> StoreResult<()> {
+pub(crate) fn recompute_order(conn: &Connection, truth: &SourceOfTruth, order_id: i64) -> StoreResult<()> {
     let items: Vec<LineItem> = reads::order_items(conn, order_id)?;
     let parcels = reads::parcels_of_order(conn, order_id)?;
     let order_events: Vec<TrackingEvent> = {

@@ -1,15 +1,20 @@
 //! API v1: JSON endpoints for integrators (DESIGN §6). Handlers are thin: authenticate, parse
 //! the wire value into domain values, call one use case, map the result.
 
+pub mod carrier_codes;
+pub mod epcis;
 pub mod events;
 pub mod exceptions;
+pub mod imports;
+pub mod integrations;
 pub mod kpis;
 pub mod orders;
+pub mod scans;
 pub mod wire;
 
 use crate::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,4 +28,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/exceptions/{id}/resolve", post(exceptions::resolve))
         .route("/api/v1/lanes", get(exceptions::lanes))
         .route("/api/v1/kpis", get(kpis::kpis))
+        .merge(ingest_router())
+}
+
+/// Ingest from the real world: integrations, code mappings, scans, EPCIS and order files.
+fn ingest_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/integrations", post(integrations::create_integration))
+        .route("/api/v1/carrier-codes/unmapped", get(carrier_codes::unmapped))
+        .route("/api/v1/carrier-codes/{carrier}/{code}", put(carrier_codes::put_mapping))
+        .route("/api/v1/scans", post(scans::post_scan))
+        .route("/api/v1/epcis/events", post(epcis::capture))
+        .route("/api/v1/imports", post(imports::post_import))
 }

@@ -99,6 +99,39 @@ impl TestApp {
         self.post_json("/api/v1/events", &self.ingest, &json!({ "events": events })).await
     }
 
+    /// Posts raw bytes with a content type and extra headers (webhooks, files).
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        content_type: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request =
+            self.client.post(format!("{}{}", self.base, path)).header("content-type", content_type).body(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, content_type, body }
+    }
+
+    /// Registers an integration with the admin key and returns its id.
+    pub async fn create_integration(&self, kind: &str, secret: &str) -> String {
+        let reply = self.post_json("/api/v1/integrations", &self.admin, &json!({"kind": kind, "secret": secret})).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body["id"].as_str().expect("id").to_string()
+    }
+
     pub async fn order(&self, order_number: &str) -> Reply {
         self.get(&format!("/api/v1/orders/{order_number}"), &self.support).await
     }

@@ -1,0 +1,73 @@
+//! `milepost import FILE`: loads an order file (Milepost CSV or an Amazon order report) into an
+//! account with the same all-or-nothing rule as `POST /api/v1/imports`: every row is checked
+//! first, and only a file without a bad row is written, in one transaction. A spinner shows the
+//! phase on a terminal; the summary names each refused row by its line number.
+
+use anyhow::Context;
+use milepost_app::Milepost;
+use milepost_app::ingest::{ImportFormat, ImportSummary};
+use milepost_app::records::Principal;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+/// The format to read a file as: the one asked for, else by extension (`.tsv`/`.txt` are Amazon
+/// reports, anything else Milepost CSV).
+pub fn format_for(path: &Path, asked: Option<ImportFormat>) -> ImportFormat {
+    asked.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("tsv" | "txt") => ImportFormat::Amazon,
+        _ => ImportFormat::Csv,
+    })
+}
+
+/// Reads, checks and (when every row is valid) writes the file.
+pub async fn run(
+    app: &Milepost,
+    caller: &Principal,
+    path: &Path,
+    format: ImportFormat,
+    show_progress: bool,
+) -> anyhow::Result<ImportSummary> {
+    let progress = if show_progress { indicatif::ProgressBar::new_spinner() } else { indicatif::ProgressBar::hidden() };
+    progress.enable_steady_tick(Duration::from_millis(120));
+    progress.set_message(format!("reading {}", path.display()));
+    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    progress.set_message(format!("checking {} bytes", body.len()));
+    let validated = app.validate_import(format, &body).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    progress.set_message(format!("writing {} orders from {} rows", validated.orders.len(), validated.rows));
+    let summary = app.write_import(caller, validated).await?;
+    progress.finish_and_clear();
+    Ok(summary)
+}
+
+/// Prints the summary: counts, then each refused row with its line and reason.
+pub fn print_summary(out: &mut impl Write, file: &Path, summary: &ImportSummary) -> std::io::Result<()> {
+    if summary.written {
+        writeln!(
+            out,
+            "{}: {} rows, {} orders created, {} updated",
+            file.display(),
+            summary.rows,
+            summary.count("created"),
+            summary.count("updated")
+        )?;
+        for (number, result, lines) in &summary.orders {
+            let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
+            writeln!(out, "  {result:<8} {number} (lines {})", lines.join(", "))?;
+        }
+    } else if summary.rejected.is_empty() {
+        writeln!(out, "{}: no orders in the file; nothing was written", file.display())?;
+    } else {
+        writeln!(
+            out,
+            "{}: {} of {} rows rejected; nothing was written",
+            file.display(),
+            summary.rejected.len(),
+            summary.rows
+        )?;
+        for (line, reason) in &summary.rejected {
+            writeln!(out, "  line {line}: {reason}")?;
+        }
+    }
+    Ok(())
+}
