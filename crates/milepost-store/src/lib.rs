@@ -75,4 +75,29 @@ pub trait Store: Send + Sync + 'static {
 
     /// Quick liveness check of the database.
     async fn health(&self) -> StoreResult<()>;
+
+    /// The account of that name, if it exists.
+    async fn account_by_name(&self, name: &milepost_domain::AccountName) -> StoreResult<Option<AccountId>>;
+
+    /// The only account, when exactly one exists (single-merchant installs).
+    async fn sole_account(&self) -> StoreResult<Option<AccountId>>;
+
+    /// The account's branding; all fields empty when never set.
+    async fn branding(&self, account: AccountId) -> StoreResult<milepost_domain::Branding>;
+
+    /// Replaces the account's branding.
+    async fn put_branding(&self, account: AccountId, branding: milepost_domain::Branding) -> StoreResult<()>;
+
+    /// The server secret of that name; stores `candidate` first when there is none yet, so
+    /// every process on the database agrees on one value.
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String>;
+
+    /// Stores a return request in state `requested` after checking, in the same transaction,
+    /// that it asks for no more than was shipped less earlier requests.
+    async fn create_return(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+        request: NewReturn,
+    ) -> StoreResult<ReturnRecord>;
 }

@@ -5,7 +5,8 @@ use super::storage_error;
 use crate::StoreResult;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_core.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("migrations/0001_core.sql")), (3, include_str!("migrations/0003_tracking.sql"))];
 
 /// Applies every migration not yet applied; returns all applied versions.
 pub fn apply(conn: &mut Connection) -> StoreResult<Vec<i64>> {

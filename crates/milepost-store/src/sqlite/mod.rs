@@ -7,14 +7,15 @@
 mod migrate;
 mod reads;
 mod rows;
+mod tracking;
 mod writes;
 
 use crate::{
-    AccountId, EventOutcome, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal, ShipmentRecord,
-    Store, StoreError, StoreResult, UpsertOutcome,
+    AccountId, EventOutcome, NewEvent, NewReturn, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal,
+    ReturnRecord, ShipmentRecord, Store, StoreError, StoreResult, UpsertOutcome,
 };
 use async_trait::async_trait;
-use milepost_domain::{AccountName, Order, OrderNumber, Role, SourceOfTruth};
+use milepost_domain::{AccountName, Branding, Order, OrderNumber, Role, SourceOfTruth};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -281,5 +282,38 @@ impl Store for SqliteStore {
 
     async fn health(&self) -> StoreResult<()> {
         self.read(|conn, _| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(storage_error)).await
+    }
+
+    async fn account_by_name(&self, name: &AccountName) -> StoreResult<Option<AccountId>> {
+        let name = name.clone();
+        self.read(move |conn, _| tracking::account_by_name(conn, &name)).await
+    }
+
+    async fn sole_account(&self) -> StoreResult<Option<AccountId>> {
+        self.read(|conn, _| tracking::sole_account(conn)).await
+    }
+
+    async fn branding(&self, account: AccountId) -> StoreResult<Branding> {
+        self.read(move |conn, _| tracking::branding(conn, account)).await
+    }
+
+    async fn put_branding(&self, account: AccountId, branding: Branding) -> StoreResult<()> {
+        self.write(move |conn| tracking::put_branding(conn, account, &branding)).await
+    }
+
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
+        let (name, candidate) = (name.to_string(), candidate.to_string());
+        self.write(move |conn| tracking::server_secret(conn, &name, &candidate)).await
+    }
+
+    async fn create_return(
+        &self,
+        account: AccountId,
+        order_number: &OrderNumber,
+        request: NewReturn,
+    ) -> StoreResult<ReturnRecord> {
+        let truth = self.truth.clone();
+        let order_number = order_number.clone();
+        self.write(move |conn| tracking::create_return(conn, &truth, account, &order_number, &request)).await
     }
 }
