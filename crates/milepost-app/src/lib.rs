@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod keys;
+pub mod tracking;
 
 use chrono::{DateTime, FixedOffset};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -72,11 +73,21 @@ pub struct Milepost {
     store: Arc<dyn Store>,
     codes: Arc<CodeMap>,
     clock: Arc<dyn Clock>,
+    links: Arc<tracking::LinkSettings>,
 }
 
 impl Milepost {
+    /// The application with a per-process link-signing secret and relative links; the binary
+    /// replaces both with `with_links`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Milepost { store, codes: Arc::new(CodeMap::seeded()), clock }
+        let links = tracking::LinkSettings::new(tracking::generate_secret().as_bytes(), "");
+        Milepost { store, codes: Arc::new(CodeMap::seeded()), clock, links: Arc::new(links) }
+    }
+
+    /// Uses this signing secret and public base URL for customer links.
+    pub fn with_links(mut self, links: tracking::LinkSettings) -> Self {
+        self.links = Arc::new(links);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -181,7 +192,7 @@ impl Milepost {
 pub mod records {
     pub use milepost_ingest::tracking_url;
     pub use milepost_store::{
-        EventOutcome, EventTarget, ExceptionRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal,
-        ShipmentRecord, StoredEntry, UpsertOutcome,
+        AccountId, EventOutcome, EventTarget, ExceptionRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary,
+        Principal, ReturnRecord, ShipmentRecord, StoredEntry, UpsertOutcome,
     };
 }
