@@ -112,7 +112,8 @@ impl Browser {
 
     /// The text of the page as rendered (what a person reads).
     async fn text(&self) -> String {
-        let body = self.element("body").await.expect("a body");
+        // Between pages there may be no body yet: read that as an empty page.
+        let Some(body) = self.element("body").await else { return String::new() };
         self.call(reqwest::Method::GET, &format!("/element/{body}/text"), None).await.as_str().unwrap_or("").to_string()
     }
 
@@ -153,8 +154,17 @@ impl Browser {
     }
 
     /// Asserts that the page reads `expected`; on failure saves a screenshot and shows the text.
+    /// A click that submits a form returns before the next page has loaded, so this waits (up
+    /// to 15 s) for the text to appear, the way a person waits for a page.
     async fn sees(&self, expected: &str) {
-        let text = self.text().await;
+        let mut text = self.text().await;
+        for _ in 0..75 {
+            if text.contains(expected) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            text = self.text().await;
+        }
         if !text.contains(expected) {
             let shot = self.screenshot().await;
             panic!("expected to see {expected:?}; screenshot {}; the page reads:\n{text}", shot.display());
