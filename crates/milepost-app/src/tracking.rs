@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use milepost_domain::order::{normalize_postal_code, parse_email};
 use milepost_domain::{AccountName, Branding, OrderNumber, ReturnItem};
-use milepost_store::{AccountId, NewReturn, OrderRecord, Principal, ReturnRecord, Store};
+use milepost_store::{AccountId, NewReturn, OrderProof, OrderRecord, Principal, ReturnRecord, Store};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
@@ -145,17 +145,16 @@ fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whether `proof` matches the order, doing the same work whether or not there is an order.
-fn proof_matches(order: Option<&OrderRecord>, proof: &Proof) -> bool {
+/// Whether `proof` matches the order's stored details, doing the same work whether or not
+/// there is an order: three digests and a comparison that does not stop early.
+fn proof_matches(order: Option<&OrderProof>, proof: &Proof) -> bool {
     const NOBODY: &str = "\u{0}no order\u{0}";
-    let (email, ship_to_postal, customer_postal) = match order {
-        Some(r) => (
-            r.order.customer.email.as_deref().map(str::to_lowercase).unwrap_or_else(|| NOBODY.into()),
-            r.order.ship_to.postal_code.as_deref().map(normalize_postal_code).unwrap_or_else(|| NOBODY.into()),
-            r.order.customer.postal_code.as_deref().map(normalize_postal_code).unwrap_or_else(|| NOBODY.into()),
-        ),
-        None => (NOBODY.to_string(), NOBODY.to_string(), NOBODY.to_string()),
+    let stored = |value: Option<&String>, normalize: fn(&str) -> String| {
+        value.map(|v| normalize(v)).unwrap_or_else(|| NOBODY.to_string())
     };
+    let email = stored(order.and_then(|o| o.email.as_ref()), str::to_lowercase);
+    let ship_to_postal = stored(order.and_then(|o| o.ship_to_postal_code.as_ref()), normalize_postal_code);
+    let customer_postal = stored(order.and_then(|o| o.customer_postal_code.as_ref()), normalize_postal_code);
     let (given, against) = match proof {
         Proof::Email(e) => {
             let given = parse_email(e).unwrap_or_else(|_| format!("\u{1}{e}"));
@@ -204,13 +203,18 @@ impl Milepost {
         order_number: &str,
         proof: &Proof,
     ) -> AppResult<Option<(AccountId, OrderRecord)>> {
+        // The same work for an unknown order and a wrong proof: one indexed read and the same
+        // comparison; the whole order is read only once the proof matched.
         let number = OrderNumber::parse(order_number).ok();
-        let found = match (account, number) {
-            (Some(account), Some(number)) => self.store.order(account, &number).await?.map(|r| (account, r)),
+        let stored = match (account, &number) {
+            (Some(account), Some(number)) => self.store.order_proof(account, number).await?,
             _ => None,
         };
-        let ok = proof_matches(found.as_ref().map(|(_, r)| r), proof);
-        Ok(if ok { found } else { None })
+        if !proof_matches(stored.as_ref(), proof) {
+            return Ok(None);
+        }
+        let (Some(account), Some(number)) = (account, number) else { return Ok(None) };
+        Ok(self.store.order(account, &number).await?.map(|r| (account, r)))
     }
 
     /// The order a valid token of `purpose` names.
@@ -282,6 +286,22 @@ mod tests {
         assert!(signer.verify(&token, TokenPurpose::View, now + Duration::hours(2)).is_none());
         assert!(signer.verify(&token, TokenPurpose::ReturnForm, now).is_none());
         assert!(LinkSigner::new(b"other").verify(&token, TokenPurpose::View, now).is_none());
+    }
+
+    #[test]
+    fn a_proof_matches_by_email_or_either_postal_code_and_never_without_an_order() {
+        let stored = OrderProof {
+            email: Some("Ana@Example.com".into()),
+            ship_to_postal_code: Some("SW1A 1AA".into()),
+            customer_postal_code: None,
+        };
+        assert!(proof_matches(Some(&stored), &Proof::Email(" ana@example.COM ".into())));
+        assert!(proof_matches(Some(&stored), &Proof::PostalCode("sw1a1aa".into())));
+        assert!(!proof_matches(Some(&stored), &Proof::Email("eve@example.com".into())));
+        assert!(!proof_matches(Some(&stored), &Proof::PostalCode("".into())));
+        let empty = OrderProof { email: None, ship_to_postal_code: None, customer_postal_code: None };
+        assert!(!proof_matches(Some(&empty), &Proof::PostalCode("\u{0}no order\u{0}".into())));
+        assert!(!proof_matches(None, &Proof::Email("ana@example.com".into())));
     }
 
     #[test]

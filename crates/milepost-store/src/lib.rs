@@ -100,4 +100,12 @@ pub trait Store: Send + Sync + 'static {
         order_number: &milepost_domain::OrderNumber,
         request: NewReturn,
     ) -> StoreResult<ReturnRecord>;
+
+    /// What a customer may prove an order with (e-mail, postal codes), read with one indexed
+    /// query, so a lookup does the same work for an unknown order as for a wrong proof.
+    async fn order_proof(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+    ) -> StoreResult<Option<OrderProof>>;
 }

@@ -189,3 +189,11 @@ pub struct ReturnRecord {
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+/// What the tracking page's lookup compares: the order's contact details as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderProof {
+    pub email: Option<String>,
+    pub ship_to_postal_code: Option<String>,
+    pub customer_postal_code: Option<String>,
+}

@@ -11,8 +11,8 @@ mod tracking;
 mod writes;
 
 use crate::{
-    AccountId, EventOutcome, NewEvent, NewReturn, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal,
-    ReturnRecord, ShipmentRecord, Store, StoreError, StoreResult, UpsertOutcome,
+    AccountId, EventOutcome, NewEvent, NewReturn, NewShipment, OrderPage, OrderProof, OrderQuery, OrderRecord,
+    Principal, ReturnRecord, ShipmentRecord, Store, StoreError, StoreResult, UpsertOutcome,
 };
 use async_trait::async_trait;
 use milepost_domain::{AccountName, Branding, Order, OrderNumber, Role, SourceOfTruth};
@@ -315,5 +315,10 @@ impl Store for SqliteStore {
         let truth = self.truth.clone();
         let order_number = order_number.clone();
         self.write(move |conn| tracking::create_return(conn, &truth, account, &order_number, &request)).await
+    }
+
+    async fn order_proof(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderProof>> {
+        let order_number = order_number.clone();
+        self.read(move |conn, _| tracking::order_proof(conn, account, &order_number)).await
     }
 }

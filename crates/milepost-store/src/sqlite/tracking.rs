@@ -5,7 +5,7 @@
 use super::reads;
 use super::rows::parse_utc;
 use super::storage_error;
-use crate::{AccountId, NewReturn, ReturnRecord, StoreError, StoreResult};
+use crate::{AccountId, NewReturn, OrderProof, ReturnRecord, StoreError, StoreResult};
 use milepost_domain::returns::{check_return_request, returnable_quantities};
 use milepost_domain::{
     AccountName, Branding, HexColor, OrderNumber, ReturnItem, ReturnReason, ReturnState, SourceOfTruth,
@@ -169,4 +169,15 @@ pub fn create_return(
         note: request.note.clone(),
         created_at: parse_utc(&now)?,
     })
+}
+
+pub fn order_proof(conn: &Connection, account: AccountId, number: &OrderNumber) -> StoreResult<Option<OrderProof>> {
+    conn.query_row(
+        "SELECT customer_email, ship_to_postal_code, customer_postal_code FROM orders
+         WHERE account_id = ?1 AND order_number = ?2",
+        params![account.0, number.as_str()],
+        |r| Ok(OrderProof { email: r.get(0)?, ship_to_postal_code: r.get(1)?, customer_postal_code: r.get(2)? }),
+    )
+    .optional()
+    .map_err(storage_error)
 }
