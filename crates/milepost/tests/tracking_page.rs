@@ -241,3 +241,44 @@ async fn the_openapi_document_describes_branding() {
     assert!(doc.body["paths"]["/api/v1/branding"]["put"].is_object());
     assert!(doc.body["paths"]["/api/v1/branding"]["get"].is_object());
 }
+
+#[tokio::test]
+async fn a_link_built_by_the_app_uses_the_public_url_and_survives_a_restart() {
+    use milepost::Application;
+    use milepost::settings::Settings;
+    use milepost_domain::{AccountName, OrderNumber, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        database_url: format!("sqlite://{}", dir.path().join("m.db").display()),
+        listen: "127.0.0.1:0".into(),
+        public_url: Some("https://track.example.com/".into()),
+        secret: None,
+        track_rate_limit: 0,
+    };
+    let first = Application::build(&settings).await.unwrap();
+    let key = first.app().create_api_key(&AccountName::parse("acme").unwrap(), Role::Admin).await.unwrap();
+    let caller = first.app().authenticate(Some(&key), Role::Admin).await.unwrap();
+    let number = OrderNumber::parse("TP-9").unwrap();
+    let order = milepost_domain::Order {
+        order_number: number.clone(),
+        channel: milepost_domain::Channel::api(),
+        placed_at: chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00-05:00").unwrap(),
+        promised_by: None,
+        currency: "USD".into(),
+        customer: Default::default(),
+        ship_to: Default::default(),
+        items: vec![],
+    };
+    first.app().put_order(&caller, order).await.unwrap();
+    let link = first.app().tracking_link(caller.account_id, &number);
+    let path = link.strip_prefix("https://track.example.com/t/").expect("link on the public URL").to_string();
+    drop(first);
+
+    // A new process on the same database keeps the generated secret, so the link still opens.
+    let second = Application::build(&settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", second.port());
+    tokio::spawn(second.run_until(std::future::pending()));
+    let reply = reqwest::get(format!("{base}/t/{path}")).await.unwrap();
+    assert_eq!(reply.status(), 200);
+    assert!(reply.text().await.unwrap().contains("Order TP-9"));
+}
