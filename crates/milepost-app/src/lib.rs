@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod ingest;
 pub mod keys;
+pub mod tracking;
 
 use chrono::{DateTime, FixedOffset};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -80,11 +81,21 @@ pub struct Milepost {
     store: Arc<dyn Store>,
     codes: Arc<CodeMap>,
     clock: Arc<dyn Clock>,
+    links: Arc<tracking::LinkSettings>,
 }
 
 impl Milepost {
+    /// The application with a per-process link-signing secret and relative links; the binary
+    /// replaces both with `with_links`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Milepost { store, codes: Arc::new(CodeMap::seeded()), clock }
+        let links = tracking::LinkSettings::new(tracking::generate_secret().as_bytes(), "");
+        Milepost { store, codes: Arc::new(CodeMap::seeded()), clock, links: Arc::new(links) }
+    }
+
+    /// Uses this signing secret and public base URL for customer links.
+    pub fn with_links(mut self, links: tracking::LinkSettings) -> Self {
+        self.links = Arc::new(links);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -108,7 +119,7 @@ impl Milepost {
     /// shell access to the server is trusted like an admin key).
     pub async fn operator(&self, account: &AccountName) -> AppResult<Principal> {
         let account_id =
-            self.store.account_id(account).await?.ok_or_else(|| AppError::NotFound(format!("account {account}")))?;
+            self.store.account_by_name(account).await?.ok_or_else(|| AppError::NotFound(format!("account {account}")))?;
         Ok(Principal { account_id, account_name: account.clone(), role: Role::Admin, actor: "cli".into() })
     }
 
@@ -257,8 +268,8 @@ impl Milepost {
 pub mod records {
     pub use milepost_ingest::tracking_url;
     pub use milepost_store::{
-        EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord,
-        OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, Renormalized, ShipmentRecord, StoredEntry,
-        SweepReport, UnmappedCode, UpsertOutcome,
+        AccountId, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
+        LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, Renormalized, ReturnRecord,
+        ShipmentRecord, StoredEntry, SweepReport, UnmappedCode, UpsertOutcome,
     };
 }

@@ -4,23 +4,28 @@
 //! always a parameter, so every rule can be tested with a fixed clock and a handful of values.
 
 pub mod account;
+pub mod branding;
 pub mod event;
 pub mod exceptions;
 pub mod kpi;
 pub mod milestone;
 pub mod money;
 pub mod order;
+pub mod returns;
 pub mod rollup;
 pub mod shipment;
 pub mod source_of_truth;
 pub mod text;
 pub mod timeline;
+pub mod tracking;
 
 pub use account::{AccountName, Role};
+pub use branding::{Branding, HexColor};
 pub use event::{EventSource, Location, TrackingEvent};
 pub use milestone::Milestone;
 pub use money::Money;
 pub use order::{Address, Channel, Customer, LineItem, Order, OrderNumber};
+pub use returns::{ReturnItem, ReturnReason, ReturnState};
 pub use rollup::{ItemProgress, OrderRollUp, OrderStatus, RolledShipment, roll_up_order};
 pub use shipment::{Direction, Shipment, ShipmentItem, ShipmentStatus, TrackingNumber};
 pub use source_of_truth::SourceOfTruth;

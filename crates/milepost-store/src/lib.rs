@@ -36,9 +36,6 @@ pub trait Store: Send + Sync + 'static {
     /// Creates the account if it does not exist and returns its id either way.
     async fn ensure_account(&self, name: &milepost_domain::AccountName) -> StoreResult<AccountId>;
 
-    /// Finds an account by name.
-    async fn account_id(&self, name: &milepost_domain::AccountName) -> StoreResult<Option<AccountId>>;
-
     /// Stores a new API key's hash for an account.
     async fn insert_api_key(
         &self,
@@ -156,4 +153,37 @@ pub trait Store: Send + Sync + 'static {
         channel: &str,
         external_id: &str,
     ) -> StoreResult<Option<milepost_domain::OrderNumber>>;
+
+    /// The account of that name, if it exists.
+    async fn account_by_name(&self, name: &milepost_domain::AccountName) -> StoreResult<Option<AccountId>>;
+
+    /// The only account, when exactly one exists (single-merchant installs).
+    async fn sole_account(&self) -> StoreResult<Option<AccountId>>;
+
+    /// The account's branding; all fields empty when never set.
+    async fn branding(&self, account: AccountId) -> StoreResult<milepost_domain::Branding>;
+
+    /// Replaces the account's branding.
+    async fn put_branding(&self, account: AccountId, branding: milepost_domain::Branding) -> StoreResult<()>;
+
+    /// The server secret of that name; stores `candidate` first when there is none yet, so
+    /// every process on the database agrees on one value.
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String>;
+
+    /// Stores a return request in state `requested` after checking, in the same transaction,
+    /// that it asks for no more than was shipped less earlier requests.
+    async fn create_return(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+        request: NewReturn,
+    ) -> StoreResult<ReturnRecord>;
+
+    /// What a customer may prove an order with (e-mail, postal codes), read with one indexed
+    /// query, so a lookup does the same work for an unknown order as for a wrong proof.
+    async fn order_proof(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+    ) -> StoreResult<Option<OrderProof>>;
 }

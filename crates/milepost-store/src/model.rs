@@ -4,8 +4,8 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use milepost_domain::rollup::ItemProgress;
 use milepost_domain::{
-    AccountName, Milestone, Order, OrderNumber, OrderStatus, Role, Shipment, ShipmentItem, TrackingEvent,
-    TrackingNumber,
+    AccountName, Milestone, Order, OrderNumber, OrderStatus, ReturnItem, ReturnState, Role, Shipment, ShipmentItem,
+    TrackingEvent, TrackingNumber,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -185,6 +185,8 @@ pub struct OrderRecord {
     /// Events about the order itself (placed, confirmed, cancelled, claims without a parcel).
     pub timeline: Vec<StoredEntry>,
     pub exceptions: Vec<ExceptionRecord>,
+    /// Return requests, oldest first.
+    pub returns: Vec<ReturnRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -279,4 +281,31 @@ pub struct Renormalized {
 pub struct Reference {
     pub order_number: OrderNumber,
     pub tracking_number: Option<TrackingNumber>,
+}
+
+/// A return request to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReturn {
+    pub items: Vec<ReturnItem>,
+    pub note: Option<String>,
+    /// Who started it: `customer` (the tracking page) or `staff` (the API).
+    pub source: String,
+}
+
+/// A stored return request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnRecord {
+    pub id: i64,
+    pub state: ReturnState,
+    pub items: Vec<ReturnItem>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the tracking page's lookup compares: the order's contact details as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderProof {
+    pub email: Option<String>,
+    pub ship_to_postal_code: Option<String>,
+    pub customer_postal_code: Option<String>,
 }

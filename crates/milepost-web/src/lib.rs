@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod webhooks;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -29,11 +30,26 @@ use utoipa::OpenApi;
 pub struct AppState {
     pub app: Milepost,
     pub metrics: Arc<Metrics>,
+    /// Lookups on the tracking page per client address per minute.
+    pub track_limiter: Arc<pages::limit::RateLimiter>,
 }
+
+/// Tracking-page lookups allowed per client address per minute unless configured.
+pub const DEFAULT_TRACK_RATE_LIMIT: u32 = 30;
 
 impl AppState {
     pub fn new(app: Milepost) -> Self {
-        AppState { app, metrics: Arc::new(Metrics::default()) }
+        AppState {
+            app,
+            metrics: Arc::new(Metrics::default()),
+            track_limiter: Arc::new(pages::limit::RateLimiter::new(DEFAULT_TRACK_RATE_LIMIT)),
+        }
+    }
+
+    /// Sets the tracking-page lookup limit (per client address per minute; 0 turns it off).
+    pub fn with_track_rate_limit(mut self, per_minute: u32) -> Self {
+        self.track_limiter = Arc::new(pages::limit::RateLimiter::new(per_minute));
+        self
     }
 }
 
@@ -80,6 +96,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(webhooks::router())
+        .merge(pages::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi_json))
@@ -97,5 +114,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    // The client address feeds the tracking page's rate limit.
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

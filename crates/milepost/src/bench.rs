@@ -203,6 +203,9 @@ pub async fn run(size: BenchSize) -> anyhow::Result<BenchReport> {
         database_url: format!("sqlite://{}", dir.path().join("milepost.db").display()),
         listen: "127.0.0.1:0".into(),
         public_url: None,
+        secret: None,
+        // The benchmark is one client address making many lookups on purpose.
+        track_rate_limit: 0,
     };
     let application = Application::build(&settings).await?;
     let base = application.base_url().to_string();

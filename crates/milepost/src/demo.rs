@@ -583,3 +583,39 @@ fn carrier_payload(carrier: &str, tn: &str, plans: &[EventPlan]) -> (SenderKind,
     };
     (kind, body.to_string().into_bytes())
 }
+
+/// Orders of the demo that show the tracking page's cases, by seed index.
+const PAGE_EXAMPLES: [(&str, usize); 3] =
+    [("a missed delivery:", 11), ("a split order:    ", 3), ("a late order:     ", 13)];
+
+/// Lines for the demo's output: the tracking page, example lookups (order number and e-mail, as
+/// a customer types them) and a signed link as messages carry it.
+pub async fn tracking_page_lines(app: &Milepost, caller: &Principal, base: &str) -> anyhow::Result<Vec<String>> {
+    let mut lines = vec![format!("tracking page:     {base}/track")];
+    let delivered = app
+        .search_orders(
+            caller,
+            milepost_app::records::OrderQuery {
+                status: Some(milepost_domain::OrderStatus::Delivered),
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut examples: Vec<(&str, OrderNumber)> = PAGE_EXAMPLES
+        .iter()
+        .map(|(label, index)| (*label, OrderNumber::parse(&order_number(*index)).expect("valid order number")))
+        .collect();
+    if let Some(order) = delivered.orders.first() {
+        examples.push(("a delivered one:  ", order.order_number.clone()));
+    }
+    for (label, number) in examples {
+        let Ok(record) = app.order(caller, &number).await else { continue };
+        if let Some(email) = &record.order.customer.email {
+            lines.push(format!("{label} {base}/track?order_number={number}&email={}", email.replace('+', "%2B")));
+        }
+    }
+    let number = OrderNumber::parse(&order_number(11)).expect("valid order number");
+    lines.push(format!("signed link:       {}", app.tracking_link(caller.account_id, &number)));
+    Ok(lines)
+}

@@ -51,11 +51,17 @@ impl Application {
     /// As `build`, with the clock injected (tests use a fixed one).
     pub async fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let store = open_store(settings)?;
-        let app = Milepost::new(store, clock);
+        let secret =
+            milepost_app::tracking::resolve_link_secret(store.as_ref(), settings.secret.as_ref().map(|s| s.0.as_str()))
+                .await
+                .context("loading the link-signing secret")?;
         let listener =
             TcpListener::bind(&settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        Ok(Application { listener, state: AppState::new(app), base_url: settings.base_url(port) })
+        let base_url = settings.base_url(port);
+        let app = Milepost::new(store, clock).with_links(milepost_app::tracking::LinkSettings::new(&secret, &base_url));
+        let state = AppState::new(app).with_track_rate_limit(settings.track_rate_limit);
+        Ok(Application { listener, state, base_url })
     }
 
     pub fn port(&self) -> u16 {

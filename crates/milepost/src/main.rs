@@ -214,6 +214,10 @@ async fn main() -> anyhow::Result<()> {
             println!("  metrics:        {base}/metrics");
             println!();
             println!("  try: curl -H 'Authorization: Bearer {key}' {base}/api/v1/orders/{}", seeded.example_order);
+            println!();
+            for line in demo::tracking_page_lines(app.app(), &caller, &base).await? {
+                println!("  {line}");
+            }
             if no_serve {
                 return Ok(());
             }

@@ -15,7 +15,25 @@ pub struct Settings {
     pub listen: String,
     /// Base of links in messages and printed URLs; defaults to `http://<listen>`.
     pub public_url: Option<String>,
+    /// Key that signs tracking links and return forms (`MILEPOST_SECRET`); when unset, one is
+    /// generated on first start and kept in the database.
+    pub secret: Option<Secret>,
+    /// Tracking-page lookups per client address per minute (`MILEPOST_TRACK_RATE_LIMIT`;
+    /// 0 turns the limit off).
+    pub track_rate_limit: u32,
 }
+
+/// A secret setting that never shows in logs or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+pub const DEFAULT_TRACK_RATE_LIMIT: u32 = milepost_web::DEFAULT_TRACK_RATE_LIMIT;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +41,8 @@ struct FileSettings {
     database_url: Option<String>,
     listen: Option<String>,
     public_url: Option<String>,
+    secret: Option<String>,
+    track_rate_limit: Option<u32>,
 }
 
 /// Where a database lives.
@@ -36,8 +56,13 @@ impl Settings {
     /// Loads defaults, then the config file (explicit, or `./milepost.toml` when present),
     /// then the environment.
     pub fn load(config: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
-        let mut settings =
-            Settings { database_url: DEFAULT_DATABASE_URL.into(), listen: DEFAULT_LISTEN.into(), public_url: None };
+        let mut settings = Settings {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            listen: DEFAULT_LISTEN.into(),
+            public_url: None,
+            secret: None,
+            track_rate_limit: DEFAULT_TRACK_RATE_LIMIT,
+        };
         let file = match config {
             Some(path) => Some(path.to_path_buf()),
             None => Some(PathBuf::from("milepost.toml")).filter(|p| p.exists()),
@@ -52,6 +77,10 @@ impl Settings {
                 settings.listen = v;
             }
             settings.public_url = parsed.public_url.or(settings.public_url);
+            settings.secret = parsed.secret.map(Secret).or(settings.secret);
+            if let Some(v) = parsed.track_rate_limit {
+                settings.track_rate_limit = v;
+            }
         }
         if let Some(v) = env("MILEPOST_DATABASE_URL").filter(|v| !v.is_empty()) {
             settings.database_url = v;
@@ -61,6 +90,15 @@ impl Settings {
         }
         if let Some(v) = env("MILEPOST_PUBLIC_URL").filter(|v| !v.is_empty()) {
             settings.public_url = Some(v);
+        }
+        if let Some(v) = env("MILEPOST_SECRET").filter(|v| !v.is_empty()) {
+            settings.secret = Some(Secret(v));
+        }
+        if let Some(v) = env("MILEPOST_TRACK_RATE_LIMIT").filter(|v| !v.is_empty()) {
+            settings.track_rate_limit = v
+                .trim()
+                .parse()
+                .with_context(|| format!("MILEPOST_TRACK_RATE_LIMIT `{v}` must be a whole number (0 turns it off)"))?;
         }
         Ok(settings)
     }
@@ -118,6 +156,21 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:9100");
         assert_eq!(s.database_url, "sqlite://a.db");
         assert_eq!(s.base_url(9100), "http://127.0.0.1:9100");
+    }
+
+    #[test]
+    fn the_secret_and_the_lookup_limit_come_from_the_environment() {
+        let env = |k: &str| match k {
+            "MILEPOST_SECRET" => Some("s3cret".to_string()),
+            "MILEPOST_TRACK_RATE_LIMIT" => Some("5".to_string()),
+            _ => None,
+        };
+        let s = Settings::load(None, env).unwrap();
+        assert_eq!(s.secret, Some(Secret("s3cret".into())));
+        assert_eq!(s.track_rate_limit, 5);
+        assert!(!format!("{s:?}").contains("s3cret"));
+        assert_eq!(Settings::load(None, |_| None).unwrap().track_rate_limit, DEFAULT_TRACK_RATE_LIMIT);
+        assert!(Settings::load(None, |k| (k == "MILEPOST_TRACK_RATE_LIMIT").then(|| "many".into())).is_err());
     }
 
     #[test]

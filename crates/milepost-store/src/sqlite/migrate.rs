@@ -8,6 +8,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_core.sql")),
     (2, include_str!("migrations/0002_ingest.sql")),
+    (3, include_str!("migrations/0003_tracking.sql")),
     (4, include_str!("migrations/0004_exception_rules.sql")),
 ];
 

@@ -10,17 +10,19 @@ mod migrate;
 mod reads;
 mod rows;
 mod rules;
+mod tracking;
 mod writes;
 
 use crate::{
     AccountId, CodeOverride, EventOutcome, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
-    IntegrationRecord, LaneRhythmRecord, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal,
-    Reference, Renormalized, ShipmentRecord, Store, StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
+    IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment, OrderPage, OrderProof, OrderQuery,
+    OrderRecord, Principal, Reference, Renormalized, ReturnRecord, ShipmentRecord, Store, StoreError, StoreResult,
+    SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use milepost_domain::exceptions::RuleSettings;
-use milepost_domain::{AccountName, Order, OrderNumber, Role, SourceOfTruth};
+use milepost_domain::{AccountName, Branding, Order, OrderNumber, Role, SourceOfTruth};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -242,18 +244,6 @@ impl Store for SqliteStore {
         self.write(move |conn| writes::ensure_account(conn, &name)).await
     }
 
-    async fn account_id(&self, name: &AccountName) -> StoreResult<Option<AccountId>> {
-        let name = name.as_str().to_string();
-        self.read(move |conn, _| {
-            use rusqlite::OptionalExtension;
-            rows::row(conn, "SELECT id FROM accounts WHERE name = ?1", [name], |r| r.get(0))
-                .optional()
-                .map(|id| id.map(AccountId))
-                .map_err(storage_error)
-        })
-        .await
-    }
-
     async fn insert_api_key(
         &self,
         account: AccountId,
@@ -399,5 +389,43 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<OrderNumber>> {
         let (channel, external_id) = (channel.to_string(), external_id.to_string());
         self.read(move |conn, _| ingest::channel_order(conn, account, &channel, &external_id)).await
+    }
+
+    async fn account_by_name(&self, name: &AccountName) -> StoreResult<Option<AccountId>> {
+        let name = name.clone();
+        self.read(move |conn, _| tracking::account_by_name(conn, &name)).await
+    }
+
+    async fn sole_account(&self) -> StoreResult<Option<AccountId>> {
+        self.read(|conn, _| tracking::sole_account(conn)).await
+    }
+
+    async fn branding(&self, account: AccountId) -> StoreResult<Branding> {
+        self.read(move |conn, _| tracking::branding(conn, account)).await
+    }
+
+    async fn put_branding(&self, account: AccountId, branding: Branding) -> StoreResult<()> {
+        self.write(move |conn| tracking::put_branding(conn, account, &branding)).await
+    }
+
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
+        let (name, candidate) = (name.to_string(), candidate.to_string());
+        self.write(move |conn| tracking::server_secret(conn, &name, &candidate)).await
+    }
+
+    async fn create_return(
+        &self,
+        account: AccountId,
+        order_number: &OrderNumber,
+        request: NewReturn,
+    ) -> StoreResult<ReturnRecord> {
+        let truth = self.truth.clone();
+        let order_number = order_number.clone();
+        self.write(move |conn| tracking::create_return(conn, &truth, account, &order_number, &request)).await
+    }
+
+    async fn order_proof(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderProof>> {
+        let order_number = order_number.clone();
+        self.read(move |conn, _| tracking::order_proof(conn, account, &order_number)).await
     }
 }

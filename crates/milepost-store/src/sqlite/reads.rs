@@ -336,6 +336,7 @@ pub fn order(
         shipments,
         timeline,
         exceptions: exceptions_of_order(conn, order_id)?,
+        returns: super::tracking::returns_of_order(conn, order_id)?,
         created_at: parse_utc(&created_at)?,
         updated_at: parse_utc(&updated_at)?,
     }))

@@ -1,6 +1,7 @@
 //! API v1: JSON endpoints for integrators (DESIGN §6). Handlers are thin: authenticate, parse
 //! the wire value into domain values, call one use case, map the result.
 
+pub mod branding;
 pub mod carrier_codes;
 pub mod epcis;
 pub mod events;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/exceptions/{id}/resolve", post(exceptions::resolve))
         .route("/api/v1/lanes", get(exceptions::lanes))
         .route("/api/v1/kpis", get(kpis::kpis))
+        .route("/api/v1/branding", get(branding::get_branding).put(branding::put_branding))
         .merge(ingest_router())
 }
 

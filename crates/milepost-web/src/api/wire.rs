@@ -507,8 +507,7 @@ pub struct OrderOut {
     /// Events about the order itself (placed, confirmed, cancelled, claims without a parcel).
     pub timeline: Vec<TimelineEntryOut>,
     pub exceptions: Vec<ExceptionOut>,
-    #[schema(value_type = Vec<Object>)]
-    pub returns: Vec<serde_json::Value>,
+    pub returns: Vec<ReturnOut>,
     #[schema(value_type = Vec<Object>)]
     pub notifications: Vec<serde_json::Value>,
     pub created_at: String,
@@ -564,7 +563,7 @@ impl OrderOut {
             shipments: r.shipments.iter().map(ShipmentOut::from_record).collect(),
             timeline: r.timeline.iter().map(TimelineEntryOut::from_entry).collect(),
             exceptions: r.exceptions.iter().map(ExceptionOut::from_record).collect(),
-            returns: Vec::new(),
+            returns: r.returns.iter().map(ReturnOut::from_record).collect(),
             notifications: Vec::new(),
             created_at: r.created_at.to_rfc3339(),
             updated_at: r.updated_at.to_rfc3339(),
@@ -610,4 +609,43 @@ pub struct OrderWriteOut {
     pub order_number: String,
     /// `created` or `updated`.
     pub result: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReturnItemOut {
+    pub sku: String,
+    pub quantity: u32,
+    /// wrong_item, missing_item, damaged, defective, not_as_described, no_longer_needed, other.
+    pub reason: String,
+}
+
+/// A return request (RMA) of the order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReturnOut {
+    pub id: String,
+    /// requested, approved, rejected, pickup_scheduled, in_return_transit, received, …
+    pub state: String,
+    pub items: Vec<ReturnItemOut>,
+    pub note: Option<String>,
+    pub created_at: String,
+}
+
+impl ReturnOut {
+    pub fn from_record(r: &milepost_app::records::ReturnRecord) -> Self {
+        ReturnOut {
+            id: r.id.to_string(),
+            state: r.state.as_str().to_string(),
+            items: r
+                .items
+                .iter()
+                .map(|i| ReturnItemOut {
+                    sku: i.sku.clone(),
+                    quantity: i.quantity,
+                    reason: i.reason.as_str().to_string(),
+                })
+                .collect(),
+            note: r.note.clone(),
+            created_at: r.created_at.to_rfc3339(),
+        }
+    }
 }

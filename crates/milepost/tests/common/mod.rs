@@ -38,12 +38,20 @@ pub struct Reply {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with settings changed by `adjust` first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: format!("sqlite://{}", dir.path().join("milepost.db").display()),
         listen: "127.0.0.1:0".into(),
         public_url: None,
+        secret: None,
+        track_rate_limit: 0,
     };
+    adjust(&mut settings);
     let clock = Arc::new(FixedClock::at(test_start()));
     let app = Application::build_with_clock(&settings, clock.clone()).await.expect("build app");
     let milepost = app.app().clone();
