@@ -23,3 +23,8 @@ CREATE TABLE lane_rhythm (
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (account_id, lane, stage)
 );
+
+-- A shipment's and an order's own events are read on every status recompute and every order
+-- read: without these, each of those reads would scan the whole event log.
+CREATE INDEX events_by_shipment ON events(shipment_id, occurred_at_us) WHERE shipment_id IS NOT NULL;
+CREATE INDEX events_of_order_itself ON events(order_id) WHERE shipment_id IS NULL;
