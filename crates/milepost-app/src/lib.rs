@@ -118,8 +118,11 @@ impl Milepost {
     /// The caller for work done from the command line on an account's behalf (an operator with
     /// shell access to the server is trusted like an admin key).
     pub async fn operator(&self, account: &AccountName) -> AppResult<Principal> {
-        let account_id =
-            self.store.account_by_name(account).await?.ok_or_else(|| AppError::NotFound(format!("account {account}")))?;
+        let account_id = self
+            .store
+            .account_by_name(account)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("account {account}")))?;
         Ok(Principal { account_id, account_name: account.clone(), role: Role::Admin, actor: "cli".into() })
     }
 
