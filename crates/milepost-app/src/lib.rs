@@ -272,7 +272,7 @@ pub mod records {
     pub use milepost_ingest::tracking_url;
     pub use milepost_store::{
         AccountId, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
-        LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, Renormalized, ReturnRecord,
-        ShipmentRecord, StoredEntry, SweepReport, UnmappedCode, UpsertOutcome,
+        LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, PollTarget, Principal, Renormalized,
+        ReturnRecord, ShipmentRecord, StoredEntry, SweepReport, UnmappedCode, UpsertOutcome,
     };
 }

@@ -11,6 +11,7 @@ pub mod kpi;
 pub mod milestone;
 pub mod money;
 pub mod order;
+pub mod polling;
 pub mod returns;
 pub mod rollup;
 pub mod shipment;

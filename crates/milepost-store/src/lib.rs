@@ -186,4 +186,18 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         order_number: &milepost_domain::OrderNumber,
     ) -> StoreResult<Option<OrderProof>>;
+
+    /// Parcels of one carrier due for a poll at `now` (never polled, or due), not terminal.
+    async fn due_polls(
+        &self,
+        carrier: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<PollTarget>>;
+
+    /// One parcel as the poller sees it (after new events, to schedule the next poll).
+    async fn poll_target(&self, shipment_id: i64) -> StoreResult<Option<PollTarget>>;
+
+    /// When to poll a parcel next; `None` when it needs no more polling.
+    async fn set_next_poll(&self, shipment_id: i64, at: Option<chrono::DateTime<chrono::Utc>>) -> StoreResult<()>;
 }

@@ -309,3 +309,15 @@ pub struct OrderProof {
     pub ship_to_postal_code: Option<String>,
     pub customer_postal_code: Option<String>,
 }
+
+/// A parcel a carrier poller should ask about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollTarget {
+    pub shipment_id: i64,
+    pub account_id: AccountId,
+    pub account_name: AccountName,
+    pub tracking_number: String,
+    pub status: Option<Milestone>,
+    pub registered_at: DateTime<Utc>,
+    pub last_carrier_event_at: Option<DateTime<Utc>>,
+}

@@ -40,6 +40,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     base_url: String,
+    carriers: Vec<milepost_poll::CarrierApi>,
 }
 
 impl Application {
@@ -61,7 +62,13 @@ impl Application {
         let base_url = settings.base_url(port);
         let app = Milepost::new(store, clock).with_links(milepost_app::tracking::LinkSettings::new(&secret, &base_url));
         let state = AppState::new(app).with_track_rate_limit(settings.track_rate_limit);
-        Ok(Application { listener, state, base_url })
+        Ok(Application { listener, state, base_url, carriers: Vec::new() })
+    }
+
+    /// Polls these carriers' tracking APIs while serving (see `milepost_poll`).
+    pub fn with_pollers(mut self, carriers: Vec<milepost_poll::CarrierApi>) -> Self {
+        self.carriers = carriers;
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -80,14 +87,21 @@ impl Application {
     /// sweeper runs beside the server and stops with it.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let sweeper = tokio::spawn(run_sweeper(self.state.app.clone(), stopped));
+        let sweeper = tokio::spawn(run_sweeper(self.state.app.clone(), stopped.clone()));
+        let poller = milepost_poll::Poller::new(self.state.app.clone(), self.carriers);
+        let poller = poller.is_configured().then(|| tokio::spawn(poller.run(POLL_EVERY, stopped)));
         let served = milepost_web::serve(self.listener, self.state, shutdown).await.context("serving HTTP");
         let _ = stop.send(true);
         let _ = sweeper.await;
+        if let Some(poller) = poller {
+            let _ = poller.await;
+        }
         served
     }
 }
 
+/// How often the carrier pollers look for parcels due for a poll.
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// How often the time-based exception rules run over the shipments that are due.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often lane rhythms are re-learned from delivered history.

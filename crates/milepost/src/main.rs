@@ -113,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref(), env)?;
     match cli.command {
         Command::Serve => {
-            let app = Application::build(&settings).await?;
+            let app = Application::build(&settings).await?.with_pollers(milepost_poll::CarrierApi::from_env(env));
             tracing::info!("milepost is serving at {}", app.base_url());
             app.run_until(shutdown_signal()).await
         }
@@ -198,7 +198,7 @@ async fn main() -> anyhow::Result<()> {
                 // Keep demo data out of a real database unless told otherwise.
                 settings.database_url = "sqlite://./milepost-demo.db".into();
             }
-            let app = Application::build(&settings).await?;
+            let app = Application::build(&settings).await?.with_pollers(milepost_poll::CarrierApi::from_env(env));
             let key =
                 app.app().create_api_key(&AccountName::parse(demo::DEMO_ACCOUNT).expect("valid"), Role::Admin).await?;
             let caller = app.app().authenticate(Some(&key), Role::Admin).await?;

@@ -7,6 +7,7 @@
 mod ingest;
 mod kpi;
 mod migrate;
+mod polling;
 mod reads;
 mod rows;
 mod rules;
@@ -16,8 +17,8 @@ mod writes;
 use crate::{
     AccountId, CodeOverride, EventOutcome, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
     IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment, OrderPage, OrderProof, OrderQuery,
-    OrderRecord, Principal, Reference, Renormalized, ReturnRecord, ShipmentRecord, Store, StoreError, StoreResult,
-    SweepReport, UnmappedCode, UpsertOutcome,
+    OrderRecord, PollTarget, Principal, Reference, Renormalized, ReturnRecord, ShipmentRecord, Store, StoreError,
+    StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -427,5 +428,18 @@ impl Store for SqliteStore {
     async fn order_proof(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderProof>> {
         let order_number = order_number.clone();
         self.read(move |conn, _| tracking::order_proof(conn, account, &order_number)).await
+    }
+
+    async fn due_polls(&self, carrier: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<PollTarget>> {
+        let carrier = carrier.to_string();
+        self.read(move |conn, _| polling::due_polls(conn, &carrier, now, limit)).await
+    }
+
+    async fn poll_target(&self, shipment_id: i64) -> StoreResult<Option<PollTarget>> {
+        self.read(move |conn, _| polling::poll_target(conn, shipment_id)).await
+    }
+
+    async fn set_next_poll(&self, shipment_id: i64, at: Option<DateTime<Utc>>) -> StoreResult<()> {
+        self.write(move |conn| polling::set_next_poll(conn, shipment_id, at)).await
     }
 }
