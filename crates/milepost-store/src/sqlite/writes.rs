@@ -67,74 +67,56 @@ pub fn upsert_order(
     let c = &order.customer;
     let a = &order.ship_to;
     let promised = order.promised_by.map(|p| p.to_rfc3339());
-    let (id, outcome) = match existing {
-        Some(id) => {
-            exec(
-                conn,
-                "UPDATE orders SET channel = ?2, placed_at = ?3, placed_at_us = ?4, promised_by = ?5, currency = ?6,
-                    value_e4 = ?7, customer_name = ?8, customer_email = ?9, customer_phone = ?10,
-                    customer_postal_code = ?11, ship_to_line1 = ?12, ship_to_line2 = ?13, ship_to_city = ?14,
-                    ship_to_region = ?15, ship_to_postal_code = ?16, ship_to_country = ?17, updated_at = ?18
-                 WHERE id = ?1",
-                params![
-                    id,
-                    order.channel.as_str(),
-                    order.placed_at.to_rfc3339(),
-                    order.placed_at.timestamp_micros(),
-                    promised,
-                    order.currency,
-                    order.value().ten_thousandths(),
-                    c.name,
-                    c.email,
-                    c.phone,
-                    c.postal_code,
-                    a.line1,
-                    a.line2,
-                    a.city,
-                    a.region,
-                    a.postal_code,
-                    a.country,
-                    now
-                ],
-            )
-            .map_err(storage_error)?;
-            exec(conn, "DELETE FROM order_items WHERE order_id = ?1", [id]).map_err(storage_error)?;
-            // The promise or address may have changed: the parcels' rules are due again.
-            rules::mark_due(conn, "order_id", id)?;
-            (id, UpsertOutcome::Updated)
-        }
-        None => {
-            exec(conn,
-                "INSERT INTO orders (account_id, order_number, channel, placed_at, placed_at_us, promised_by, currency,
-                    value_e4, customer_name, customer_email, customer_phone, customer_postal_code, ship_to_line1,
-                    ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code, ship_to_country, status,
-                    created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 'placed', ?19, ?19)",
-                params![
-                    account.0,
-                    order.order_number.as_str(),
-                    order.channel.as_str(),
-                    order.placed_at.to_rfc3339(),
-                    order.placed_at.timestamp_micros(),
-                    promised,
-                    order.currency,
-                    order.value().ten_thousandths(),
-                    c.name,
-                    c.email,
-                    c.phone,
-                    c.postal_code,
-                    a.line1,
-                    a.line2,
-                    a.city,
-                    a.region,
-                    a.postal_code,
-                    a.country,
-                    now
-                ],
-            )
-            .map_err(storage_error)?;
-            (conn.last_insert_rowid(), UpsertOutcome::Created)
-        }
+    // One statement for both cases: a new order is inserted, a known one has every field
+    // replaced (status and created_at stay; the roll-up below recomputes the status).
+    let id: i64 = row(
+        conn,
+        "INSERT INTO orders (account_id, order_number, channel, placed_at, placed_at_us, promised_by, currency,
+            value_e4, customer_name, customer_email, customer_phone, customer_postal_code, ship_to_line1,
+            ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code, ship_to_country, status,
+            created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 'placed', ?19, ?19)
+         ON CONFLICT (account_id, order_number) DO UPDATE SET
+            channel = excluded.channel, placed_at = excluded.placed_at, placed_at_us = excluded.placed_at_us,
+            promised_by = excluded.promised_by, currency = excluded.currency, value_e4 = excluded.value_e4,
+            customer_name = excluded.customer_name, customer_email = excluded.customer_email,
+            customer_phone = excluded.customer_phone, customer_postal_code = excluded.customer_postal_code,
+            ship_to_line1 = excluded.ship_to_line1, ship_to_line2 = excluded.ship_to_line2,
+            ship_to_city = excluded.ship_to_city, ship_to_region = excluded.ship_to_region,
+            ship_to_postal_code = excluded.ship_to_postal_code, ship_to_country = excluded.ship_to_country,
+            updated_at = excluded.updated_at
+         RETURNING id",
+        params![
+            account.0,
+            order.order_number.as_str(),
+            order.channel.as_str(),
+            order.placed_at.to_rfc3339(),
+            order.placed_at.timestamp_micros(),
+            promised,
+            order.currency,
+            order.value().ten_thousandths(),
+            c.name,
+            c.email,
+            c.phone,
+            c.postal_code,
+            a.line1,
+            a.line2,
+            a.city,
+            a.region,
+            a.postal_code,
+            a.country,
+            now
+        ],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    let outcome = if existing.is_some() {
+        exec(conn, "DELETE FROM order_items WHERE order_id = ?1", [id]).map_err(storage_error)?;
+        // The promise or address may have changed: the parcels' rules are due again.
+        rules::mark_due(conn, "order_id", id)?;
+        UpsertOutcome::Updated
+    } else {
+        UpsertOutcome::Created
     };
     for (line_no, item) in order.items.iter().enumerate() {
         exec(conn,
