@@ -152,12 +152,21 @@ async fn track(
     let (Some(order_number), Some(proof)) = (order_number, proof) else {
         return html(StatusCode::BAD_REQUEST, render::lookup_page(&ctx, &form, Some(lang.t("form.missing"))));
     };
+    let started = tokio::time::Instant::now();
     match state.app.track_lookup(account, order_number, &proof).await {
         Ok(Some((account, record))) => order_view(&state, &ctx, account, &record, false, None),
-        Ok(None) => html(StatusCode::NOT_FOUND, render::lookup_page(&ctx, &form, Some(lang.t("form.not_found")))),
+        Ok(None) => {
+            // A miss answers no sooner than a fixed floor, so that "this order exists but the
+            // e-mail is wrong" and "no such order" cannot be told apart by timing either.
+            tokio::time::sleep_until(started + MISS_FLOOR).await;
+            html(StatusCode::NOT_FOUND, render::lookup_page(&ctx, &form, Some(lang.t("form.not_found"))))
+        }
         Err(_) => unavailable(lang),
     }
 }
+
+/// The least time a failed lookup takes; well above the work a lookup does.
+const MISS_FLOOR: std::time::Duration = std::time::Duration::from_millis(25);
 
 fn order_view(
     state: &AppState,
