@@ -80,6 +80,9 @@ pub trait Store: Send + Sync + 'static {
     /// `now`, opening and closing exceptions; call again while it reports a full batch.
     async fn sweep_due(&self, now: chrono::DateTime<chrono::Utc>, limit: u32) -> StoreResult<SweepReport>;
 
+    /// Marks every shipment due for a rule check now (after a rule change, or for a benchmark).
+    async fn mark_all_due(&self) -> StoreResult<u64>;
+
     /// Re-learns every lane's rhythm from delivered shipments of the last `days` days.
     async fn learn_lane_rhythm(&self, now: chrono::DateTime<chrono::Utc>, days: i64) -> StoreResult<u32>;
 

@@ -18,6 +18,7 @@ use milepost_domain::{
 };
 use serde::Serialize;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// How big a run is.
@@ -362,4 +363,72 @@ pub fn table(r: &BenchReport) -> String {
         p999 = r.lookup_p999_ms,
         bpe = r.db_bytes_per_event,
     )
+}
+
+/// What the exception sweep benchmark measured.
+#[derive(Debug, Serialize)]
+pub struct SweepReportOut {
+    pub active_shipments: usize,
+    pub setup_seconds: f64,
+    pub sweep_seconds: f64,
+    pub shipments_per_second: f64,
+    pub exceptions_opened: u32,
+    /// A sweep with nothing due: the cost of the check itself (reading the due index).
+    pub idle_sweep_ms: f64,
+}
+
+/// The exception sweeper over `active` in-transit shipments, all due at once (the worst case:
+/// a restart after downtime, or a promise date that passes for everyone together).
+pub async fn sweep(active: usize, writers: usize) -> anyhow::Result<SweepReportOut> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let settings = Settings {
+        database_url: format!("sqlite://{}", dir.path().join("sweep.db").display()),
+        listen: "127.0.0.1:0".into(),
+        public_url: None,
+        secret: None,
+        track_rate_limit: 0,
+    };
+    let store = crate::open_store(&settings)?;
+    let app = Milepost::new(store, Arc::new(milepost_app::SystemClock));
+    let key = app.create_api_key(&AccountName::parse("sweep").expect("valid"), Role::Admin).await?;
+    let caller = app.authenticate(Some(&key), Role::Admin).await?;
+    eprintln!("sweep bench: {active} shipments with a pickup and a transit scan ({writers} writers)…");
+    let started = Instant::now();
+    let progress = indicatif::ProgressBar::new(active as u64);
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (app, caller, progress) = (app.clone(), caller.clone(), progress.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in (w..active).step_by(writers) {
+                prepare_orders(&app, &caller, i..i + 1).await?;
+                app.ingest_events(&caller, bench_events(i, 3)).await?;
+                progress.inc(1);
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    progress.finish_and_clear();
+    let setup_seconds = started.elapsed().as_secs_f64();
+
+    // Everything the ingest left due is evaluated; then mark all due again and time a full sweep.
+    app.sweep().await?;
+    app.store().mark_all_due().await?;
+    eprintln!("sweep bench: sweeping {active} due shipments…");
+    let started = Instant::now();
+    let report = app.sweep().await?;
+    let sweep_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    app.sweep().await?;
+    let idle_sweep_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(SweepReportOut {
+        active_shipments: active,
+        setup_seconds,
+        sweep_seconds,
+        shipments_per_second: f64::from(report.evaluated) / sweep_seconds,
+        exceptions_opened: report.opened,
+        idle_sweep_ms,
+    })
 }

@@ -53,6 +53,9 @@ enum Command {
         /// Where to write the figures as JSON.
         #[arg(long, default_value = "target/bench.json")]
         out: PathBuf,
+        /// Instead: time the exception sweep over this many active shipments, all due.
+        #[arg(long)]
+        sweep: Option<usize>,
     },
     /// Seed a demo account with realistic orders, print its admin key and URLs, then serve.
     Demo {
@@ -160,7 +163,25 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", milepost::kpi_report::render(&format, &overall, &groups)?);
             Ok(())
         }
-        Command::Bench { quick, out } => {
+        Command::Bench { sweep: Some(active), out, .. } => {
+            let report = milepost::bench::sweep(active, 16).await?;
+            println!(
+                "exception sweep: {} active shipments, all due: {:.1} s ({:.0} shipments/s, {} exceptions opened); \
+                 a sweep with nothing due: {:.2} ms (setup took {:.0} s)",
+                report.active_shipments,
+                report.sweep_seconds,
+                report.shipments_per_second,
+                report.exceptions_opened,
+                report.idle_sweep_ms,
+                report.setup_seconds
+            );
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+            Ok(())
+        }
+        Command::Bench { quick, out, sweep: None } => {
             let size = if quick { milepost::bench::BenchSize::quick() } else { milepost::bench::BenchSize::full() };
             let report = milepost::bench::run(size).await?;
             println!("{}", milepost::bench::table(&report));

@@ -300,6 +300,13 @@ impl Store for SqliteStore {
         self.write(move |conn| rules::sweep_due(conn, &truth, &rules, now, limit)).await
     }
 
+    async fn mark_all_due(&self) -> StoreResult<u64> {
+        self.write(|conn| {
+            rows::exec(conn, "UPDATE shipments SET next_check_us = 0", []).map(|n| n as u64).map_err(storage_error)
+        })
+        .await
+    }
+
     async fn learn_lane_rhythm(&self, now: DateTime<Utc>, days: i64) -> StoreResult<u32> {
         let truth = self.truth.clone();
         self.write(move |conn| rules::learn_lane_rhythm(conn, &truth, now, days)).await
