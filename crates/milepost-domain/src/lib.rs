@@ -9,6 +9,7 @@ pub mod exceptions;
 pub mod kpi;
 pub mod milestone;
 pub mod money;
+pub mod notify;
 pub mod order;
 pub mod rollup;
 pub mod shipment;
