@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod ingest;
 pub mod keys;
+pub mod notifications;
 
 use chrono::{DateTime, FixedOffset};
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_core.sql")),
     (2, include_str!("migrations/0002_ingest.sql")),
     (4, include_str!("migrations/0004_exception_rules.sql")),
+    (5, include_str!("migrations/0005_notifications.sql")),
 ];
 
 /// Applies every migration not yet applied; returns all applied versions.

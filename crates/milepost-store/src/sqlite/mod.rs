@@ -7,19 +7,22 @@
 mod ingest;
 mod kpi;
 mod migrate;
+mod outbox;
 mod reads;
 mod rows;
 mod rules;
 mod writes;
 
 use crate::{
-    AccountId, CodeOverride, EventOutcome, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
-    IntegrationRecord, LaneRhythmRecord, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal,
-    Reference, Renormalized, ShipmentRecord, Store, StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
+    AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
+    ExceptionQuery, ExceptionRecord, IntegrationRecord, LaneRhythmRecord, NewEvent, NewShipment, NotificationRecord,
+    NotificationSettings, OrderPage, OrderQuery, OrderRecord, Principal, Reference, Renormalized, ShipmentRecord,
+    Store, StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use milepost_domain::exceptions::RuleSettings;
+use milepost_domain::notify::NotificationPolicy;
 use milepost_domain::{AccountName, Order, OrderNumber, Role, SourceOfTruth};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -51,6 +54,7 @@ pub struct SqliteStore {
     stats: Arc<Mutex<WriterStats>>,
     truth: Arc<SourceOfTruth>,
     rules: Arc<RuleSettings>,
+    policy: Arc<NotificationPolicy>,
 }
 
 pub(crate) fn storage_error(e: rusqlite::Error) -> StoreError {
@@ -108,6 +112,7 @@ impl SqliteStore {
             stats,
             truth: Arc::new(SourceOfTruth::default()),
             rules: Arc::new(RuleSettings::default()),
+            policy: Arc::new(NotificationPolicy::default()),
         })
     }
 
@@ -281,14 +286,15 @@ impl Store for SqliteStore {
         order_number: &OrderNumber,
         shipment: NewShipment,
     ) -> StoreResult<ShipmentRecord> {
-        let truth = self.truth.clone();
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
         let order_number = order_number.clone();
-        self.write(move |conn| writes::add_shipment(conn, &truth, account, &order_number, &shipment.shipment)).await
+        self.write(move |conn| writes::add_shipment(conn, &truth, &policy, account, &order_number, &shipment.shipment))
+            .await
     }
 
     async fn append_events(&self, account: AccountId, events: Vec<NewEvent>) -> StoreResult<Vec<EventOutcome>> {
-        let (truth, rules) = (self.truth.clone(), self.rules.clone());
-        self.write(move |conn| writes::append_events(conn, &truth, &rules, account, &events)).await
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| writes::append_events(conn, &truth, &rules, &policy, account, &events)).await
     }
 
     async fn order(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderRecord>> {
@@ -305,8 +311,8 @@ impl Store for SqliteStore {
     }
 
     async fn sweep_due(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<SweepReport> {
-        let (truth, rules) = (self.truth.clone(), self.rules.clone());
-        self.write(move |conn| rules::sweep_due(conn, &truth, &rules, now, limit)).await
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| rules::sweep_due(conn, &truth, &rules, &policy, now, limit)).await
     }
 
     async fn learn_lane_rhythm(&self, now: DateTime<Utc>, days: i64) -> StoreResult<u32> {
@@ -376,8 +382,8 @@ impl Store for SqliteStore {
         orders: Vec<Order>,
         events: Vec<NewEvent>,
     ) -> StoreResult<Vec<UpsertOutcome>> {
-        let (truth, rules) = (self.truth.clone(), self.rules.clone());
-        self.write(move |conn| ingest::import_orders(conn, &truth, &rules, account, &orders, &events)).await
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| ingest::import_orders(conn, &truth, &rules, &policy, account, &orders, &events)).await
     }
 
     async fn link_channel_order(
@@ -399,5 +405,60 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<OrderNumber>> {
         let (channel, external_id) = (channel.to_string(), external_id.to_string());
         self.read(move |conn, _| ingest::channel_order(conn, account, &channel, &external_id)).await
+    }
+
+    async fn claim_notifications(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedNotification>> {
+        self.write(move |conn| outbox::claim(conn, now, lease, limit)).await
+    }
+
+    async fn finish_notification(
+        &self,
+        id: i64,
+        claim: &str,
+        outcome: DeliveryOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let claim = claim.to_string();
+        self.write(move |conn| outbox::finish(conn, id, &claim, &outcome, now)).await
+    }
+
+    async fn order_notifications(
+        &self,
+        account: AccountId,
+        order_number: &OrderNumber,
+    ) -> StoreResult<Vec<NotificationRecord>> {
+        let order_number = order_number.as_str().to_string();
+        self.read(move |conn, _| outbox::of_order(conn, account, &order_number)).await
+    }
+
+    async fn dead_notifications(&self, account: AccountId, limit: u32) -> StoreResult<Vec<NotificationRecord>> {
+        self.read(move |conn, _| outbox::dead(conn, account, limit)).await
+    }
+
+    async fn resend_notification(
+        &self,
+        account: AccountId,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<NotificationRecord> {
+        self.write(move |conn| outbox::resend(conn, account, id, now)).await
+    }
+
+    async fn notification_settings(&self, account: AccountId) -> StoreResult<NotificationSettings> {
+        self.read(move |conn, _| outbox::settings(conn, account)).await
+    }
+
+    async fn set_notification_settings(
+        &self,
+        account: AccountId,
+        settings: NotificationSettings,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |conn| outbox::set_settings(conn, account, &settings, now)).await
     }
 }
