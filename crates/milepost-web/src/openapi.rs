@@ -1,7 +1,9 @@
 //! The OpenAPI document of API v1, generated from the handlers' and wire types' annotations so
 //! that it cannot drift from the code. Served at `GET /openapi.json`.
 
-use crate::api::{carrier_codes, epcis, events, exceptions, imports, integrations, kpis, orders, scans, wire};
+use crate::api::{
+    carrier_codes, epcis, events, exceptions, imports, integrations, kpis, notifications, orders, scans, wire,
+};
 use crate::error::{FieldError, Problem};
 use crate::webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -27,7 +29,8 @@ impl Modify for BearerKeys {
         exceptions::list_exceptions, exceptions::acknowledge, exceptions::assign, exceptions::resolve, exceptions::lanes,
         kpis::kpis,
         integrations::create_integration, webhooks::carrier_webhook, webhooks::channel_webhook,
-        carrier_codes::unmapped, carrier_codes::put_mapping, scans::post_scan, epcis::capture, imports::post_import
+        carrier_codes::unmapped, carrier_codes::put_mapping, scans::post_scan, epcis::capture, imports::post_import,
+        notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings
     ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,
@@ -41,7 +44,9 @@ impl Modify for BearerKeys {
         webhooks::CarrierWebhookOut, webhooks::ChannelWebhookOut, carrier_codes::UnmappedCodeOut,
         carrier_codes::UnmappedCodesOut, carrier_codes::CodeMappingIn, carrier_codes::CodeMappingOut,
         carrier_codes::RenormalizedOut, scans::ScanIn, scans::ScanOut, epcis::EpcisEventOut, epcis::EpcisCaptureOut,
-        imports::ImportSummaryOut, imports::ImportedOrderOut, imports::RejectedRowOut
+        imports::ImportSummaryOut, imports::ImportedOrderOut, imports::RejectedRowOut,
+        notifications::NotificationOut, notifications::DeadLettersOut, notifications::NotificationSettingsIn,
+        notifications::NotificationSettingsOut
     )),
     modifiers(&BearerKeys)
 )]

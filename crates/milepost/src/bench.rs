@@ -202,7 +202,7 @@ pub async fn run(size: BenchSize) -> anyhow::Result<BenchReport> {
     let settings = Settings {
         database_url: format!("sqlite://{}", dir.path().join("milepost.db").display()),
         listen: "127.0.0.1:0".into(),
-        public_url: None,
+        ..Settings::default()
     };
     let application = Application::build(&settings).await?;
     let base = application.base_url().to_string();

@@ -10,6 +10,7 @@ pub mod settings;
 
 use anyhow::{Context, bail};
 use milepost_app::{Clock, Milepost, SystemClock};
+use milepost_notify::{Notifier, NotifySettings, SmsSettings, SmtpSettings};
 use milepost_store::Store;
 use milepost_store::sqlite::SqliteStore;
 use milepost_web::AppState;
@@ -40,6 +41,22 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     base_url: String,
+    notifier: Notifier,
+    deliver_in_background: bool,
+}
+
+/// The notifier's settings from the process settings: links point at the public URL, and a
+/// channel without settings suppresses its messages.
+pub fn notify_settings(settings: &Settings, base_url: &str) -> anyhow::Result<NotifySettings> {
+    let mut notify = NotifySettings::new(base_url);
+    if let Some(url) = &settings.smtp_url {
+        let from = settings.smtp_from.as_deref().context("MILEPOST_SMTP_FROM is required with MILEPOST_SMTP_URL")?;
+        notify.smtp = Some(SmtpSettings::parse(url, from)?);
+    }
+    if let Some(url) = &settings.sms_url {
+        notify.sms = Some(SmsSettings::parse(url, settings.sms_from.as_deref().unwrap_or(""))?);
+    }
+    Ok(notify)
 }
 
 impl Application {
@@ -55,7 +72,15 @@ impl Application {
         let listener =
             TcpListener::bind(&settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        Ok(Application { listener, state: AppState::new(app), base_url: settings.base_url(port) })
+        let base_url = settings.base_url(port);
+        let notifier = Notifier::new(app.clone(), notify_settings(settings, &base_url)?)?;
+        Ok(Application {
+            listener,
+            state: AppState::new(app),
+            base_url,
+            notifier,
+            deliver_in_background: settings.deliver_in_background,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -70,18 +95,30 @@ impl Application {
         &self.state.app
     }
 
+    /// The outbox worker, to drive delivery one step at a time.
+    pub fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
+
     /// Serves until `shutdown` completes, then drains in-flight requests. The background
-    /// sweeper runs beside the server and stops with it.
+    /// sweeper and the notification worker run beside the server and stop with it, each
+    /// finishing the step it is in.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let sweeper = tokio::spawn(run_sweeper(self.state.app.clone(), stopped));
+        let sweeper = tokio::spawn(run_sweeper(self.state.app.clone(), stopped.clone()));
+        let notifier = self.deliver_in_background.then(|| tokio::spawn(self.notifier.run(DELIVER_EVERY, stopped)));
         let served = milepost_web::serve(self.listener, self.state, shutdown).await.context("serving HTTP");
         let _ = stop.send(true);
         let _ = sweeper.await;
+        if let Some(notifier) = notifier {
+            let _ = notifier.await;
+        }
         served
     }
 }
 
+/// How often the notification worker looks for due messages.
+const DELIVER_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often the time-based exception rules run over the shipments that are due.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often lane rhythms are re-learned from delivered history.

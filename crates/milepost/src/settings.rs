@@ -15,6 +15,32 @@ pub struct Settings {
     pub listen: String,
     /// Base of links in messages and printed URLs; defaults to `http://<listen>`.
     pub public_url: Option<String>,
+    /// The mail server for notifications (`smtp://[user:pass@]host:port`); none: e-mail is off.
+    pub smtp_url: Option<String>,
+    /// The sender of notification e-mail, e.g. `Shop <orders@shop.example>`.
+    pub smtp_from: Option<String>,
+    /// An SMS provider's form-post endpoint (`https://[user:pass@]host/path`); none: SMS is off.
+    pub sms_url: Option<String>,
+    /// The SMS sender number or name.
+    pub sms_from: Option<String>,
+    /// Whether `serve` delivers notifications in the background (tests drive delivery
+    /// themselves, one step at a time).
+    pub deliver_in_background: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            listen: DEFAULT_LISTEN.into(),
+            public_url: None,
+            smtp_url: None,
+            smtp_from: None,
+            sms_url: None,
+            sms_from: None,
+            deliver_in_background: true,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -23,6 +49,10 @@ struct FileSettings {
     database_url: Option<String>,
     listen: Option<String>,
     public_url: Option<String>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    sms_url: Option<String>,
+    sms_from: Option<String>,
 }
 
 /// Where a database lives.
@@ -36,8 +66,7 @@ impl Settings {
     /// Loads defaults, then the config file (explicit, or `./milepost.toml` when present),
     /// then the environment.
     pub fn load(config: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
-        let mut settings =
-            Settings { database_url: DEFAULT_DATABASE_URL.into(), listen: DEFAULT_LISTEN.into(), public_url: None };
+        let mut settings = Settings::default();
         let file = match config {
             Some(path) => Some(path.to_path_buf()),
             None => Some(PathBuf::from("milepost.toml")).filter(|p| p.exists()),
@@ -52,6 +81,10 @@ impl Settings {
                 settings.listen = v;
             }
             settings.public_url = parsed.public_url.or(settings.public_url);
+            settings.smtp_url = parsed.smtp_url;
+            settings.smtp_from = parsed.smtp_from;
+            settings.sms_url = parsed.sms_url;
+            settings.sms_from = parsed.sms_from;
         }
         if let Some(v) = env("MILEPOST_DATABASE_URL").filter(|v| !v.is_empty()) {
             settings.database_url = v;
@@ -62,6 +95,15 @@ impl Settings {
         if let Some(v) = env("MILEPOST_PUBLIC_URL").filter(|v| !v.is_empty()) {
             settings.public_url = Some(v);
         }
+        let from_env = |name: &str, slot: &mut Option<String>| {
+            if let Some(v) = env(name).filter(|v| !v.is_empty()) {
+                *slot = Some(v);
+            }
+        };
+        from_env("MILEPOST_SMTP_URL", &mut settings.smtp_url);
+        from_env("MILEPOST_SMTP_FROM", &mut settings.smtp_from);
+        from_env("MILEPOST_SMS_URL", &mut settings.sms_url);
+        from_env("MILEPOST_SMS_FROM", &mut settings.sms_from);
         Ok(settings)
     }
 
