@@ -163,6 +163,24 @@ mod tests {
     }
 
     #[test]
+    fn notification_channels_come_from_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.toml");
+        std::fs::write(&file, "smtp_url = \"smtp://mail.test:2525\"\nsmtp_from = \"a@shop.test\"\n").unwrap();
+        let s = Settings::load(Some(&file), |k| (k == "MILEPOST_SMS_URL").then(|| "https://sms.test/m".to_string()))
+            .unwrap();
+        assert_eq!(s.smtp_url.as_deref(), Some("smtp://mail.test:2525"));
+        assert_eq!(s.smtp_from.as_deref(), Some("a@shop.test"));
+        assert_eq!(s.sms_url.as_deref(), Some("https://sms.test/m"));
+        assert!(s.deliver_in_background);
+        let missing_from = Settings { smtp_url: Some("smtp://mail.test".into()), ..Settings::default() };
+        assert!(crate::notify_settings(&missing_from, "http://x").is_err(), "a sender is required");
+        let tls =
+            Settings { smtp_url: Some("smtps://mail.test".into()), smtp_from: s.smtp_from, ..Settings::default() };
+        assert!(crate::notify_settings(&tls, "http://x").is_err(), "no silent plain text for smtps");
+    }
+
+    #[test]
     fn database_urls_are_checked() {
         assert!(parse_database_url("mysql://x").is_err());
         assert!(parse_database_url("sqlite://").is_err());

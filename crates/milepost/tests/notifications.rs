@@ -159,6 +159,8 @@ async fn smtp_session(socket: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>
 /// One webhook delivery as the receiver saw it.
 #[derive(Debug, Clone)]
 struct Delivery {
+    raw: String,
+    authorization: String,
     body: Value,
     idempotency_key: String,
     signature_ok: bool,
@@ -179,6 +181,8 @@ async fn start_receiver() -> (String, Arc<Mutex<Vec<Delivery>>>) {
                 let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
                 let signature = header("milepost-signature");
                 let delivery = Delivery {
+                    raw: String::from_utf8_lossy(&body).into_owned(),
+                    authorization: header("authorization"),
                     body: serde_json::from_slice(&body).unwrap_or(Value::Null),
                     idempotency_key: header("idempotency-key"),
                     signature_ok: verify(&signature, &body),
@@ -520,4 +524,48 @@ async fn bad_notification_settings_are_refused_naming_the_field() {
     let as_ingest =
         app.send(reqwest::Method::PUT, "/api/v1/notification-settings", Some(&app.ingest), Some("{}".into())).await;
     assert_eq!(as_ingest.status, 403);
+}
+
+#[tokio::test]
+async fn a_customer_with_a_phone_gets_a_short_sms_through_the_providers_form_post() {
+    let smtp = SmtpServer::start().await;
+    let (receiver, posts) = start_receiver().await;
+    let sms_url = receiver.replace("http://", "http://AC123:secret-token@");
+    let (smtp_url, sms) = (smtp.url(), sms_url.clone());
+    let app = spawn_app_with(move |s| {
+        s.smtp_url = Some(smtp_url);
+        s.smtp_from = Some("orders@acme.test".into());
+        s.sms_url = Some(sms);
+        s.sms_from = Some("+15550100".into());
+    })
+    .await;
+    let mut order = routine_order("S-1");
+    order["customer"]["phone"] = json!("+15125550123");
+    assert_eq!(app.put_order(&order).await.status, 201);
+    let shipment = json!({"carrier": "ups", "service": "ground", "tracking_number": TRACKING, "items": []});
+    assert_eq!(app.add_shipment("S-1", &shipment).await.status, 201);
+    app.post_events(json!([every_scan()[1]])).await;
+    let report = deliver(&app).await;
+    assert_eq!(report.sent, 2, "{report:?}");
+
+    let posts = posts.lock().unwrap().clone();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    let sms = &posts[0];
+    assert!(sms.raw.starts_with("To=%2B15125550123&From=%2B15550100&Body=Your%20order%20has%20shipped"), "{}", sms.raw);
+    assert_eq!(sms.idempotency_key, format!("acme/S-1/{TRACKING}/shipped/customer/sms"));
+    assert!(sms.authorization.starts_with("Basic "), "credentials in the URL become basic auth");
+    let list = notifications(&app, "S-1").await;
+    let channels: Vec<_> = list.iter().map(|n| n["channel"].as_str().unwrap().to_string()).collect();
+    assert_eq!(channels, ["email", "sms"]);
+}
+
+#[tokio::test]
+async fn without_a_mail_server_configured_messages_are_suppressed_with_the_reason() {
+    let app = spawn_app_with(|_| {}).await;
+    order_with_parcel(&app, "N-1").await;
+    app.post_events(json!([every_scan()[1]])).await;
+    assert_eq!(deliver(&app).await.suppressed, 1);
+    let list = notifications(&app, "N-1").await;
+    assert_eq!(list[0]["state"], "suppressed");
+    assert!(list[0]["last_error"].as_str().unwrap().contains("MILEPOST_SMTP_URL"), "{}", list[0]);
 }
