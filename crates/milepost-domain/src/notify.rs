@@ -212,6 +212,10 @@ pub struct NotificationPolicy {
     pub classes: ClassRules,
     pub customer_notices: Vec<(OrderClass, Vec<Notice>)>,
     pub retry: RetryPolicy,
+    /// How long a parcel's notice waits for the order's other parcels to reach the same step, so
+    /// a split order hears once ("your 3 parcels were delivered") instead of once per parcel. It
+    /// goes out at once when no other parcel is still on its way to that step.
+    pub merge_window: Duration,
 }
 
 impl Default for NotificationPolicy {
@@ -234,6 +238,7 @@ impl Default for NotificationPolicy {
                 (OrderClass::TimeSensitive, urgent),
             ],
             retry: RetryPolicy::default(),
+            merge_window: Duration::hours(8),
         }
     }
 }

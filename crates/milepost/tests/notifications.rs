@@ -569,3 +569,58 @@ async fn without_a_mail_server_configured_messages_are_suppressed_with_the_reaso
     assert_eq!(list[0]["state"], "suppressed");
     assert!(list[0]["last_error"].as_str().unwrap().contains("MILEPOST_SMTP_URL"), "{}", list[0]);
 }
+
+#[tokio::test]
+async fn a_split_order_of_three_parcels_delivered_the_same_day_hears_once_per_step() {
+    let smtp = SmtpServer::start().await;
+    let app = app_with_mail(&smtp).await;
+    assert_eq!(app.put_order(&routine_order("P-1")).await.status, 201);
+    let parcels = ["1Z999AA10000000001", "1Z999AA10000000002", "1Z999AA10000000003"];
+    let items = [json!([{"sku": "MUG", "quantity": 1}]), json!([{"sku": "MUG", "quantity": 1}]), json!([])];
+    for (tracking, items) in parcels.iter().zip(items) {
+        let shipment = json!({"carrier": "ups", "service": "ground", "tracking_number": tracking, "items": items});
+        let reply = app.add_shipment("P-1", &shipment).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    // All three leave together: one "shipped".
+    let picked_up: Vec<Value> = parcels
+        .iter()
+        .map(|t| carrier_event(t, &format!("{t}-pu"), "handed_to_carrier", "2026-11-09T18:00:00Z"))
+        .collect();
+    app.post_events(Value::Array(picked_up)).await;
+    deliver(&app).await;
+    // They arrive hours apart on the same day: nothing goes out until the last one is in.
+    for (hour, tracking) in [(0, parcels[0]), (3, parcels[1]), (5, parcels[2])] {
+        app.clock.set(test_start() + chrono::Duration::hours(hour));
+        let at = (test_start() + chrono::Duration::hours(hour) - chrono::Duration::minutes(5)).to_rfc3339();
+        app.post_events(json!([carrier_event(tracking, &format!("{tracking}-dl"), "delivered", &at)])).await;
+        let report = deliver(&app).await;
+        assert_eq!(report.sent, u32::from(hour == 5), "at hour {hour}: {report:?}");
+    }
+    let list = notifications(&app, "P-1").await;
+    assert_eq!(customer_milestones(&list), ["shipped", "delivered"]);
+    assert_eq!(list[1]["shipments"].as_array().unwrap().len(), 3, "{}", list[1]);
+    assert_eq!(smtp.mails_to("ana@example.com").len(), 2);
+}
+
+#[tokio::test]
+async fn a_parcel_whose_sibling_lags_is_announced_when_the_merge_window_ends() {
+    let smtp = SmtpServer::start().await;
+    let app = app_with_mail(&smtp).await;
+    assert_eq!(app.put_order(&routine_order("P-2")).await.status, 201);
+    for (tracking, items) in
+        [("1Z999AA10000000011", json!([{"sku": "MUG", "quantity": 2}])), ("1Z999AA10000000012", json!([]))]
+    {
+        let shipment = json!({"carrier": "ups", "tracking_number": tracking, "items": items});
+        assert_eq!(app.add_shipment("P-2", &shipment).await.status, 201);
+    }
+    app.post_events(json!([carrier_event("1Z999AA10000000011", "a", "handed_to_carrier", "2026-11-10T08:00:00Z")]))
+        .await;
+    assert_eq!(deliver(&app).await.sent, 0, "waits for the sibling");
+    app.clock.set(test_start() + chrono::Duration::hours(8));
+    assert_eq!(deliver(&app).await.sent, 1, "but not longer than the window");
+    app.post_events(json!([carrier_event("1Z999AA10000000012", "b", "handed_to_carrier", "2026-11-10T19:00:00Z")]))
+        .await;
+    assert_eq!(deliver(&app).await.sent, 1, "the late sibling gets its own message");
+    assert_eq!(customer_milestones(&notifications(&app, "P-2").await), ["shipped", "shipped"]);
+}

@@ -86,6 +86,7 @@ fn enqueue(
     subject: Subject,
     team: Option<&str>,
     now: DateTime<Utc>,
+    due: DateTime<Utc>,
 ) -> StoreResult<()> {
     let (milestone, kind, name) = match subject {
         Subject::Notice(n) => (Some(n.as_str()), None, n.as_str()),
@@ -111,7 +112,7 @@ fn enqueue(
             context.class.as_str(),
             team,
             key,
-            now.timestamp_micros(),
+            due.timestamp_micros(),
             now.to_rfc3339()
         ],
     )
@@ -130,13 +131,24 @@ fn queue_notice(
 ) -> StoreResult<()> {
     let subject = Subject::Notice(notice);
     if context.customer_email.is_some() {
-        enqueue(conn, context, order_id, shipments, Audience::Customer, NotifyChannel::Email, subject, None, now)?;
+        enqueue(conn, context, order_id, shipments, Audience::Customer, NotifyChannel::Email, subject, None, now, now)?;
     }
     if context.customer_phone.is_some() {
-        enqueue(conn, context, order_id, shipments, Audience::Customer, NotifyChannel::Sms, subject, None, now)?;
+        enqueue(conn, context, order_id, shipments, Audience::Customer, NotifyChannel::Sms, subject, None, now, now)?;
     }
     if context.settings.webhook_url.is_some() {
-        enqueue(conn, context, order_id, shipments, Audience::Internal, NotifyChannel::Webhook, subject, None, now)?;
+        enqueue(
+            conn,
+            context,
+            order_id,
+            shipments,
+            Audience::Internal,
+            NotifyChannel::Webhook,
+            subject,
+            None,
+            now,
+            now,
+        )?;
     }
     Ok(())
 }
@@ -163,10 +175,32 @@ pub fn on_exception_opened(
     let shipments = [tracking.as_str()];
     let (subject, team) = (Subject::Exception(kind), Some(alert_team(kind)));
     if context.settings.alert_email.is_some() {
-        enqueue(conn, &context, order_id, &shipments, Audience::Internal, NotifyChannel::Email, subject, team, now)?;
+        enqueue(
+            conn,
+            &context,
+            order_id,
+            &shipments,
+            Audience::Internal,
+            NotifyChannel::Email,
+            subject,
+            team,
+            now,
+            now,
+        )?;
     }
     if context.settings.webhook_url.is_some() {
-        enqueue(conn, &context, order_id, &shipments, Audience::Internal, NotifyChannel::Webhook, subject, team, now)?;
+        enqueue(
+            conn,
+            &context,
+            order_id,
+            &shipments,
+            Audience::Internal,
+            NotifyChannel::Webhook,
+            subject,
+            team,
+            now,
+            now,
+        )?;
     }
     if let Some(notice) = customer_notice_for_exception(policy, context.class, kind) {
         queue_notice(conn, &context, order_id, &shipments, notice, now)?;
@@ -195,7 +229,98 @@ pub fn on_parcel_change(
     }
     let context = order_context(conn, policy, order_id, service.as_deref())?;
     if let Some(notice) = customer_notice(policy, context.class, before, after) {
-        queue_notice(conn, &context, order_id, &[tracking.as_str()], notice, now)?;
+        queue_parcel_notice(conn, policy, &context, order_id, shipment_id, &tracking, notice, now)?;
+    }
+    Ok(())
+}
+
+/// The audiences and channels a notice goes to for this order.
+fn notice_targets(context: &OrderContext) -> Vec<(Audience, NotifyChannel)> {
+    let mut targets = Vec::with_capacity(3);
+    if context.customer_email.is_some() {
+        targets.push((Audience::Customer, NotifyChannel::Email));
+    }
+    if context.customer_phone.is_some() {
+        targets.push((Audience::Customer, NotifyChannel::Sms));
+    }
+    if context.settings.webhook_url.is_some() {
+        targets.push((Audience::Internal, NotifyChannel::Webhook));
+    }
+    targets
+}
+
+const COVERS: &str = "instr(' ' || shipments || ' ', ' ' || ?5 || ' ') > 0";
+
+/// Queues a parcel's notice, merging split shipments (DESIGN §5): a parcel already named in a
+/// message about this notice is not named again; a message still waiting (never tried, not
+/// claimed) takes the parcel into its set; and while another parcel of the order has not yet
+/// reached this notice, the message waits up to the merge window for it. The last parcel to
+/// arrive releases it at once.
+#[allow(clippy::too_many_arguments)]
+fn queue_parcel_notice(
+    conn: &Connection,
+    policy: &NotificationPolicy,
+    context: &OrderContext,
+    order_id: i64,
+    shipment_id: i64,
+    tracking: &str,
+    notice: Notice,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let still_coming: bool = row(
+        conn,
+        "SELECT EXISTS(SELECT 1 FROM shipments s WHERE s.order_id = ?1 AND s.id <> ?2 AND s.direction = 'outbound'
+            AND s.status NOT IN ('delivered', 'returned_to_sender', 'cancelled')
+            AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.order_id = s.order_id AND n.milestone = ?3
+                AND instr(' ' || n.shipments || ' ', ' ' || s.tracking_number || ' ') > 0))",
+        params![order_id, shipment_id, notice.as_str()],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    let subject = Subject::Notice(notice);
+    for (audience, channel) in notice_targets(context) {
+        let filter = "order_id = ?1 AND milestone = ?2 AND audience = ?3 AND channel = ?4";
+        let args = params![order_id, notice.as_str(), audience.as_str(), channel.as_str(), tracking];
+        let covered: bool =
+            row(conn, &format!("SELECT EXISTS(SELECT 1 FROM notifications WHERE {filter} AND {COVERS})"), args, |r| {
+                r.get(0)
+            })
+            .map_err(storage_error)?;
+        if covered {
+            continue;
+        }
+        let open: Option<(i64, String)> = row(
+            conn,
+            &format!(
+                "SELECT id, shipments FROM notifications WHERE {filter} AND ?5 = ?5 AND state = 'pending'
+                    AND attempts = 0 AND claim IS NULL ORDER BY id DESC LIMIT 1"
+            ),
+            args,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(storage_error)?;
+        match open {
+            Some((id, shipments)) => {
+                let mut set: Vec<&str> = shipments.split_whitespace().collect();
+                set.push(tracking);
+                set.sort_unstable();
+                let key = dedupe_key(&context.order_number, &set, notice.as_str(), audience, channel);
+                let due = if still_coming { None } else { Some(now.timestamp_micros()) };
+                exec(
+                    conn,
+                    "UPDATE notifications SET shipments = ?2, dedupe_key = ?3,
+                        next_attempt_us = MIN(next_attempt_us, COALESCE(?4, next_attempt_us))
+                     WHERE id = ?1",
+                    params![id, set.join(" "), key, due],
+                )
+                .map_err(storage_error)?;
+            }
+            None => {
+                let due = if still_coming { now + policy.merge_window } else { now };
+                enqueue(conn, context, order_id, &[tracking], audience, channel, subject, None, now, due)?;
+            }
+        }
     }
     Ok(())
 }
