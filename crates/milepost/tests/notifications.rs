@@ -624,3 +624,45 @@ async fn a_parcel_whose_sibling_lags_is_announced_when_the_merge_window_ends() {
     assert_eq!(deliver(&app).await.sent, 1, "the late sibling gets its own message");
     assert_eq!(customer_milestones(&notifications(&app, "P-2").await), ["shipped", "shipped"]);
 }
+
+#[tokio::test]
+async fn the_customer_sms_waits_while_the_staff_alert_cannot_be_mailed() {
+    let mut smtp = SmtpServer::down().await;
+    let (receiver, posts) = start_receiver().await;
+    let (smtp_url, sms_url) = (smtp.url(), receiver.clone());
+    let app = spawn_app_with(move |s| {
+        s.smtp_url = Some(smtp_url);
+        s.smtp_from = Some("orders@acme.test".into());
+        s.sms_url = Some(sms_url);
+        s.sms_from = Some("+15550100".into());
+    })
+    .await;
+    let settings = json!({"alert_email": "ops@acme.test"});
+    let reply = app
+        .send(reqwest::Method::PUT, "/api/v1/notification-settings", Some(&app.admin), Some(settings.to_string()))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let mut order = routine_order("Q-1");
+    order["customer"]["email"] = Value::Null;
+    order["customer"]["phone"] = json!("+15125550123");
+    assert_eq!(app.put_order(&order).await.status, 201);
+    let shipment = json!({"carrier": "ups", "tracking_number": TRACKING, "items": []});
+    assert_eq!(app.add_shipment("Q-1", &shipment).await.status, 201);
+    let packed = json!({"source": "warehouse", "source_event_id": "pk", "tracking_number": TRACKING,
+                        "milestone": "packed", "occurred_at": "2026-11-08T10:00:00Z"});
+    let s = every_scan();
+    app.post_events(json!([packed, s[1], s[5]])).await;
+    deliver(&app).await;
+    let before = posts.lock().unwrap().len();
+
+    app.post_events(json!([carrier_event(TRACKING, "att", "delivery_attempted", "2026-11-10T11:30:00Z")])).await;
+    deliver(&app).await;
+    assert_eq!(posts.lock().unwrap().len(), before, "no SMS before the team is told");
+    smtp.restart().await;
+    app.clock.set(test_start() + chrono::Duration::minutes(1));
+    deliver(&app).await;
+    assert_eq!(smtp.mails_to("ops@acme.test").len(), 1);
+    let posts = posts.lock().unwrap().clone();
+    assert_eq!(posts.len(), before + 1);
+    assert!(posts[before].raw.contains("We%20tried%20to%20deliver"), "{}", posts[before].raw);
+}

@@ -382,7 +382,9 @@ pub fn set_settings(
 }
 
 /// Claims up to `limit` due rows, oldest first, for `lease`: each gets a fresh claim token and
-/// one more attempt. A row whose lease ran out (its worker died) is due again.
+/// one more attempt. A row whose lease ran out (its worker died) is due again. A customer
+/// message waits while a staff alert queued before it about the same order is still pending, so
+/// the team hears first even when the customer's channel is up and the staff's mail is not.
 pub fn claim(
     conn: &Connection,
     now: DateTime<Utc>,
@@ -393,9 +395,13 @@ pub fn claim(
     let ids: Vec<i64> = {
         let mut stmt = conn
             .prepare_cached(
-                "SELECT id FROM notifications
-                 WHERE state = 'pending' AND next_attempt_us <= ?1 AND (claimed_until_us IS NULL OR claimed_until_us <= ?1)
-                 ORDER BY id LIMIT ?2",
+                "SELECT n.id FROM notifications n
+                 WHERE n.state = 'pending' AND n.next_attempt_us <= ?1
+                   AND (n.claimed_until_us IS NULL OR n.claimed_until_us <= ?1)
+                   AND NOT (n.audience = 'customer' AND EXISTS (SELECT 1 FROM notifications a
+                        WHERE a.order_id = n.order_id AND a.id < n.id AND a.audience = 'internal'
+                          AND a.channel = 'email' AND a.state = 'pending'))
+                 ORDER BY n.id LIMIT ?2",
             )
             .map_err(storage_error)?;
         let rows = stmt.query_map(params![now_us, limit], |r| r.get(0)).map_err(storage_error)?;
