@@ -19,6 +19,7 @@ use milepost_app::notifications::{ClaimedNotification, DeliveryOutcome};
 use milepost_app::{AppResult, Milepost};
 use milepost_domain::notify::{NotifyChannel, RetryPolicy};
 use std::sync::Arc;
+use tracing::Instrument;
 
 pub use channels::{SendError, SmsSettings, SmtpSettings};
 
@@ -117,12 +118,16 @@ impl Notifier {
             audience = message.audience.as_str(),
             attempt = message.attempts
         );
+        let sent = async {
+            match message.channel {
+                NotifyChannel::Email => channels::send_email(&self.settings, message).await,
+                NotifyChannel::Sms => channels::send_sms(&self.http, &self.settings, message).await,
+                NotifyChannel::Webhook => channels::send_webhook(&self.http, message, self.app.clock().now()).await,
+            }
+        }
+        .instrument(span.clone())
+        .await;
         let _entered = span.enter();
-        let sent = match message.channel {
-            NotifyChannel::Email => channels::send_email(&self.settings, message).await,
-            NotifyChannel::Sms => channels::send_sms(&self.http, &self.settings, message).await,
-            NotifyChannel::Webhook => channels::send_webhook(&self.http, message, self.app.clock().now()).await,
-        };
         match sent {
             Ok(()) => {
                 tracing::info!("notification sent");
