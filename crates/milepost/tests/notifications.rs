@@ -666,3 +666,29 @@ async fn the_customer_sms_waits_while_the_staff_alert_cannot_be_mailed() {
     assert_eq!(posts.len(), before + 1);
     assert!(posts[before].raw.contains("We%20tried%20to%20deliver"), "{}", posts[before].raw);
 }
+
+#[tokio::test]
+async fn a_promise_that_will_not_be_kept_tells_the_customer_once_after_shipped_and_never_after_delivery() {
+    let smtp = SmtpServer::start().await;
+    let app = app_with_mail(&smtp).await;
+    // `order_json` promises 2026-11-06, before the test's clock: the parcel is late.
+    assert_eq!(app.put_order(&common::order_json("L-1")).await.status, 201);
+    let shipment = json!({"carrier": "ups", "tracking_number": TRACKING, "items": []});
+    assert_eq!(app.add_shipment("L-1", &shipment).await.status, 201);
+    let s = every_scan();
+    app.post_events(json!([s[1]])).await;
+    app.post_events(json!([s[2]])).await;
+    deliver(&app).await;
+    assert_eq!(customer_milestones(&notifications(&app, "L-1").await), ["shipped", "delayed"]);
+    app.post_events(json!([s[6]])).await;
+    deliver(&app).await;
+    assert_eq!(customer_milestones(&notifications(&app, "L-1").await), ["shipped", "delayed", "delivered"]);
+
+    // Delivered late without a word before: the customer hears "delivered", not "late".
+    assert_eq!(app.put_order(&common::order_json("L-2")).await.status, 201);
+    let other = json!({"carrier": "ups", "tracking_number": "1Z999AA10000000099", "items": []});
+    assert_eq!(app.add_shipment("L-2", &other).await.status, 201);
+    app.post_events(json!([carrier_event("1Z999AA10000000099", "l2", "delivered", "2026-11-09T10:00:00Z")])).await;
+    deliver(&app).await;
+    assert_eq!(customer_milestones(&notifications(&app, "L-2").await), ["delivered"]);
+}

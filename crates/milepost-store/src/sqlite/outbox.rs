@@ -160,9 +160,9 @@ fn shipment_facts(conn: &Connection, shipment_id: i64) -> StoreResult<(i64, Stri
     .map_err(storage_error)
 }
 
-/// An exception just opened on a shipment: alert the team first (staff e-mail and the
-/// merchant's webhook), then, if the policy says the customer should know, queue that notice.
-/// Rows are claimed in id order, so the alert is sent before any customer message it precedes.
+/// An exception just opened on a shipment: alert the team (staff e-mail and the merchant's
+/// webhook). This runs inside the rule evaluation, before any customer notice of the same
+/// change is queued, and rows are claimed in id order, so the alert goes first.
 pub fn on_exception_opened(
     conn: &Connection,
     policy: &NotificationPolicy,
@@ -202,9 +202,6 @@ pub fn on_exception_opened(
             now,
         )?;
     }
-    if let Some(notice) = customer_notice_for_exception(policy, context.class, kind) {
-        queue_notice(conn, &context, order_id, &shipments, notice, now)?;
-    }
     Ok(())
 }
 
@@ -230,6 +227,41 @@ pub fn on_parcel_change(
     let context = order_context(conn, policy, order_id, service.as_deref())?;
     if let Some(notice) = customer_notice(policy, context.class, before, after) {
         queue_parcel_notice(conn, policy, &context, order_id, shipment_id, &tracking, notice, now)?;
+    }
+    Ok(())
+}
+
+/// After the rules ran for a parcel (on ingest or on a sweep): the open exceptions the
+/// customer should hear about (a promise that will not be kept) become notices, queued after
+/// the parcel's own notice of the same change and once per cause (the dedupe key). A parcel
+/// that has already arrived is not announced as late.
+pub fn after_rules(
+    conn: &Connection,
+    policy: &NotificationPolicy,
+    shipment_id: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let view = parcel_view(conn, shipment_id)?;
+    if view.status.is_some_and(Milestone::is_terminal) {
+        return Ok(());
+    }
+    let kinds: Vec<String> = {
+        let mut stmt = conn
+            .prepare_cached("SELECT DISTINCT kind FROM exceptions WHERE shipment_id = ?1 AND state <> 'resolved'")
+            .map_err(storage_error)?;
+        let rows = stmt.query_map([shipment_id], |r| r.get(0)).map_err(storage_error)?;
+        rows.collect::<Result<_, _>>().map_err(storage_error)?
+    };
+    let mut context = None;
+    for kind in kinds.iter().filter_map(|k| ExceptionKind::parse(k)) {
+        let (order_id, tracking, service) = shipment_facts(conn, shipment_id)?;
+        if context.is_none() {
+            context = Some(order_context(conn, policy, order_id, service.as_deref())?);
+        }
+        let context = context.as_ref().expect("set above");
+        if let Some(notice) = customer_notice_for_exception(policy, context.class, kind) {
+            queue_notice(conn, context, order_id, &[tracking.as_str()], notice, now)?;
+        }
     }
     Ok(())
 }

@@ -236,6 +236,9 @@ pub fn sweep_due(
     for id in due {
         let projection = load_projection(conn, truth, id)?;
         let (opened, closed) = evaluate(conn, settings, policy, id, &projection, now)?;
+        if opened > 0 {
+            outbox::after_rules(conn, policy, id, now)?;
+        }
         report.evaluated += 1;
         report.opened += opened;
         report.closed += closed;

@@ -477,6 +477,7 @@ pub fn append_events(
         let projection = recompute_shipment(conn, truth, id)?;
         rules::evaluate(conn, settings, policy, id, &projection, now)?;
         outbox::on_parcel_change(conn, policy, id, before, now)?;
+        outbox::after_rules(conn, policy, id, now)?;
     }
     for id in dirty_orders {
         let own_status = recompute_order(conn, truth, id)?;
