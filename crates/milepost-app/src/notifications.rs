@@ -15,6 +15,7 @@ pub struct SettingsChange {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub alert_email: Option<String>,
+    pub chat_webhook_url: Option<String>,
 }
 
 fn invalid(field: &str, message: &str) -> AppError {
@@ -27,6 +28,14 @@ impl SettingsChange {
     pub fn parse(self) -> AppResult<NotificationSettings> {
         let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         let (url, secret, email) = (clean(self.webhook_url), clean(self.webhook_secret), clean(self.alert_email));
+        let chat = clean(self.chat_webhook_url);
+        if let Some(chat) = &chat
+            && (!(chat.starts_with("https://") || chat.starts_with("http://"))
+                || chat.len() > 2000
+                || chat.contains(char::is_whitespace))
+        {
+            return Err(invalid("chat_webhook_url", "must be an http:// or https:// URL"));
+        }
         if let Some(url) = &url {
             let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
             if !scheme_ok || url.len() > 2000 || url.contains(char::is_whitespace) {
@@ -46,7 +55,12 @@ impl SettingsChange {
                 return Err(invalid("alert_email", "must be an e-mail address"));
             }
         }
-        Ok(NotificationSettings { webhook_url: url, webhook_secret: secret, alert_email: email })
+        Ok(NotificationSettings {
+            webhook_url: url,
+            webhook_secret: secret,
+            alert_email: email,
+            chat_webhook_url: chat,
+        })
     }
 }
 
@@ -114,6 +128,7 @@ mod tests {
             webhook_url: url.map(String::from),
             webhook_secret: secret.map(String::from),
             alert_email: email.map(String::from),
+            chat_webhook_url: None,
         }
     }
 

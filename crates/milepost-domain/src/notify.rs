@@ -169,6 +169,8 @@ pub enum NotifyChannel {
     Email,
     Sms,
     Webhook,
+    /// A chat room's incoming webhook (Slack-compatible `{"text": …}`), for staff alerts.
+    Chat,
 }
 
 impl NotifyChannel {
@@ -177,11 +179,14 @@ impl NotifyChannel {
             NotifyChannel::Email => "email",
             NotifyChannel::Sms => "sms",
             NotifyChannel::Webhook => "webhook",
+            NotifyChannel::Chat => "chat",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [NotifyChannel::Email, NotifyChannel::Sms, NotifyChannel::Webhook].into_iter().find(|c| c.as_str() == raw)
+        [NotifyChannel::Email, NotifyChannel::Sms, NotifyChannel::Webhook, NotifyChannel::Chat]
+            .into_iter()
+            .find(|c| c.as_str() == raw)
     }
 }
 

@@ -218,6 +218,31 @@ pub async fn send_sms(
     http_result(response.status())
 }
 
+/// A staff alert to a chat room's incoming webhook, in the `{"text": …}` shape Slack and the
+/// chat tools that copy it take.
+pub async fn send_chat(
+    http: &reqwest::Client,
+    settings: &NotifySettings,
+    message: &ClaimedNotification,
+) -> Result<(), SendError> {
+    let url = message
+        .settings
+        .chat_webhook_url
+        .as_deref()
+        .ok_or_else(|| SendError::NotConfigured("no chat webhook for the account".into()))?;
+    let rendered = render::email(&settings.public_url, message);
+    let body = serde_json::json!({ "text": format!("{}\n{}", rendered.subject, rendered.text) });
+    let response = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("idempotency-key", &message.dedupe_key)
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
+    http_result(response.status())
+}
+
 pub async fn send_webhook(
     http: &reqwest::Client,
     message: &ClaimedNotification,

@@ -123,6 +123,7 @@ impl Notifier {
                 NotifyChannel::Email => channels::send_email(&self.settings, message).await,
                 NotifyChannel::Sms => channels::send_sms(&self.http, &self.settings, message).await,
                 NotifyChannel::Webhook => channels::send_webhook(&self.http, message, self.app.clock().now()).await,
+                NotifyChannel::Chat => channels::send_chat(&self.http, &self.settings, message).await,
             }
         }
         .instrument(span.clone())

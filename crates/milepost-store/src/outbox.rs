@@ -88,4 +88,6 @@ pub struct NotificationSettings {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub alert_email: Option<String>,
+    /// A chat room's incoming webhook (Slack-compatible) for staff alerts; its URL is its secret.
+    pub chat_webhook_url: Option<String>,
 }

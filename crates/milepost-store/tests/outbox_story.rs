@@ -152,6 +152,7 @@ async fn delivery_settings_are_per_account() {
         webhook_url: Some("https://hooks.acme.test/m".into()),
         webhook_secret: Some("0123456789abcdef".into()),
         alert_email: Some("ops@acme.test".into()),
+        chat_webhook_url: Some("https://chat.acme.test/hooks/T1".into()),
     };
     store.set_notification_settings(account, settings.clone(), now).await.unwrap();
     assert_eq!(store.notification_settings(account).await.unwrap(), settings);
@@ -172,6 +173,7 @@ async fn delivery_settings_are_per_account() {
         rows,
         [
             ("internal", "email", "missing_scan"),
+            ("internal", "chat", "missing_scan"),
             ("internal", "webhook", "missing_scan"),
             ("customer", "email", "shipped"),
             ("internal", "webhook", "shipped")

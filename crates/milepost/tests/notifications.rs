@@ -360,8 +360,10 @@ async fn a_batch_bringing_out_for_delivery_and_delivered_tells_the_customer_only
 async fn a_failed_attempt_alerts_the_team_before_the_customer_hears() {
     let smtp = SmtpServer::start().await;
     let (hook_url, hooks) = start_receiver().await;
+    let (chat_url, chat) = start_receiver().await;
     let app = app_with_mail(&smtp).await;
-    let settings = json!({"webhook_url": hook_url, "webhook_secret": WEBHOOK_SECRET, "alert_email": "ops@acme.test"});
+    let settings = json!({"webhook_url": hook_url, "webhook_secret": WEBHOOK_SECRET, "alert_email": "ops@acme.test",
+                          "chat_webhook_url": chat_url});
     let reply = app
         .send(reqwest::Method::PUT, "/api/v1/notification-settings", Some(&app.admin), Some(settings.to_string()))
         .await;
@@ -399,6 +401,10 @@ async fn a_failed_attempt_alerts_the_team_before_the_customer_hears() {
     assert_eq!(failed.body["type"], "exception.opened");
     assert_eq!(failed.idempotency_key, format!("F-1/{TRACKING}/delivery_failed/internal/webhook"));
     assert!(hooks.iter().any(|d| d.body["milestone"] == "delivery_attempted"));
+    let chat = chat.lock().unwrap().clone();
+    let text = chat.iter().map(|d| d.body["text"].as_str().unwrap_or("")).collect::<Vec<_>>().join("\n");
+    assert!(text.contains("exception delivery_failed on order F-1 for customer_care"), "{text}");
+    assert!(!text.contains("tried to deliver"), "chat rooms get staff alerts, not customer notices");
 }
 
 #[tokio::test]

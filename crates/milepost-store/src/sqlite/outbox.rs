@@ -188,6 +188,20 @@ pub fn on_exception_opened(
             now,
         )?;
     }
+    if context.settings.chat_webhook_url.is_some() {
+        enqueue(
+            conn,
+            &context,
+            order_id,
+            &shipments,
+            Audience::Internal,
+            NotifyChannel::Chat,
+            subject,
+            team,
+            now,
+            now,
+        )?;
+    }
     if context.settings.webhook_url.is_some() {
         enqueue(
             conn,
@@ -387,9 +401,17 @@ pub fn on_order_change(
 pub fn settings(conn: &Connection, account: AccountId) -> StoreResult<NotificationSettings> {
     Ok(row(
         conn,
-        "SELECT webhook_url, webhook_secret, alert_email FROM notification_settings WHERE account_id = ?1",
+        "SELECT webhook_url, webhook_secret, alert_email, chat_webhook_url FROM notification_settings
+         WHERE account_id = ?1",
         [account.0],
-        |r| Ok(NotificationSettings { webhook_url: r.get(0)?, webhook_secret: r.get(1)?, alert_email: r.get(2)? }),
+        |r| {
+            Ok(NotificationSettings {
+                webhook_url: r.get(0)?,
+                webhook_secret: r.get(1)?,
+                alert_email: r.get(2)?,
+                chat_webhook_url: r.get(3)?,
+            })
+        },
     )
     .optional()
     .map_err(storage_error)?
@@ -404,10 +426,19 @@ pub fn set_settings(
 ) -> StoreResult<()> {
     exec(
         conn,
-        "INSERT INTO notification_settings (account_id, webhook_url, webhook_secret, alert_email, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(account_id) DO UPDATE SET webhook_url = ?2, webhook_secret = ?3, alert_email = ?4, updated_at = ?5",
-        params![account.0, settings.webhook_url, settings.webhook_secret, settings.alert_email, now.to_rfc3339()],
+        "INSERT INTO notification_settings (account_id, webhook_url, webhook_secret, alert_email, chat_webhook_url,
+            updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(account_id) DO UPDATE SET webhook_url = ?2, webhook_secret = ?3, alert_email = ?4,
+            chat_webhook_url = ?5, updated_at = ?6",
+        params![
+            account.0,
+            settings.webhook_url,
+            settings.webhook_secret,
+            settings.alert_email,
+            settings.chat_webhook_url,
+            now.to_rfc3339()
+        ],
     )
     .map_err(storage_error)?;
     Ok(())

@@ -115,6 +115,8 @@ pub struct NotificationSettingsIn {
     pub webhook_secret: Option<String>,
     /// Where staff alerts about exceptions are e-mailed.
     pub alert_email: Option<String>,
+    /// A chat room's incoming webhook (Slack-compatible) that gets staff alerts too.
+    pub chat_webhook_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -123,6 +125,8 @@ pub struct NotificationSettingsOut {
     /// Whether a webhook secret is set; the secret itself is never shown.
     pub webhook_secret_set: bool,
     pub alert_email: Option<String>,
+    /// Whether a chat webhook is set; its URL is a secret and is never shown.
+    pub chat_webhook_set: bool,
 }
 
 impl NotificationSettingsOut {
@@ -131,6 +135,7 @@ impl NotificationSettingsOut {
             webhook_url: s.webhook_url.clone(),
             webhook_secret_set: s.webhook_secret.is_some(),
             alert_email: s.alert_email.clone(),
+            chat_webhook_set: s.chat_webhook_url.is_some(),
         }
     }
 }
@@ -149,6 +154,7 @@ pub async fn put_settings(
         webhook_url: body.webhook_url,
         webhook_secret: body.webhook_secret,
         alert_email: body.alert_email,
+        chat_webhook_url: body.chat_webhook_url,
     };
     let stored = state.app.set_notification_settings(&caller.principal, change).await?;
     Ok(Json(NotificationSettingsOut::from_settings(&stored)))

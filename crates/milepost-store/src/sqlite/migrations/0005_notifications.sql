@@ -35,5 +35,6 @@ CREATE TABLE notification_settings (
     webhook_url    TEXT,
     webhook_secret TEXT,
     alert_email    TEXT,
+    chat_webhook_url TEXT,
     updated_at     TEXT NOT NULL
 );
