@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod ingest;
 pub mod keys;
+pub mod notifications;
 pub mod tracking;
 
 use chrono::{DateTime, FixedOffset};

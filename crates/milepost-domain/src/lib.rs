@@ -10,6 +10,7 @@ pub mod exceptions;
 pub mod kpi;
 pub mod milestone;
 pub mod money;
+pub mod notify;
 pub mod order;
 pub mod polling;
 pub mod returns;

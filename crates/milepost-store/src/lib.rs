@@ -5,10 +5,12 @@
 //! behind the same trait and the same test story.
 
 pub mod model;
+pub mod outbox;
 pub mod sqlite;
 
 use async_trait::async_trait;
 pub use model::*;
+pub use outbox::*;
 
 /// What can go wrong in a store call. Callers map these once onto HTTP problems.
 #[derive(Debug, thiserror::Error)]
@@ -203,4 +205,52 @@ pub trait Store: Send + Sync + 'static {
 
     /// When to poll a parcel next; `None` when it needs no more polling.
     async fn set_next_poll(&self, shipment_id: i64, at: Option<chrono::DateTime<chrono::Utc>>) -> StoreResult<()>;
+
+    /// Claims up to `limit` notifications due at `now` for `lease`, oldest first. Each claimed
+    /// row counts one more attempt; a row whose lease ran out is due again.
+    async fn claim_notifications(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedNotification>>;
+
+    /// Records how a claimed attempt ended (sent, retry at a time, dead-lettered, suppressed).
+    /// Returns false, recording nothing, when the claim no longer holds.
+    async fn finish_notification(
+        &self,
+        id: i64,
+        claim: &str,
+        outcome: DeliveryOutcome,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<bool>;
+
+    /// An order's notifications, oldest first.
+    async fn order_notifications(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+    ) -> StoreResult<Vec<NotificationRecord>>;
+
+    /// Notifications given up on after their last attempt, newest first.
+    async fn dead_notifications(&self, account: AccountId, limit: u32) -> StoreResult<Vec<NotificationRecord>>;
+
+    /// Queues a failed or suppressed notification again, with fresh attempts, due at `now`.
+    async fn resend_notification(
+        &self,
+        account: AccountId,
+        id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<NotificationRecord>;
+
+    /// The account's delivery settings (merchant webhook, staff alert address).
+    async fn notification_settings(&self, account: AccountId) -> StoreResult<NotificationSettings>;
+
+    /// Replaces the account's delivery settings.
+    async fn set_notification_settings(
+        &self,
+        account: AccountId,
+        settings: NotificationSettings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
 }

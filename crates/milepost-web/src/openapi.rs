@@ -2,7 +2,7 @@
 //! that it cannot drift from the code. Served at `GET /openapi.json`.
 
 use crate::api::{
-    branding, carrier_codes, epcis, events, exceptions, imports, integrations, kpis, orders, scans, wire,
+    branding, carrier_codes, epcis, events, exceptions, imports, integrations, kpis, notifications, orders, scans, wire,
 };
 use crate::error::{FieldError, Problem};
 use crate::webhooks;
@@ -30,7 +30,8 @@ impl Modify for BearerKeys {
         kpis::kpis,
         integrations::create_integration, webhooks::carrier_webhook, webhooks::channel_webhook,
         carrier_codes::unmapped, carrier_codes::put_mapping, scans::post_scan, epcis::capture, imports::post_import,
-        branding::get_branding, branding::put_branding
+        branding::get_branding, branding::put_branding,
+        notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings
     ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,
@@ -45,7 +46,9 @@ impl Modify for BearerKeys {
         carrier_codes::UnmappedCodesOut, carrier_codes::CodeMappingIn, carrier_codes::CodeMappingOut,
         carrier_codes::RenormalizedOut, scans::ScanIn, scans::ScanOut, epcis::EpcisEventOut, epcis::EpcisCaptureOut,
         imports::ImportSummaryOut, imports::ImportedOrderOut, imports::RejectedRowOut,
-        wire::ReturnOut, wire::ReturnItemOut, branding::BrandingIn, branding::BrandingOut, branding::PageColorsOut
+        wire::ReturnOut, wire::ReturnItemOut, branding::BrandingIn, branding::BrandingOut, branding::PageColorsOut,
+        notifications::NotificationOut, notifications::DeadLettersOut, notifications::NotificationSettingsIn,
+        notifications::NotificationSettingsOut
     )),
     modifiers(&BearerKeys)
 )]

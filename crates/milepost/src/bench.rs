@@ -203,10 +203,9 @@ pub async fn run(size: BenchSize) -> anyhow::Result<BenchReport> {
     let settings = Settings {
         database_url: format!("sqlite://{}", dir.path().join("milepost.db").display()),
         listen: "127.0.0.1:0".into(),
-        public_url: None,
-        secret: None,
         // The benchmark is one client address making many lookups on purpose.
         track_rate_limit: 0,
+        ..Settings::default()
     };
     let application = Application::build(&settings).await?;
     let base = application.base_url().to_string();
@@ -384,9 +383,7 @@ pub async fn sweep(active: usize, writers: usize) -> anyhow::Result<SweepReportO
     let settings = Settings {
         database_url: format!("sqlite://{}", dir.path().join("sweep.db").display()),
         listen: "127.0.0.1:0".into(),
-        public_url: None,
-        secret: None,
-        track_rate_limit: 0,
+        ..Settings::default()
     };
     let store = crate::open_store(&settings)?;
     let app = Milepost::new(store, Arc::new(milepost_app::SystemClock));

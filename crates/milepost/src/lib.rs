@@ -10,6 +10,7 @@ pub mod settings;
 
 use anyhow::{Context, bail};
 use milepost_app::{Clock, Milepost, SystemClock};
+use milepost_notify::{Notifier, NotifySettings, SmsSettings, SmtpSettings};
 use milepost_store::Store;
 use milepost_store::sqlite::SqliteStore;
 use milepost_web::AppState;
@@ -41,6 +42,22 @@ pub struct Application {
     state: AppState,
     base_url: String,
     carriers: Vec<milepost_poll::CarrierApi>,
+    notifier: Notifier,
+    deliver_in_background: bool,
+}
+
+/// The notifier's settings from the process settings: links point at the public URL, and a
+/// channel without settings suppresses its messages.
+pub fn notify_settings(settings: &Settings, base_url: &str) -> anyhow::Result<NotifySettings> {
+    let mut notify = NotifySettings::new(base_url);
+    if let Some(url) = &settings.smtp_url {
+        let from = settings.smtp_from.as_deref().context("MILEPOST_SMTP_FROM is required with MILEPOST_SMTP_URL")?;
+        notify.smtp = Some(SmtpSettings::parse(url, from)?);
+    }
+    if let Some(url) = &settings.sms_url {
+        notify.sms = Some(SmsSettings::parse(url, settings.sms_from.as_deref().unwrap_or(""))?);
+    }
+    Ok(notify)
 }
 
 impl Application {
@@ -61,8 +78,16 @@ impl Application {
         let port = listener.local_addr()?.port();
         let base_url = settings.base_url(port);
         let app = Milepost::new(store, clock).with_links(milepost_app::tracking::LinkSettings::new(&secret, &base_url));
+        let notifier = Notifier::new(app.clone(), notify_settings(settings, &base_url)?)?;
         let state = AppState::new(app).with_track_rate_limit(settings.track_rate_limit);
-        Ok(Application { listener, state, base_url, carriers: Vec::new() })
+        Ok(Application {
+            listener,
+            state,
+            base_url,
+            carriers: Vec::new(),
+            notifier,
+            deliver_in_background: settings.deliver_in_background,
+        })
     }
 
     /// Polls these carriers' tracking APIs while serving (see `milepost_poll`).
@@ -83,18 +108,28 @@ impl Application {
         &self.state.app
     }
 
+    /// The outbox worker, to drive delivery one step at a time.
+    pub fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
+
     /// Serves until `shutdown` completes, then drains in-flight requests. The background
-    /// sweeper runs beside the server and stops with it.
+    /// sweeper and the notification worker run beside the server and stop with it, each
+    /// finishing the step it is in.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let sweeper = tokio::spawn(run_sweeper(self.state.app.clone(), stopped.clone()));
         let poller = milepost_poll::Poller::new(self.state.app.clone(), self.carriers);
-        let poller = poller.is_configured().then(|| tokio::spawn(poller.run(POLL_EVERY, stopped)));
+        let poller = poller.is_configured().then(|| tokio::spawn(poller.run(POLL_EVERY, stopped.clone())));
+        let notifier = self.deliver_in_background.then(|| tokio::spawn(self.notifier.run(DELIVER_EVERY, stopped)));
         let served = milepost_web::serve(self.listener, self.state, shutdown).await.context("serving HTTP");
         let _ = stop.send(true);
         let _ = sweeper.await;
         if let Some(poller) = poller {
             let _ = poller.await;
+        }
+        if let Some(notifier) = notifier {
+            let _ = notifier.await;
         }
         served
     }
@@ -102,6 +137,8 @@ impl Application {
 
 /// How often the carrier pollers look for parcels due for a poll.
 const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often the notification worker looks for due messages.
+const DELIVER_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often the time-based exception rules run over the shipments that are due.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often lane rhythms are re-learned from delivered history.

@@ -21,6 +21,34 @@ pub struct Settings {
     /// Tracking-page lookups per client address per minute (`MILEPOST_TRACK_RATE_LIMIT`;
     /// 0 turns the limit off).
     pub track_rate_limit: u32,
+    /// The mail server for notifications (`smtp://[user:pass@]host:port`); none: e-mail is off.
+    pub smtp_url: Option<String>,
+    /// The sender of notification e-mail, e.g. `Shop <orders@shop.example>`.
+    pub smtp_from: Option<String>,
+    /// An SMS provider's form-post endpoint (`https://[user:pass@]host/path`); none: SMS is off.
+    pub sms_url: Option<String>,
+    /// The SMS sender number or name.
+    pub sms_from: Option<String>,
+    /// Whether `serve` delivers notifications in the background (tests drive delivery
+    /// themselves, one step at a time).
+    pub deliver_in_background: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            listen: DEFAULT_LISTEN.into(),
+            public_url: None,
+            secret: None,
+            track_rate_limit: DEFAULT_TRACK_RATE_LIMIT,
+            smtp_url: None,
+            smtp_from: None,
+            sms_url: None,
+            sms_from: None,
+            deliver_in_background: true,
+        }
+    }
 }
 
 /// A secret setting that never shows in logs or debug output.
@@ -43,6 +71,10 @@ struct FileSettings {
     public_url: Option<String>,
     secret: Option<String>,
     track_rate_limit: Option<u32>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    sms_url: Option<String>,
+    sms_from: Option<String>,
 }
 
 /// Where a database lives.
@@ -56,13 +88,7 @@ impl Settings {
     /// Loads defaults, then the config file (explicit, or `./milepost.toml` when present),
     /// then the environment.
     pub fn load(config: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
-        let mut settings = Settings {
-            database_url: DEFAULT_DATABASE_URL.into(),
-            listen: DEFAULT_LISTEN.into(),
-            public_url: None,
-            secret: None,
-            track_rate_limit: DEFAULT_TRACK_RATE_LIMIT,
-        };
+        let mut settings = Settings::default();
         let file = match config {
             Some(path) => Some(path.to_path_buf()),
             None => Some(PathBuf::from("milepost.toml")).filter(|p| p.exists()),
@@ -81,6 +107,10 @@ impl Settings {
             if let Some(v) = parsed.track_rate_limit {
                 settings.track_rate_limit = v;
             }
+            settings.smtp_url = parsed.smtp_url;
+            settings.smtp_from = parsed.smtp_from;
+            settings.sms_url = parsed.sms_url;
+            settings.sms_from = parsed.sms_from;
         }
         if let Some(v) = env("MILEPOST_DATABASE_URL").filter(|v| !v.is_empty()) {
             settings.database_url = v;
@@ -100,6 +130,15 @@ impl Settings {
                 .parse()
                 .with_context(|| format!("MILEPOST_TRACK_RATE_LIMIT `{v}` must be a whole number (0 turns it off)"))?;
         }
+        let from_env = |name: &str, slot: &mut Option<String>| {
+            if let Some(v) = env(name).filter(|v| !v.is_empty()) {
+                *slot = Some(v);
+            }
+        };
+        from_env("MILEPOST_SMTP_URL", &mut settings.smtp_url);
+        from_env("MILEPOST_SMTP_FROM", &mut settings.smtp_from);
+        from_env("MILEPOST_SMS_URL", &mut settings.sms_url);
+        from_env("MILEPOST_SMS_FROM", &mut settings.sms_from);
         Ok(settings)
     }
 
@@ -171,6 +210,24 @@ mod tests {
         assert!(!format!("{s:?}").contains("s3cret"));
         assert_eq!(Settings::load(None, |_| None).unwrap().track_rate_limit, DEFAULT_TRACK_RATE_LIMIT);
         assert!(Settings::load(None, |k| (k == "MILEPOST_TRACK_RATE_LIMIT").then(|| "many".into())).is_err());
+    }
+
+    #[test]
+    fn notification_channels_come_from_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.toml");
+        std::fs::write(&file, "smtp_url = \"smtp://mail.test:2525\"\nsmtp_from = \"a@shop.test\"\n").unwrap();
+        let s = Settings::load(Some(&file), |k| (k == "MILEPOST_SMS_URL").then(|| "https://sms.test/m".to_string()))
+            .unwrap();
+        assert_eq!(s.smtp_url.as_deref(), Some("smtp://mail.test:2525"));
+        assert_eq!(s.smtp_from.as_deref(), Some("a@shop.test"));
+        assert_eq!(s.sms_url.as_deref(), Some("https://sms.test/m"));
+        assert!(s.deliver_in_background);
+        let missing_from = Settings { smtp_url: Some("smtp://mail.test".into()), ..Settings::default() };
+        assert!(crate::notify_settings(&missing_from, "http://x").is_err(), "a sender is required");
+        let tls =
+            Settings { smtp_url: Some("smtps://mail.test".into()), smtp_from: s.smtp_from, ..Settings::default() };
+        assert!(crate::notify_settings(&tls, "http://x").is_err(), "no silent plain text for smtps");
     }
 
     #[test]

@@ -32,9 +32,8 @@ async fn seeded_demo(orders: usize) -> Demo {
     let settings = Settings {
         database_url: format!("sqlite://{}", dir.path().join("demo.db").display()),
         listen: "127.0.0.1:0".into(),
-        public_url: None,
-        secret: None,
         track_rate_limit: 0,
+        ..Settings::default()
     };
     let app = Application::build(&settings).await.unwrap();
     let account = AccountName::parse(milepost::demo::DEMO_ACCOUNT).unwrap();

@@ -252,8 +252,9 @@ async fn a_link_built_by_the_app_uses_the_public_url_and_survives_a_restart() {
         database_url: format!("sqlite://{}", dir.path().join("m.db").display()),
         listen: "127.0.0.1:0".into(),
         public_url: Some("https://track.example.com/".into()),
-        secret: None,
         track_rate_limit: 0,
+        deliver_in_background: false,
+        ..Settings::default()
     };
     let first = Application::build(&settings).await.unwrap();
     let key = first.app().create_api_key(&AccountName::parse("acme").unwrap(), Role::Admin).await.unwrap();

@@ -244,13 +244,14 @@ pub fn import_orders(
     conn: &Connection,
     truth: &SourceOfTruth,
     settings: &milepost_domain::exceptions::RuleSettings,
+    policy: &milepost_domain::notify::NotificationPolicy,
     account: AccountId,
     orders: &[Order],
     events: &[NewEvent],
 ) -> StoreResult<Vec<UpsertOutcome>> {
     let outcomes = orders.iter().map(|order| upsert_order(conn, truth, account, order)).collect::<StoreResult<_>>()?;
     if !events.is_empty() {
-        append_events(conn, truth, settings, account, events)?;
+        append_events(conn, truth, settings, policy, account, events)?;
     }
     Ok(outcomes)
 }

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_ingest.sql")),
     (3, include_str!("migrations/0003_tracking.sql")),
     (4, include_str!("migrations/0004_exception_rules.sql")),
+    (5, include_str!("migrations/0005_notifications.sql")),
     (7, include_str!("migrations/0007_polling.sql")),
 ];
 

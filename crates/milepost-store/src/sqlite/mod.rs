@@ -7,6 +7,7 @@
 mod ingest;
 mod kpi;
 mod migrate;
+mod outbox;
 mod polling;
 mod reads;
 mod rows;
@@ -15,14 +16,16 @@ mod tracking;
 mod writes;
 
 use crate::{
-    AccountId, CodeOverride, EventOutcome, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
-    IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment, OrderPage, OrderProof, OrderQuery,
-    OrderRecord, PollTarget, Principal, Reference, Renormalized, ReturnRecord, ShipmentRecord, Store, StoreError,
-    StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
+    AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
+    ExceptionQuery, ExceptionRecord, IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment,
+    NotificationRecord, NotificationSettings, OrderPage, OrderProof, OrderQuery, OrderRecord, PollTarget, Principal,
+    Reference, Renormalized, ReturnRecord, ShipmentRecord, Store, StoreError, StoreResult, SweepReport, UnmappedCode,
+    UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use milepost_domain::exceptions::RuleSettings;
+use milepost_domain::notify::NotificationPolicy;
 use milepost_domain::{AccountName, Branding, Order, OrderNumber, Role, SourceOfTruth};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -54,6 +57,7 @@ pub struct SqliteStore {
     stats: Arc<Mutex<WriterStats>>,
     truth: Arc<SourceOfTruth>,
     rules: Arc<RuleSettings>,
+    policy: Arc<NotificationPolicy>,
 }
 
 pub(crate) fn storage_error(e: rusqlite::Error) -> StoreError {
@@ -111,6 +115,7 @@ impl SqliteStore {
             stats,
             truth: Arc::new(SourceOfTruth::default()),
             rules: Arc::new(RuleSettings::default()),
+            policy: Arc::new(NotificationPolicy::default()),
         })
     }
 
@@ -272,14 +277,15 @@ impl Store for SqliteStore {
         order_number: &OrderNumber,
         shipment: NewShipment,
     ) -> StoreResult<ShipmentRecord> {
-        let truth = self.truth.clone();
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
         let order_number = order_number.clone();
-        self.write(move |conn| writes::add_shipment(conn, &truth, account, &order_number, &shipment.shipment)).await
+        self.write(move |conn| writes::add_shipment(conn, &truth, &policy, account, &order_number, &shipment.shipment))
+            .await
     }
 
     async fn append_events(&self, account: AccountId, events: Vec<NewEvent>) -> StoreResult<Vec<EventOutcome>> {
-        let (truth, rules) = (self.truth.clone(), self.rules.clone());
-        self.write(move |conn| writes::append_events(conn, &truth, &rules, account, &events)).await
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| writes::append_events(conn, &truth, &rules, &policy, account, &events)).await
     }
 
     async fn order(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderRecord>> {
@@ -296,8 +302,8 @@ impl Store for SqliteStore {
     }
 
     async fn sweep_due(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<SweepReport> {
-        let (truth, rules) = (self.truth.clone(), self.rules.clone());
-        self.write(move |conn| rules::sweep_due(conn, &truth, &rules, now, limit)).await
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| rules::sweep_due(conn, &truth, &rules, &policy, now, limit)).await
     }
 
     async fn mark_all_due(&self) -> StoreResult<u64> {
@@ -374,8 +380,8 @@ impl Store for SqliteStore {
         orders: Vec<Order>,
         events: Vec<NewEvent>,
     ) -> StoreResult<Vec<UpsertOutcome>> {
-        let (truth, rules) = (self.truth.clone(), self.rules.clone());
-        self.write(move |conn| ingest::import_orders(conn, &truth, &rules, account, &orders, &events)).await
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| ingest::import_orders(conn, &truth, &rules, &policy, account, &orders, &events)).await
     }
 
     async fn link_channel_order(
@@ -448,5 +454,60 @@ impl Store for SqliteStore {
 
     async fn set_next_poll(&self, shipment_id: i64, at: Option<DateTime<Utc>>) -> StoreResult<()> {
         self.write(move |conn| polling::set_next_poll(conn, shipment_id, at)).await
+    }
+
+    async fn claim_notifications(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedNotification>> {
+        self.write(move |conn| outbox::claim(conn, now, lease, limit)).await
+    }
+
+    async fn finish_notification(
+        &self,
+        id: i64,
+        claim: &str,
+        outcome: DeliveryOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let claim = claim.to_string();
+        self.write(move |conn| outbox::finish(conn, id, &claim, &outcome, now)).await
+    }
+
+    async fn order_notifications(
+        &self,
+        account: AccountId,
+        order_number: &OrderNumber,
+    ) -> StoreResult<Vec<NotificationRecord>> {
+        let order_number = order_number.as_str().to_string();
+        self.read(move |conn, _| outbox::of_order(conn, account, &order_number)).await
+    }
+
+    async fn dead_notifications(&self, account: AccountId, limit: u32) -> StoreResult<Vec<NotificationRecord>> {
+        self.read(move |conn, _| outbox::dead(conn, account, limit)).await
+    }
+
+    async fn resend_notification(
+        &self,
+        account: AccountId,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<NotificationRecord> {
+        self.write(move |conn| outbox::resend(conn, account, id, now)).await
+    }
+
+    async fn notification_settings(&self, account: AccountId) -> StoreResult<NotificationSettings> {
+        self.read(move |conn, _| outbox::settings(conn, account)).await
+    }
+
+    async fn set_notification_settings(
+        &self,
+        account: AccountId,
+        settings: NotificationSettings,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |conn| outbox::set_settings(conn, account, &settings, now)).await
     }
 }

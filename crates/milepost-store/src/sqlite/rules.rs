@@ -4,6 +4,7 @@
 //! due shipments instead of scanning them all. Also the exception queue, staff actions on it,
 //! and learning each lane's rhythm from delivered history.
 
+use super::outbox;
 use super::rows::{EVENT_COLUMNS, event_from_row, exec, parse_time, row};
 use super::storage_error;
 use crate::{
@@ -15,6 +16,7 @@ use milepost_domain::exceptions::{
     ExceptionState, RuleSettings, ShipmentFacts, StaffAction, StageRhythm, evaluate_shipment, lane_key, learn_rhythm,
     stage_gaps,
 };
+use milepost_domain::notify::NotificationPolicy;
 use milepost_domain::timeline::{ProjectionScope, TimelineProjection, project_timeline};
 use milepost_domain::{Direction, Milestone, SourceOfTruth, TrackingEvent};
 use rusqlite::{Connection, OptionalExtension, Params, params, params_from_iter};
@@ -121,6 +123,7 @@ fn lane_rhythm(conn: &Connection, account_id: i64, lane: &str) -> StoreResult<Ha
 pub fn evaluate(
     conn: &Connection,
     settings: &RuleSettings,
+    policy: &NotificationPolicy,
     shipment_id: i64,
     projection: &TimelineProjection,
     now: DateTime<Utc>,
@@ -143,7 +146,7 @@ pub fn evaluate(
     let mut current = HashSet::new();
     for cause in &evaluation.causes {
         current.insert(cause.cause_key.clone());
-        opened += conn
+        let inserted = conn
             .execute(
                 "INSERT INTO exceptions (account_id, order_id, shipment_id, kind, cause_key, severity, state, opened_at,
                     due_at, detail)
@@ -162,6 +165,11 @@ pub fn evaluate(
                 ],
             )
             .map_err(storage_error)? as u32;
+        if inserted > 0 {
+            // The team hears first: the alert is queued before any customer notice of this change.
+            outbox::on_exception_opened(conn, policy, shipment_id, cause.kind, now)?;
+        }
+        opened += inserted;
     }
     let open: Vec<(i64, String)> = {
         let mut stmt = conn
@@ -210,6 +218,7 @@ pub fn sweep_due(
     conn: &Connection,
     truth: &SourceOfTruth,
     settings: &RuleSettings,
+    policy: &NotificationPolicy,
     now: DateTime<Utc>,
     limit: u32,
 ) -> StoreResult<SweepReport> {
@@ -226,7 +235,10 @@ pub fn sweep_due(
     let mut report = SweepReport::default();
     for id in due {
         let projection = load_projection(conn, truth, id)?;
-        let (opened, closed) = evaluate(conn, settings, id, &projection, now)?;
+        let (opened, closed) = evaluate(conn, settings, policy, id, &projection, now)?;
+        if opened > 0 {
+            outbox::after_rules(conn, policy, id, now)?;
+        }
         report.evaluated += 1;
         report.opened += opened;
         report.closed += closed;

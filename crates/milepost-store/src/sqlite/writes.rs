@@ -2,6 +2,7 @@
 //! inside a savepoint of the current group commit, and recomputes the statuses its writes move
 //! (shipment projection, then order roll-up) before returning, so status is never stale.
 
+use super::outbox;
 use super::reads;
 use super::rows::{EVENT_COLUMNS, event_from_row, exec, row};
 use super::rules;
@@ -9,6 +10,7 @@ use super::storage_error;
 use crate::{AccountId, EventOutcome, EventTarget, NewEvent, ShipmentRecord, StoreError, StoreResult, UpsertOutcome};
 use milepost_domain::exceptions::RuleSettings;
 use milepost_domain::milestone::MilestoneScope;
+use milepost_domain::notify::{NotificationPolicy, ParcelView};
 use milepost_domain::rollup::{RolledShipment, roll_up_order};
 use milepost_domain::shipment::{assign_shipment_items, shipment_status_name};
 use milepost_domain::timeline::{ProjectionScope, TimelineProjection, project_timeline};
@@ -144,6 +146,7 @@ pub fn upsert_order(
 pub fn add_shipment(
     conn: &Connection,
     truth: &SourceOfTruth,
+    policy: &NotificationPolicy,
     account: AccountId,
     order_number: &OrderNumber,
     shipment: &Shipment,
@@ -229,6 +232,12 @@ pub fn add_shipment(
     recompute_shipment(conn, truth, shipment_id)?;
     recompute_order(conn, truth, order_id)?;
     rules::mark_due(conn, "id", shipment_id)?;
+    // Events that waited for this parcel may already mean something to the customer.
+    let now: Option<String> =
+        row(conn, "SELECT MAX(received_at) FROM events WHERE shipment_id = ?1", [shipment_id], |r| r.get(0))
+            .map_err(storage_error)?;
+    let now = now.as_deref().map(super::rows::parse_utc).transpose()?.unwrap_or_else(chrono::Utc::now);
+    outbox::on_parcel_change(conn, policy, shipment_id, ParcelView::default(), now)?;
     reads::shipment_by_id(conn, truth, shipment_id)
 }
 
@@ -398,6 +407,7 @@ pub fn append_events(
     conn: &Connection,
     truth: &SourceOfTruth,
     settings: &RuleSettings,
+    policy: &NotificationPolicy,
     account: AccountId,
     events: &[NewEvent],
 ) -> StoreResult<Vec<EventOutcome>> {
@@ -442,12 +452,18 @@ pub fn append_events(
             outcomes.push(EventOutcome::Duplicate);
         }
     }
+    // The outbox rows are decided from each parcel's status before and after the whole batch,
+    // after the exception rules ran, so internal alerts are queued before customer notices.
     for id in dirty_shipments {
+        let before = outbox::parcel_view(conn, id)?;
         let projection = recompute_shipment(conn, truth, id)?;
-        rules::evaluate(conn, settings, id, &projection, now)?;
+        rules::evaluate(conn, settings, policy, id, &projection, now)?;
+        outbox::on_parcel_change(conn, policy, id, before, now)?;
+        outbox::after_rules(conn, policy, id, now)?;
     }
     for id in dirty_orders {
-        recompute_order(conn, truth, id)?;
+        let own_status = recompute_order(conn, truth, id)?;
+        outbox::on_order_change(conn, policy, id, own_status, now)?;
     }
     Ok(outcomes)
 }
@@ -481,8 +497,13 @@ pub(crate) fn recompute_shipment(
     Ok(projection)
 }
 
-/// Rolls one order up from its items, shipments and own events and saves its status.
-pub(crate) fn recompute_order(conn: &Connection, truth: &SourceOfTruth, order_id: i64) -> StoreResult<()> {
+/// Rolls one order up from its items, shipments and own events and saves its status; returns
+/// the status of the order's own events (placed, confirmed, cancelled).
+pub(crate) fn recompute_order(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    order_id: i64,
+) -> StoreResult<Option<Milestone>> {
     let items: Vec<LineItem> = reads::order_items(conn, order_id)?;
     let parcels = reads::parcels_of_order(conn, order_id)?;
     let order_events: Vec<TrackingEvent> = {
@@ -509,5 +530,5 @@ pub(crate) fn recompute_order(conn: &Connection, truth: &SourceOfTruth, order_id
         params![order_id, roll_up.status.as_str(), now_text()],
     )
     .map_err(storage_error)?;
-    Ok(())
+    Ok(own.status)
 }

@@ -9,6 +9,7 @@ pub mod exceptions;
 pub mod imports;
 pub mod integrations;
 pub mod kpis;
+pub mod notifications;
 pub mod orders;
 pub mod scans;
 pub mod wire;
@@ -31,6 +32,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/kpis", get(kpis::kpis))
         .route("/api/v1/branding", get(branding::get_branding).put(branding::put_branding))
         .merge(ingest_router())
+        .merge(notifications_router())
+}
+
+/// The outbox seen from the API: dead letters, resend, delivery settings.
+fn notifications_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/notifications/dead", get(notifications::dead_letters))
+        .route("/api/v1/notifications/{id}/resend", post(notifications::resend))
+        .route("/api/v1/notification-settings", put(notifications::put_settings).get(notifications::get_settings))
 }
 
 /// Ingest from the real world: integrations, code mappings, scans, EPCIS and order files.

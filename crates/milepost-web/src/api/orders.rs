@@ -52,7 +52,10 @@ pub async fn get_order(
     let caller = caller.principal;
     let number = order_number_or_404(&order_number)?;
     let record = state.app.order(&caller, &number).await?;
-    Ok(Json(OrderOut::from_record(&record)))
+    let notifications = state.app.order_notifications(&caller, &number).await?;
+    let mut out = OrderOut::from_record(&record);
+    out.notifications = super::notifications::NotificationOut::values(&notifications);
+    Ok(Json(out))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

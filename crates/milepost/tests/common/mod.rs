@@ -24,6 +24,9 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     /// The use cases, to drive background work (the sweeper) one step at a time.
     pub milepost: Milepost,
+    /// The notification worker, driven one step at a time (`deliver_due`); it does not run in
+    /// the background in tests.
+    pub notifier: milepost_notify::Notifier,
 }
 
 /// The moment every test starts at, a few days after the orders the helpers create.
@@ -41,20 +44,21 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// `spawn_app` with settings changed by `adjust` first.
-pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+/// As `spawn_app`, with the settings adjusted first (say, a mail server to talk to).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings {
         database_url: format!("sqlite://{}", dir.path().join("milepost.db").display()),
         listen: "127.0.0.1:0".into(),
-        public_url: None,
-        secret: None,
         track_rate_limit: 0,
+        deliver_in_background: false,
+        ..Settings::default()
     };
-    adjust(&mut settings);
+    configure(&mut settings);
     let clock = Arc::new(FixedClock::at(test_start()));
     let app = Application::build_with_clock(&settings, clock.clone()).await.expect("build app");
     let milepost = app.app().clone();
+    let notifier = app.notifier().clone();
     let base = app.base_url().to_string();
     let key = |account: &str, role| {
         let milepost = app.app().clone();
@@ -66,7 +70,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let support = key("acme", Role::Support).await;
     let other_admin = key("globex", Role::Admin).await;
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { base, client: reqwest::Client::new(), admin, ingest, support, other_admin, dir, clock, milepost }
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        admin,
+        ingest,
+        support,
+        other_admin,
+        dir,
+        clock,
+        milepost,
+        notifier,
+    }
 }
 
 impl TestApp {
