@@ -186,4 +186,36 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         order_number: &milepost_domain::OrderNumber,
     ) -> StoreResult<Option<OrderProof>>;
+    /// Creates a staff user of an account, or replaces the password and role of the account's
+    /// user with that e-mail (ending their sessions); an e-mail of another account's user is a
+    /// conflict.
+    async fn upsert_staff_user(
+        &self,
+        account: AccountId,
+        email: &str,
+        role: milepost_domain::Role,
+        password_hash: &str,
+    ) -> StoreResult<StaffUpsert>;
+
+    /// The staff user with that e-mail, with their password hash.
+    async fn staff_user_by_email(&self, email: &str) -> StoreResult<Option<StaffUserRecord>>;
+
+    /// Stores a new dashboard session (by the hash of its id) until `expires_at`.
+    async fn create_staff_session(
+        &self,
+        id_hash: &str,
+        staff_id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
+
+    /// The staff user behind a session id hash, unless the session expired or was ended.
+    async fn staff_session(
+        &self,
+        id_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<StaffUserRecord>>;
+
+    /// Ends a session (logout); ending an unknown session is not an error.
+    async fn delete_staff_session(&self, id_hash: &str) -> StoreResult<()>;
 }

@@ -309,3 +309,34 @@ pub struct OrderProof {
     pub ship_to_postal_code: Option<String>,
     pub customer_postal_code: Option<String>,
 }
+
+/// A staff user of the operations dashboard as stored, with the password hash to check a login
+/// against (never shown, never logged).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaffUserRecord {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub account_name: AccountName,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for StaffUserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffUserRecord")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Whether `upsert_staff_user` made a new user or replaced an existing one's password and role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffUpsert {
+    Created,
+    Updated,
+}

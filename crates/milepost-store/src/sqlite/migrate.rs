@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_ingest.sql")),
     (3, include_str!("migrations/0003_tracking.sql")),
     (4, include_str!("migrations/0004_exception_rules.sql")),
+    (6, include_str!("migrations/0006_staff.sql")),
 ];
 
 /// Applies every migration not yet applied; returns all applied versions.

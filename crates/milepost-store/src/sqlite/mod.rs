@@ -10,14 +10,15 @@ mod migrate;
 mod reads;
 mod rows;
 mod rules;
+mod staff;
 mod tracking;
 mod writes;
 
 use crate::{
     AccountId, CodeOverride, EventOutcome, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
     IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment, OrderPage, OrderProof, OrderQuery,
-    OrderRecord, Principal, Reference, Renormalized, ReturnRecord, ShipmentRecord, Store, StoreError, StoreResult,
-    SweepReport, UnmappedCode, UpsertOutcome,
+    OrderRecord, Principal, Reference, Renormalized, ReturnRecord, ShipmentRecord, StaffUpsert, StaffUserRecord, Store,
+    StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -427,5 +428,41 @@ impl Store for SqliteStore {
     async fn order_proof(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderProof>> {
         let order_number = order_number.clone();
         self.read(move |conn, _| tracking::order_proof(conn, account, &order_number)).await
+    }
+    async fn upsert_staff_user(
+        &self,
+        account: AccountId,
+        email: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> StoreResult<StaffUpsert> {
+        let (email, hash) = (email.to_string(), password_hash.to_string());
+        self.write(move |conn| staff::upsert_staff_user(conn, account, &email, role, &hash)).await
+    }
+
+    async fn staff_user_by_email(&self, email: &str) -> StoreResult<Option<StaffUserRecord>> {
+        let email = email.to_string();
+        self.read(move |conn, _| staff::staff_user_by_email(conn, &email)).await
+    }
+
+    async fn create_staff_session(
+        &self,
+        id_hash: &str,
+        staff_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let id_hash = id_hash.to_string();
+        self.write(move |conn| staff::create_staff_session(conn, &id_hash, staff_id, now, expires_at)).await
+    }
+
+    async fn staff_session(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<StaffUserRecord>> {
+        let id_hash = id_hash.to_string();
+        self.read(move |conn, _| staff::staff_session(conn, &id_hash, now)).await
+    }
+
+    async fn delete_staff_session(&self, id_hash: &str) -> StoreResult<()> {
+        let id_hash = id_hash.to_string();
+        self.write(move |conn| staff::delete_staff_session(conn, &id_hash)).await
     }
 }
