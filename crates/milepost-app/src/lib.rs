@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod ingest;
 pub mod keys;
+pub mod staff;
 pub mod tracking;
 
 use chrono::{DateTime, FixedOffset};
@@ -118,8 +119,11 @@ impl Milepost {
     /// The caller for work done from the command line on an account's behalf (an operator with
     /// shell access to the server is trusted like an admin key).
     pub async fn operator(&self, account: &AccountName) -> AppResult<Principal> {
-        let account_id =
-            self.store.account_by_name(account).await?.ok_or_else(|| AppError::NotFound(format!("account {account}")))?;
+        let account_id = self
+            .store
+            .account_by_name(account)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("account {account}")))?;
         Ok(Principal { account_id, account_name: account.clone(), role: Role::Admin, actor: "cli".into() })
     }
 
@@ -270,6 +274,6 @@ pub mod records {
     pub use milepost_store::{
         AccountId, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
         LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, Renormalized, ReturnRecord,
-        ShipmentRecord, StoredEntry, SweepReport, UnmappedCode, UpsertOutcome,
+        ShipmentRecord, StaffUpsert, StoredEntry, SweepReport, UnmappedCode, UpsertOutcome,
     };
 }
