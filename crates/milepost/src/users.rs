@@ -53,6 +53,7 @@ pub async fn create(
     password: &str,
 ) -> anyhow::Result<String> {
     let done = app.create_staff_user(account, email, role, password).await?;
+    let email = email.trim().to_lowercase();
     Ok(match done {
         StaffUpsert::Created => format!("created staff user {email} ({}) of account {account}", role.as_str()),
         StaffUpsert::Updated => format!("updated staff user {email} ({}) of account {account}", role.as_str()),

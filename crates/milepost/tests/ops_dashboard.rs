@@ -289,3 +289,39 @@ async fn login_attempts_are_rate_limited_per_address() {
     }
     assert_eq!(last, 429);
 }
+
+#[tokio::test]
+async fn a_user_created_on_the_command_line_logs_in_and_the_password_is_never_printed() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .env("MILEPOST_DATABASE_URL", &db)
+        .env("MILEPOST_LOG", "debug")
+        .env_remove("MILEPOST_PASSWORD")
+        .args(["users", "create", "--account", "acme", "--email", "Night@Acme.example", "--role", "admin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout.trim(), "created staff user night@acme.example (admin) of account acme");
+    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "the password is never printed or logged");
+
+    let short = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .env("MILEPOST_DATABASE_URL", &db)
+        .env("MILEPOST_PASSWORD", "short")
+        .args(["users", "create", "--account", "acme", "--email", "x@acme.example", "--role", "support"])
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+
+    let app = spawn_app_with(|s| s.database_url = db.clone()).await;
+    let (_, page) = Staff::login(&app, "night@acme.example", PASSWORD).await;
+    assert_eq!((page.status, page.location.as_str()), (303, "/ops/exceptions"));
+}
