@@ -218,4 +218,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Ends a session (logout); ending an unknown session is not an error.
     async fn delete_staff_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// Parcels not in a final state with no event since `stale_before`, oldest first.
+    async fn stale_shipments(
+        &self,
+        account: AccountId,
+        stale_before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<StaleShipment>>;
+
+    /// Facts received more than once, by source and station, most resent first.
+    async fn duplicate_scans(&self, account: AccountId) -> StoreResult<Vec<DuplicateScans>>;
 }

@@ -340,3 +340,25 @@ pub enum StaffUpsert {
     Created,
     Updated,
 }
+
+/// A parcel still on its way that has had no event for a while (the cleanup page's stale list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleShipment {
+    pub order_number: String,
+    pub tracking_number: String,
+    pub carrier: Option<String>,
+    pub status: String,
+    /// When its newest event happened; `None` when it never had one.
+    pub last_event_at: Option<DateTime<Utc>>,
+}
+
+/// Facts received more than once, by the source and the station (or city) that sent them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateScans {
+    pub source: String,
+    pub station: String,
+    /// Stored events that were resent at least once.
+    pub events: u64,
+    /// Extra copies received in all.
+    pub duplicates: u64,
+}

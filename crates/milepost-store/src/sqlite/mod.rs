@@ -4,6 +4,7 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
+mod cleanup;
 mod ingest;
 mod kpi;
 mod migrate;
@@ -464,5 +465,17 @@ impl Store for SqliteStore {
     async fn delete_staff_session(&self, id_hash: &str) -> StoreResult<()> {
         let id_hash = id_hash.to_string();
         self.write(move |conn| staff::delete_staff_session(conn, &id_hash)).await
+    }
+    async fn stale_shipments(
+        &self,
+        account: AccountId,
+        stale_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::StaleShipment>> {
+        self.read(move |conn, _| cleanup::stale_shipments(conn, account, stale_before, limit)).await
+    }
+
+    async fn duplicate_scans(&self, account: AccountId) -> StoreResult<Vec<crate::DuplicateScans>> {
+        self.read(move |conn, _| cleanup::duplicate_scans(conn, account)).await
     }
 }
