@@ -3,6 +3,7 @@
 //! domain values, applies the rules that need configuration (code mapping tables, carrier
 //! detection) and calls the store once. Nothing here knows HTTP or SQL.
 
+pub mod cleanup;
 pub mod clock;
 pub mod ingest;
 pub mod keys;
@@ -272,8 +273,9 @@ impl Milepost {
 pub mod records {
     pub use milepost_ingest::tracking_url;
     pub use milepost_store::{
-        AccountId, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
-        LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, Renormalized, ReturnRecord,
-        ShipmentRecord, StaffUpsert, StoredEntry, SweepReport, UnmappedCode, UpsertOutcome,
+        AccountId, DuplicateScans, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery,
+        ExceptionRecord, LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, Renormalized,
+        ReturnRecord, ShipmentRecord, StaffUpsert, StaleShipment, StoredEntry, SweepReport, UnmappedCode,
+        UpsertOutcome,
     };
 }

@@ -325,3 +325,27 @@ async fn a_user_created_on_the_command_line_logs_in_and_the_password_is_never_pr
     let (_, page) = Staff::login(&app, "night@acme.example", PASSWORD).await;
     assert_eq!((page.status, page.location.as_str()), (303, "/ops/exceptions"));
 }
+
+#[tokio::test]
+async fn cleanup_lists_parcels_gone_quiet_and_scans_resent_by_source_and_station() {
+    let (app, _) = seeded().await;
+    let mut support = Staff::logged_in(&app, SUPPORT).await;
+    let fresh = support.get("/ops/cleanup").await.body;
+    assert!(fresh.contains("No parcel on its way has gone quiet that long."));
+    assert!(fresh.contains("No fact was received twice."));
+
+    let again = common::carrier_event("1ZOPS0001", "a", "handed_to_carrier", "2026-11-09T18:00:00Z");
+    assert_eq!(app.post_events(serde_json::json!([again])).await.status, 200);
+    app.clock.set(common::test_start() + chrono::Duration::days(6));
+    let expired = support.get("/ops/cleanup").await;
+    assert_eq!((expired.status, expired.location.as_str()), (303, "/ops/login"), "sessions expire after 12 hours");
+    let mut support = Staff::logged_in(&app, SUPPORT).await;
+    let later = support.get("/ops/cleanup").await.body;
+    let stale = &later[later.find("<h2>Stale parcels</h2>").unwrap()..later.find("<h2>Resent scans").unwrap()];
+    assert!(stale.contains("1ZOPS0001") && stale.contains("delivery_attempted"), "{stale}");
+    let resent = &later[later.find("<h2>Resent scans").unwrap()..later.find("<h2>Lane rhythm").unwrap()];
+    assert!(resent.contains("<td>carrier</td><td></td><td>1</td><td>1</td>"), "{resent}");
+    let longer = support.get("/ops/cleanup?stale_days=30").await.body;
+    assert!(longer.contains("No parcel on its way has gone quiet that long."));
+    assert_eq!(support.get("/ops/cleanup?stale_days=-4").await.status, 200, "a bad number falls back");
+}

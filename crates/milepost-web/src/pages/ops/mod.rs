@@ -395,23 +395,41 @@ async fn order_view(State(state): State<AppState>, Staff(session): Staff, Path(n
 #[derive(Debug, Default, Deserialize)]
 struct CleanupParams {
     mapped: Option<u64>,
+    stale_days: Option<u32>,
 }
 
-/// `GET /ops/cleanup`: unmapped codes, lane rhythm, source of truth.
+/// Days without an event after which a parcel on its way is listed as stale, unless chosen.
+const DEFAULT_STALE_DAYS: u32 = 5;
+
+/// `GET /ops/cleanup`: unmapped codes, stale parcels, resent scans, lane rhythm, source of truth.
 async fn cleanup(
     State(state): State<AppState>,
     Staff(session): Staff,
     params: Result<Query<CleanupParams>, QueryRejection>,
 ) -> Response {
     let Query(p) = params.unwrap_or_default();
-    let (unmapped, lanes) =
-        match (state.app.unmapped_codes(&session.principal).await, state.app.lane_rhythms(&session.principal).await) {
-            (Ok(u), Ok(l)) => (u, l),
-            _ => return unavailable(Some(&session)),
-        };
+    let stale_days = p.stale_days.unwrap_or(DEFAULT_STALE_DAYS).clamp(1, 365);
+    let caller = &session.principal;
+    let (unmapped, lanes, stale, duplicates) = match (
+        state.app.unmapped_codes(caller).await,
+        state.app.lane_rhythms(caller).await,
+        state.app.stale_shipments(caller, stale_days).await,
+        state.app.duplicate_scans(caller).await,
+    ) {
+        (Ok(u), Ok(l), Ok(s), Ok(d)) => (u, l, s, d),
+        _ => return unavailable(Some(&session)),
+    };
     let notice = p.mapped.map(|n| format!("Mapped; {n} stored event(s) re-normalized."));
-    let truth = SourceOfTruth::default();
-    page(StatusCode::OK, render::cleanup_page(&session, &unmapped, &lanes, &truth, notice.as_deref()))
+    let view = render::CleanupView {
+        unmapped: &unmapped,
+        lanes: &lanes,
+        truth: &SourceOfTruth::default(),
+        stale_days,
+        stale: &stale,
+        duplicates: &duplicates,
+        notice: notice.as_deref(),
+    };
+    page(StatusCode::OK, render::cleanup_page(&session, &view))
 }
 
 /// `POST /ops/cleanup/codes`: maps one carrier code and re-normalizes the stored events.

@@ -7,7 +7,10 @@
 
 use crate::pages::render::{esc, url_encode};
 use chrono::{DateTime, FixedOffset, Utc};
-use milepost_app::records::{ExceptionRecord, LaneRhythmRecord, OrderRecord, OrderSummary, StoredEntry, UnmappedCode};
+use milepost_app::records::{
+    DuplicateScans, ExceptionRecord, LaneRhythmRecord, OrderRecord, OrderSummary, StaleShipment, StoredEntry,
+    UnmappedCode,
+};
 use milepost_app::staff::StaffSession;
 use milepost_domain::{Milestone, SourceOfTruth};
 use std::fmt::Write;
@@ -532,15 +535,21 @@ pub fn order_page(session: &StaffSession, record: &OrderRecord, now: DateTime<Ut
     layout(&format!("Order {number}"), Section::Orders, Some(session), &main)
 }
 
-/// The data cleanup page: unmapped codes with a mapping form each, learned lane rhythms, and
-/// which source owns each milestone.
-pub fn cleanup_page(
-    session: &StaffSession,
-    unmapped: &[UnmappedCode],
-    lanes: &[LaneRhythmRecord],
-    truth: &SourceOfTruth,
-    notice: Option<&str>,
-) -> String {
+/// What the data cleanup page shows.
+pub struct CleanupView<'a> {
+    pub unmapped: &'a [UnmappedCode],
+    pub lanes: &'a [LaneRhythmRecord],
+    pub truth: &'a SourceOfTruth,
+    pub stale_days: u32,
+    pub stale: &'a [StaleShipment],
+    pub duplicates: &'a [DuplicateScans],
+    pub notice: Option<&'a str>,
+}
+
+/// The data cleanup page: unmapped codes with a mapping form each, stale parcels, resent
+/// scans by source and station, learned lane rhythms, and which source owns each milestone.
+pub fn cleanup_page(session: &StaffSession, view: &CleanupView<'_>) -> String {
+    let CleanupView { unmapped, lanes, truth, notice, .. } = *view;
     let mut main = String::from("<h1>Data cleanup</h1>");
     if let Some(notice) = notice {
         let _ = write!(main, "<div class=\"ok\" role=\"status\"><p>{}</p></div>", esc(notice));
@@ -584,6 +593,56 @@ pub fn cleanup_page(
                 main.push_str("<span class=\"muted\">an admin maps codes</span>");
             }
             main.push_str("</td></tr>");
+        }
+        main.push_str("</tbody></table>");
+    }
+
+    let _ = write!(
+        main,
+        "<h2>Stale parcels</h2><form class=\"filters\" method=\"get\" action=\"/ops/cleanup\"><div>\
+         <label for=\"stale_days\">No event for at least (days)</label>\
+         <input id=\"stale_days\" name=\"stale_days\" type=\"number\" min=\"1\" max=\"365\" value=\"{}\"></div>\
+         <div><button type=\"submit\">Show</button></div></form>",
+        view.stale_days
+    );
+    if view.stale.is_empty() {
+        main.push_str("<p>No parcel on its way has gone quiet that long.</p>");
+    } else {
+        main.push_str(
+            "<table><thead><tr><th scope=\"col\">Order</th><th scope=\"col\">Parcel</th><th scope=\"col\">Carrier</th>\
+             <th scope=\"col\">Status</th><th scope=\"col\">Last event</th></tr></thead><tbody>",
+        );
+        for s in view.stale {
+            let _ = write!(
+                main,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                order_link(&s.order_number),
+                esc(&s.tracking_number),
+                esc(s.carrier.as_deref().unwrap_or("")),
+                esc(&s.status),
+                s.last_event_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into())
+            );
+        }
+        main.push_str("</tbody></table>");
+    }
+
+    main.push_str("<h2>Resent scans by source and station</h2>");
+    if view.duplicates.is_empty() {
+        main.push_str("<p>No fact was received twice.</p>");
+    } else {
+        main.push_str(
+            "<table><thead><tr><th scope=\"col\">Source</th><th scope=\"col\">Station or place</th>\
+             <th scope=\"col\">Events resent</th><th scope=\"col\">Extra copies</th></tr></thead><tbody>",
+        );
+        for d in view.duplicates {
+            let _ = write!(
+                main,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&d.source),
+                esc(&d.station),
+                d.events,
+                d.duplicates
+            );
         }
         main.push_str("</tbody></table>");
     }
