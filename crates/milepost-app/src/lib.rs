@@ -3,10 +3,12 @@
 //! domain values, applies the rules that need configuration (code mapping tables, carrier
 //! detection) and calls the store once. Nothing here knows HTTP or SQL.
 
+pub mod cleanup;
 pub mod clock;
 pub mod ingest;
 pub mod keys;
 pub mod notifications;
+pub mod staff;
 pub mod tracking;
 
 use chrono::{DateTime, FixedOffset};
@@ -272,8 +274,9 @@ impl Milepost {
 pub mod records {
     pub use milepost_ingest::tracking_url;
     pub use milepost_store::{
-        AccountId, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord,
-        LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, PollTarget, Principal, Renormalized,
-        ReturnRecord, ShipmentRecord, StoredEntry, SweepReport, UnmappedCode, UpsertOutcome,
+        AccountId, DuplicateScans, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery,
+        ExceptionRecord, LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, PollTarget, Principal,
+        Renormalized, ReturnRecord, ShipmentRecord, StaffUpsert, StaleShipment, StoredEntry, SweepReport, UnmappedCode,
+        UpsertOutcome,
     };
 }

@@ -76,6 +76,14 @@ impl LinkSigner {
         <HmacSha256 as KeyInit>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
     }
 
+    /// The HMAC-SHA256 tag of `data` under this signer's key (for tokens of other kinds, such
+    /// as the dashboard's CSRF tokens).
+    pub fn mac_of(&self, data: &[u8]) -> Vec<u8> {
+        let mut mac = self.mac();
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+
     pub fn sign(
         &self,
         purpose: TokenPurpose,

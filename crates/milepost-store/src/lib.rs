@@ -253,4 +253,47 @@ pub trait Store: Send + Sync + 'static {
         settings: NotificationSettings,
         now: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<()>;
+
+    /// Creates a staff user of an account, or replaces the password and role of the account's
+    /// user with that e-mail (ending their sessions); an e-mail of another account's user is a
+    /// conflict.
+    async fn upsert_staff_user(
+        &self,
+        account: AccountId,
+        email: &str,
+        role: milepost_domain::Role,
+        password_hash: &str,
+    ) -> StoreResult<StaffUpsert>;
+
+    /// The staff user with that e-mail, with their password hash.
+    async fn staff_user_by_email(&self, email: &str) -> StoreResult<Option<StaffUserRecord>>;
+
+    /// Stores a new dashboard session (by the hash of its id) until `expires_at`.
+    async fn create_staff_session(
+        &self,
+        id_hash: &str,
+        staff_id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
+
+    /// The staff user behind a session id hash, unless the session expired or was ended.
+    async fn staff_session(
+        &self,
+        id_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<StaffUserRecord>>;
+
+    /// Ends a session (logout); ending an unknown session is not an error.
+    async fn delete_staff_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// Parcels not in a final state with no event since `stale_before`, oldest first.
+    async fn stale_shipments(
+        &self,
+        account: AccountId,
+        stale_before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<StaleShipment>>;
+
+    /// Facts received more than once, by source and station, most resent first.
+    async fn duplicate_scans(&self, account: AccountId) -> StoreResult<Vec<DuplicateScans>>;
 }

@@ -321,3 +321,56 @@ pub struct PollTarget {
     pub registered_at: DateTime<Utc>,
     pub last_carrier_event_at: Option<DateTime<Utc>>,
 }
+
+/// A staff user of the operations dashboard as stored, with the password hash to check a login
+/// against (never shown, never logged).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaffUserRecord {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub account_name: AccountName,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for StaffUserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffUserRecord")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Whether `upsert_staff_user` made a new user or replaced an existing one's password and role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffUpsert {
+    Created,
+    Updated,
+}
+
+/// A parcel still on its way that has had no event for a while (the cleanup page's stale list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleShipment {
+    pub order_number: String,
+    pub tracking_number: String,
+    pub carrier: Option<String>,
+    pub status: String,
+    /// When its newest event happened; `None` when it never had one.
+    pub last_event_at: Option<DateTime<Utc>>,
+}
+
+/// Facts received more than once, by the source and the station (or city) that sent them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateScans {
+    pub source: String,
+    pub station: String,
+    /// Stored events that were resent at least once.
+    pub events: u64,
+    /// Extra copies received in all.
+    pub duplicates: u64,
+}

@@ -32,6 +32,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Lookups on the tracking page per client address per minute.
     pub track_limiter: Arc<pages::limit::RateLimiter>,
+    /// Dashboard login attempts per client address per minute.
+    pub ops_login_limiter: Arc<pages::limit::RateLimiter>,
 }
 
 /// Tracking-page lookups allowed per client address per minute unless configured.
@@ -43,6 +45,7 @@ impl AppState {
             app,
             metrics: Arc::new(Metrics::default()),
             track_limiter: Arc::new(pages::limit::RateLimiter::new(DEFAULT_TRACK_RATE_LIMIT)),
+            ops_login_limiter: Arc::new(pages::limit::RateLimiter::new(pages::ops::LOGIN_ATTEMPTS_PER_MINUTE)),
         }
     }
 

@@ -28,6 +28,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage staff users of the operations dashboard (`/ops`).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// KPI figures of an account over a period.
     Kpi {
         #[arg(long, default_value = "demo")]
@@ -98,6 +103,21 @@ enum KeysCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a staff user (and the account, if new), or reset their password and role. The
+    /// password comes from MILEPOST_PASSWORD or one line of standard input.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        email: String,
+        /// admin, ingest or support (support may look but not act).
+        #[arg(long)]
+        role: String,
+    },
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MILEPOST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -136,6 +156,15 @@ async fn main() -> anyhow::Result<()> {
             let app = milepost_app::Milepost::new(store, std::sync::Arc::new(milepost_app::SystemClock));
             let key = app.create_api_key(&account, role).await?;
             println!("{key}");
+            Ok(())
+        }
+        Command::Users { command: UsersCommand::Create { account, email, role } } => {
+            let account = AccountName::parse(&account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+            let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
+            let password = milepost::users::read_password()?;
+            let store = milepost::open_store(&settings)?;
+            let app = milepost_app::Milepost::new(store, std::sync::Arc::new(milepost_app::SystemClock));
+            println!("{}", milepost::users::create(&app, &account, &email, role, &password).await?);
             Ok(())
         }
         Command::Kpi { account, from, to, by, format } => {
@@ -237,6 +266,9 @@ async fn main() -> anyhow::Result<()> {
             println!("  try: curl -H 'Authorization: Bearer {key}' {base}/api/v1/orders/{}", seeded.example_order);
             println!();
             for line in demo::tracking_page_lines(app.app(), &caller, &base).await? {
+                println!("  {line}");
+            }
+            for line in milepost::users::demo_staff(app.app(), &base).await? {
                 println!("  {line}");
             }
             if no_serve {

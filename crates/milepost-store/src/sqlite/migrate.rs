@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_tracking.sql")),
     (4, include_str!("migrations/0004_exception_rules.sql")),
     (5, include_str!("migrations/0005_notifications.sql")),
+    (6, include_str!("migrations/0006_staff.sql")),
     (7, include_str!("migrations/0007_polling.sql")),
 ];
 

@@ -4,6 +4,7 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
+mod cleanup;
 mod ingest;
 mod kpi;
 mod migrate;
@@ -12,6 +13,7 @@ mod polling;
 mod reads;
 mod rows;
 mod rules;
+mod staff;
 mod tracking;
 mod writes;
 
@@ -19,8 +21,8 @@ use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
     ExceptionQuery, ExceptionRecord, IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment,
     NotificationRecord, NotificationSettings, OrderPage, OrderProof, OrderQuery, OrderRecord, PollTarget, Principal,
-    Reference, Renormalized, ReturnRecord, ShipmentRecord, Store, StoreError, StoreResult, SweepReport, UnmappedCode,
-    UpsertOutcome,
+    Reference, Renormalized, ReturnRecord, ShipmentRecord, StaffUpsert, StaffUserRecord, Store, StoreError,
+    StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -509,5 +511,53 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.write(move |conn| outbox::set_settings(conn, account, &settings, now)).await
+    }
+    async fn upsert_staff_user(
+        &self,
+        account: AccountId,
+        email: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> StoreResult<StaffUpsert> {
+        let (email, hash) = (email.to_string(), password_hash.to_string());
+        self.write(move |conn| staff::upsert_staff_user(conn, account, &email, role, &hash)).await
+    }
+
+    async fn staff_user_by_email(&self, email: &str) -> StoreResult<Option<StaffUserRecord>> {
+        let email = email.to_string();
+        self.read(move |conn, _| staff::staff_user_by_email(conn, &email)).await
+    }
+
+    async fn create_staff_session(
+        &self,
+        id_hash: &str,
+        staff_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let id_hash = id_hash.to_string();
+        self.write(move |conn| staff::create_staff_session(conn, &id_hash, staff_id, now, expires_at)).await
+    }
+
+    async fn staff_session(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<StaffUserRecord>> {
+        let id_hash = id_hash.to_string();
+        self.read(move |conn, _| staff::staff_session(conn, &id_hash, now)).await
+    }
+
+    async fn delete_staff_session(&self, id_hash: &str) -> StoreResult<()> {
+        let id_hash = id_hash.to_string();
+        self.write(move |conn| staff::delete_staff_session(conn, &id_hash)).await
+    }
+    async fn stale_shipments(
+        &self,
+        account: AccountId,
+        stale_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::StaleShipment>> {
+        self.read(move |conn, _| cleanup::stale_shipments(conn, account, stale_before, limit)).await
+    }
+
+    async fn duplicate_scans(&self, account: AccountId) -> StoreResult<Vec<crate::DuplicateScans>> {
+        self.read(move |conn, _| cleanup::duplicate_scans(conn, account)).await
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod i18n;
 pub mod limit;
+pub mod ops;
 pub mod render;
 
 use crate::AppState;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/track", get(track))
         .route("/t/{token}", get(tracking_link))
         .route("/returns/start", post(start_return))
+        .merge(ops::router())
 }
 
 /// The client's address as the server saw it (proxies in front must be trusted and configured
