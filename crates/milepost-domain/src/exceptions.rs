@@ -157,6 +157,9 @@ pub struct RuleSettings {
     pub handoff_grace: Duration,
     /// How long after registration a tracking number may stay unknown to the carrier.
     pub not_found_grace: Duration,
+    /// How long after the carrier's first scan the warehouse's own pack scan may still arrive
+    /// (scan stations upload in batches) before `missing_scan` opens.
+    pub missing_scan_grace: Duration,
 }
 
 impl Default for RuleSettings {
@@ -166,6 +169,7 @@ impl Default for RuleSettings {
             min_lane_samples: 20,
             handoff_grace: Duration::hours(24),
             not_found_grace: Duration::hours(48),
+            missing_scan_grace: Duration::hours(2),
         }
     }
 }
@@ -289,17 +293,21 @@ pub fn evaluate_shipment(
         }
     }
 
-    // missing_scan: the carrier has the parcel but the warehouse never scanned it packed or picked.
-    if possession_at.is_some() && facts.direction == Direction::Outbound {
+    // missing_scan: the carrier has the parcel but the warehouse never scanned it packed or
+    // picked, once the warehouse's late uploads have had their grace period.
+    if let Some(possession) = possession_at.filter(|_| facts.direction == Direction::Outbound) {
         let warehouse_scanned = authoritative(facts.timeline)
             .any(|e| matches!(e.event.milestone, Some(Milestone::Packed) | Some(Milestone::Picked)));
         let packed = authoritative(facts.timeline).any(|e| e.event.milestone == Some(Milestone::Packed));
-        if !warehouse_scanned || !packed {
+        let at = possession + settings.missing_scan_grace;
+        if (!warehouse_scanned || !packed) && now < at {
+            due(at);
+        } else if !warehouse_scanned || !packed {
             let missing = if warehouse_scanned { "packed" } else { "picked and packed" };
             add(
                 ExceptionKind::MissingScan,
                 format!("missing_scan:{tn}"),
-                possession_at.unwrap_or(now),
+                at,
                 format!("the carrier has the parcel but the warehouse never scanned it {missing}"),
             );
         }

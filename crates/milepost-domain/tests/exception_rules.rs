@@ -155,6 +155,10 @@ fn handoff_mismatch_opens_after_the_grace_period_and_closes_when_the_carrier_sca
 fn missing_scan_opens_when_the_carrier_has_an_unpacked_parcel_and_a_late_scan_clears_it() {
     let mut events: Vec<_> =
         happy_path()[..5].iter().filter(|e| e.milestone != Some(Milestone::Packed)).cloned().collect();
+    // The carrier took it at 18:00; a station's late upload has two hours before it counts.
+    let first_hours: Vec<_> =
+        events.iter().filter(|e| e.occurred_at_utc() <= t("2026-11-01T19:30:00Z")).cloned().collect();
+    assert_eq!(kinds_at(&first_hours, Direction::Outbound, "2026-11-01T19:30:00Z"), vec![]);
     assert_eq!(kinds_at(&events, Direction::Outbound, "2026-11-02T19:00:00Z"), vec![ExceptionKind::MissingScan]);
     events.push(warehouse(Milestone::Packed, "2026-11-01T10:30:00Z"));
     assert_eq!(kinds_at(&events, Direction::Outbound, "2026-11-02T19:00:00Z"), vec![]);
