@@ -462,38 +462,59 @@ async fn submit(
     plans.reverse();
     let (carrier_plans, plans): (Vec<EventPlan>, Vec<EventPlan>) =
         plans.into_iter().partition(|p| p.source == EventSource::Carrier && tracking.is_some() && p.code.is_some());
-    if let (Some(tn), Some(carrier), false) = (tracking, carrier, carrier_plans.is_empty()) {
-        let (sender, body) = carrier_payload(carrier, tn, &carrier_plans);
-        app.ingest_sender_payload(caller, sender, &body).await?;
+    // A parcel's own events (warehouse scans, the store's claims) go in one batch with the
+    // carrier's feed read by its adapter, so the rules judge the parcel on all of it at once.
+    if let (Some(tn), Some(carrier), false) = (tracking, carrier, carrier_plans.is_empty() && plans.is_empty()) {
+        let mut events = if carrier_plans.is_empty() {
+            Vec::new()
+        } else {
+            let (sender, body) = carrier_payload(carrier, tn, &carrier_plans);
+            let codes = app.codes_for(caller.account_id).await?;
+            milepost_ingest::adapters::parse(sender, &body, &codes)
+                .map_err(|e| anyhow::anyhow!("demo {carrier} payload: {e}"))?
+        };
+        events.extend(plans.iter().map(|p| milepost_ingest::adapters::NormalizedEvent {
+            tracking_number: tn.to_string(),
+            carrier: carrier.to_string(),
+            source: p.source,
+            source_event_id: Some(demo_event_id(order, p)),
+            milestone: p.milestone,
+            mapping: p.milestone.map_or(milepost_ingest::CodeLookup::Unmapped, milepost_ingest::CodeLookup::Mapped),
+            code: p.code.map(str::to_string),
+            description: Some(p.description.to_string()),
+            occurred_at: p.at,
+            location: p.location.clone(),
+            proof_of_delivery: None,
+            carrier_estimated_delivery: None,
+            raw: json!({"demo": true, "description": p.description}),
+        }));
+        app.ingest_normalized(caller, events).await?;
+        return Ok(());
     }
+    // Events about the order itself (confirmed, cancelled) have no parcel to go with.
     let submissions: Vec<EventSubmission> = plans
         .into_iter()
-        .map(|p| {
-            let target = EventTarget::Order { order_number: order.clone(), shipment: tracking.map(str::to_string) };
-            let source_event_id = format!(
-                "demo-{}-{}-{}",
-                order,
-                p.milestone.map(|m| m.as_str()).or(p.code).unwrap_or("event"),
-                p.at.timestamp()
-            );
-            EventSubmission {
-                target,
-                source: p.source,
-                source_event_id: Some(source_event_id),
-                carrier: None,
-                milestone: p.milestone,
-                code: p.code.map(str::to_string),
-                description: Some(p.description.to_string()),
-                occurred_at: p.at,
-                location: p.location,
-                raw: None,
-            }
+        .map(|p| EventSubmission {
+            target: EventTarget::Order { order_number: order.clone(), shipment: tracking.map(str::to_string) },
+            source: p.source,
+            source_event_id: Some(demo_event_id(order, &p)),
+            carrier: None,
+            milestone: p.milestone,
+            code: p.code.map(str::to_string),
+            description: Some(p.description.to_string()),
+            occurred_at: p.at,
+            location: p.location,
+            raw: None,
         })
         .collect();
     if !submissions.is_empty() {
         app.ingest_events(caller, submissions).await?;
     }
     Ok(())
+}
+
+fn demo_event_id(order: &OrderNumber, p: &EventPlan) -> String {
+    format!("demo-{}-{}-{}", order, p.milestone.map(|m| m.as_str()).or(p.code).unwrap_or("event"), p.at.timestamp())
 }
 
 fn place(p: &EventPlan) -> (String, String, String) {
