@@ -205,6 +205,8 @@ pub async fn run(size: BenchSize) -> anyhow::Result<BenchReport> {
         listen: "127.0.0.1:0".into(),
         // The benchmark is one client address making many lookups on purpose.
         track_rate_limit: 0,
+        // Measured on its own: delivering the orders' messages is the notifier's work, not ingest's.
+        deliver_in_background: false,
         ..Settings::default()
     };
     let application = Application::build(&settings).await?;

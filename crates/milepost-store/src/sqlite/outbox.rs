@@ -616,7 +616,14 @@ fn records(conn: &Connection, filter: &str, params: impl rusqlite::Params) -> St
 }
 
 pub fn of_order(conn: &Connection, account: AccountId, order_number: &str) -> StoreResult<Vec<NotificationRecord>> {
-    records(conn, "n.account_id = ?1 AND o.order_number = ?2 ORDER BY n.id", params![account.0, order_number])
+    // Find the order first, then its notifications by the order index: matching on the
+    // order number through the join would walk the account's whole outbox.
+    records(
+        conn,
+        "n.order_id = (SELECT id FROM orders WHERE account_id = ?1 AND order_number = ?2) AND n.account_id = ?1
+         ORDER BY n.id",
+        params![account.0, order_number],
+    )
 }
 
 pub fn dead(conn: &Connection, account: AccountId, limit: u32) -> StoreResult<Vec<NotificationRecord>> {
