@@ -50,8 +50,16 @@ impl Metrics {
     }
 
     pub fn event_ingested(&self, source: &str, result: &str) {
+        self.events_ingested(source, result, 1);
+    }
+
+    /// Counts `n` events of one source and result at once (a webhook's whole payload).
+    pub fn events_ingested(&self, source: &str, result: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
         let mut inner = self.inner.lock().expect("metrics lock");
-        *inner.events.entry((source.to_string(), result.to_string())).or_default() += 1;
+        *inner.events.entry((source.to_string(), result.to_string())).or_default() += n;
     }
 
     /// The Prometheus text exposition of everything counted so far.

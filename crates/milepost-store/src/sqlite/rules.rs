@@ -5,7 +5,7 @@
 //! and learning each lane's rhythm from delivered history.
 
 use super::outbox;
-use super::rows::{EVENT_COLUMNS, event_from_row, exec, parse_time, row};
+use super::rows::{exec, parse_time, row};
 use super::storage_error;
 use crate::{
     AccountId, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord, StoreError,
@@ -201,15 +201,8 @@ pub fn evaluate(
 }
 
 pub fn load_projection(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<TimelineProjection> {
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE shipment_id = ?1"))
-        .map_err(storage_error)?;
-    let events: Vec<TrackingEvent> = stmt
-        .query_map([shipment_id], event_from_row)
-        .map_err(storage_error)?
-        .map(|r| r.map(|e| e.0))
-        .collect::<Result<_, _>>()
-        .map_err(storage_error)?;
+    let events: Vec<TrackingEvent> =
+        super::writes::load_events(conn, "shipment_id", shipment_id)?.into_iter().map(|e| e.0).collect();
     Ok(project_timeline(&events, truth, ProjectionScope::Shipment))
 }
 

@@ -59,9 +59,7 @@ pub async fn carrier_webhook(
 ) -> Result<Json<CarrierWebhookOut>, ApiError> {
     let counts = state.app.receive_carrier_webhook(&integration, &signature_headers(&headers), &body).await?;
     for (result, n) in [("accepted", counts.accepted), ("duplicate", counts.duplicate), ("rejected", counts.rejected)] {
-        for _ in 0..n {
-            state.metrics.event_ingested("carrier", result);
-        }
+        state.metrics.events_ingested("carrier", result, u64::from(n));
     }
     Ok(Json(CarrierWebhookOut { accepted: counts.accepted, duplicate: counts.duplicate, rejected: counts.rejected }))
 }
