@@ -8,6 +8,7 @@ pub mod detect;
 pub mod epcis;
 pub mod mapping;
 pub mod order_files;
+pub mod samples;
 pub mod shopify;
 pub mod signature;
 

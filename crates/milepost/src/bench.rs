@@ -41,22 +41,6 @@ impl BenchSize {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct BenchReport {
-    pub orders: usize,
-    pub events: usize,
-    pub limit_rows_per_s: f64,
-    pub store_events_per_s: f64,
-    pub store_ratio: f64,
-    pub http_events_per_s: f64,
-    pub http_ratio: f64,
-    pub lookup_per_s: f64,
-    pub lookup_p50_ms: f64,
-    pub lookup_p99_ms: f64,
-    pub lookup_p999_ms: f64,
-    pub db_bytes_per_event: f64,
-}
-
 fn event_time(order: usize, k: usize) -> DateTime<FixedOffset> {
     let base = DateTime::parse_from_rfc3339("2026-10-01T00:00:00-05:00").expect("valid time");
     base + Duration::minutes((order % 1000) as i64) + Duration::hours(6 * k as i64)
@@ -74,44 +58,88 @@ fn tracking(order: usize) -> String {
     format!("1ZBENCH{order:010}")
 }
 
-/// The engine's own limit: the same rows, straight into SQLite, 1000 per transaction.
-fn raw_limit(dir: &Path, rows: usize) -> anyhow::Result<f64> {
-    let conn = rusqlite::Connection::open(dir.join("raw.db"))?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-         CREATE TABLE events (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, source TEXT NOT NULL,
-            source_event_id TEXT, code TEXT, milestone TEXT, occurred_at TEXT NOT NULL, occurred_at_us INTEGER NOT NULL,
-            received_at TEXT NOT NULL, city TEXT, fact_key TEXT NOT NULL, raw TEXT);
-         CREATE INDEX events_by_scope_time ON events(scope, occurred_at_us);",
-    )?;
-    let raw = "{\"note\":\"".to_string() + &"x".repeat(280) + "\"}";
-    let started = Instant::now();
-    let mut written = 0;
-    while written < rows {
-        let tx = conn.unchecked_transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO events (scope, source, source_event_id, code, milestone, occurred_at, occurred_at_us,
-                    received_at, city, fact_key, raw) VALUES (?1, 'carrier', ?2, 'AR', 'in_transit', ?3, ?4, ?5, 'Memphis', ?6, ?7)",
-            )?;
-            for i in written..(written + 1000).min(rows) {
-                let order = (i * 7919) % rows.max(1);
-                let at = event_time(order, i % 10);
-                stmt.execute(rusqlite::params![
-                    format!("t:{}", tracking(order)),
-                    format!("raw-{i}"),
-                    at.to_rfc3339(),
-                    at.timestamp_micros(),
-                    Utc::now().to_rfc3339(),
-                    format!("carrier|in_transit|AR|{}|memphis", at.timestamp_micros()),
-                    raw
-                ])?;
+/// The same event as JSON: an item of the HTTP batch body, and the raw payload Milepost keeps
+/// with the event on either path (and the raw table stores), so every path writes the same bytes.
+fn event_json(order: usize, k: usize) -> serde_json::Value {
+    let at = event_time(order, k);
+    serde_json::json!({
+        "source": "carrier", "source_event_id": format!("bench-{order}-{k}"), "tracking_number": tracking(order),
+        "carrier": "ups", "milestone": MILESTONES[k.min(MILESTONES.len() - 1)].as_str(), "code": "AR",
+        "description": "Arrival scan", "occurred_at": at.to_rfc3339(), "location": {"city": "Memphis"}
+    })
+}
+
+/// The storage engine on its own: the same event rows in a bare SQLite file (WAL,
+/// `synchronous=FULL`, the same secondary index), written 1000 per transaction in the order
+/// Milepost receives them, and read back one shipment at a time. No Milepost code.
+struct RawEngine {
+    conn: rusqlite::Connection,
+    rows: usize,
+    events_per_order: usize,
+}
+
+impl RawEngine {
+    fn create(path: &Path, events_per_order: usize) -> anyhow::Result<Self> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+             CREATE TABLE events (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, source TEXT NOT NULL,
+                source_event_id TEXT, code TEXT, milestone TEXT, occurred_at TEXT NOT NULL,
+                occurred_at_us INTEGER NOT NULL, received_at TEXT NOT NULL, city TEXT, fact_key TEXT NOT NULL, raw TEXT);
+             CREATE INDEX events_by_scope_time ON events(scope, occurred_at_us);",
+        )?;
+        Ok(RawEngine { conn, rows: 0, events_per_order })
+    }
+
+    /// Appends the next `rows` rows and answers rows per second.
+    fn append(&mut self, rows: usize) -> anyhow::Result<f64> {
+        let started = Instant::now();
+        let end = self.rows + rows;
+        while self.rows < end {
+            let tx = self.conn.unchecked_transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO events (scope, source, source_event_id, code, milestone, occurred_at, occurred_at_us,
+                        received_at, city, fact_key, raw)
+                     VALUES (?1, 'carrier', ?2, 'AR', 'in_transit', ?3, ?4, ?5, 'Memphis', ?6, ?7)",
+                )?;
+                for i in self.rows..(self.rows + 1000).min(end) {
+                    let (order, k) = (i / self.events_per_order, i % self.events_per_order);
+                    let at = event_time(order, k);
+                    stmt.execute(rusqlite::params![
+                        format!("t:{}", tracking(order)),
+                        format!("bench-{order}-{k}"),
+                        at.to_rfc3339(),
+                        at.timestamp_micros(),
+                        Utc::now().to_rfc3339(),
+                        format!("carrier|in_transit|AR|{}|memphis", at.timestamp_micros()),
+                        event_json(order, k).to_string()
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            self.rows = (self.rows + 1000).min(end);
+        }
+        Ok(rows as f64 / started.elapsed().as_secs_f64())
+    }
+
+    /// Reads one shipment's events by its key, `count` times over the stored orders; lookups/s.
+    fn lookups(&self, count: usize) -> anyhow::Result<f64> {
+        let orders = (self.rows / self.events_per_order).max(1);
+        let mut stmt = self.conn.prepare_cached("SELECT * FROM events WHERE scope = ?1 ORDER BY occurred_at_us")?;
+        let started = Instant::now();
+        let mut seen = 0usize;
+        for n in 0..count {
+            let order = (n * 104_729) % orders;
+            let mut rows = stmt.query([format!("t:{}", tracking(order))])?;
+            while let Some(row) = rows.next()? {
+                let raw: Option<String> = row.get(11)?;
+                seen += raw.map_or(0, |r| r.len().min(1));
             }
         }
-        tx.commit()?;
-        written = (written + 1000).min(rows);
+        anyhow::ensure!(seen > 0, "raw lookups found no rows");
+        Ok(count as f64 / started.elapsed().as_secs_f64())
     }
-    Ok(rows as f64 / started.elapsed().as_secs_f64())
 }
 
 fn bench_order(i: usize) -> Order {
@@ -154,7 +182,7 @@ fn bench_events(order: usize, count: usize) -> Vec<EventSubmission> {
             description: Some("Arrival scan".into()),
             occurred_at: event_time(order, k),
             location: Some(Location { city: Some("Memphis".into()), ..Location::default() }),
-            raw: None,
+            raw: Some(event_json(order, k)),
         })
         .collect()
 }
@@ -191,137 +219,253 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx]
 }
 
+/// Latency and throughput of one kind of read under concurrent load.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub requests_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+}
+
+/// Which read a lookup run makes.
+#[derive(Debug, Clone, Copy)]
+enum Lookup {
+    /// `GET /api/v1/orders/{order_number}` with an API key.
+    Api,
+    /// The public tracking page: `GET /track?order_number=…&email=…` (proof of ownership).
+    Page,
+}
+
+/// The process's peak resident set so far (Linux `VmHWM`), in bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn database_bytes(dir: &Path, name: &str) -> u64 {
+    [name.to_string(), format!("{name}-wal")]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// A running Milepost (the real application with its HTTP server on a free port) and the
+/// clients that drive it.
+struct Harness {
+    app: Milepost,
+    caller: milepost_app::records::Principal,
+    base: String,
+    key: String,
+    client: reqwest::Client,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Harness {
+    async fn start(database: &Path) -> anyhow::Result<Self> {
+        let settings = Settings {
+            database_url: format!("sqlite://{}", database.display()),
+            listen: "127.0.0.1:0".into(),
+            // The benchmark is one client address making many lookups on purpose.
+            track_rate_limit: 0,
+            // Measured on its own: delivering the orders' messages is the notifier's work, not ingest's.
+            deliver_in_background: false,
+            ..Settings::default()
+        };
+        let application = Application::build(&settings).await?;
+        let base = application.base_url().to_string();
+        let app = application.app().clone();
+        let key = app.create_api_key(&AccountName::parse("bench").expect("valid"), Role::Admin).await?;
+        let caller = app.authenticate(Some(&key), Role::Admin).await?;
+        let server = tokio::spawn(application.run_until(std::future::pending()));
+        Ok(Harness { app, caller, base, key, client: reqwest::Client::new(), server })
+    }
+
+    /// Registers the orders of `range`, each with its parcel, from `writers` tasks at once.
+    async fn register(&self, range: std::ops::Range<usize>, writers: usize) -> anyhow::Result<()> {
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let (app, caller, range) = (self.app.clone(), self.caller.clone(), range.clone());
+            tasks.push(tokio::spawn(async move {
+                for i in (range.start + w..range.end).step_by(writers) {
+                    prepare_orders(&app, &caller, i..i + 1).await?;
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        Ok(())
+    }
+
+    /// Ingests the events of the orders in `range` through the store use case; events/s.
+    async fn ingest_store(&self, range: std::ops::Range<usize>, size: &BenchSize) -> anyhow::Result<f64> {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..size.writers {
+            let (app, caller, range) = (self.app.clone(), self.caller.clone(), range.clone());
+            let (batch, per_order, writers) = (size.batch, size.events_per_order, size.writers);
+            tasks.push(tokio::spawn(async move {
+                let mut pending = Vec::new();
+                for order in (range.start + w..range.end).step_by(writers) {
+                    pending.extend(bench_events(order, per_order));
+                    if pending.len() >= batch {
+                        app.ingest_events(&caller, std::mem::take(&mut pending)).await?;
+                    }
+                }
+                if !pending.is_empty() {
+                    app.ingest_events(&caller, pending).await?;
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        Ok((range.len() * size.events_per_order) as f64 / started.elapsed().as_secs_f64())
+    }
+
+    /// Ingests the events of the orders in `range` as JSON batches over HTTP; events/s.
+    async fn ingest_http(&self, range: std::ops::Range<usize>, size: &BenchSize) -> anyhow::Result<f64> {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..size.writers {
+            let (client, base, key, range) = (self.client.clone(), self.base.clone(), self.key.clone(), range.clone());
+            let (batch, per_order, writers) = (size.batch, size.events_per_order, size.writers);
+            tasks.push(tokio::spawn(async move {
+                let mut pending: Vec<serde_json::Value> = Vec::new();
+                let send = |events: Vec<serde_json::Value>| {
+                    let request = client
+                        .post(format!("{base}/api/v1/events"))
+                        .bearer_auth(&key)
+                        .json(&serde_json::json!({ "events": events }));
+                    async move {
+                        let response = request.send().await?;
+                        anyhow::ensure!(response.status().is_success(), "HTTP {}", response.status());
+                        anyhow::Ok(())
+                    }
+                };
+                for order in (range.start + w..range.end).step_by(writers) {
+                    pending.extend((0..per_order).map(|k| event_json(order, k)));
+                    if pending.len() >= batch {
+                        send(std::mem::take(&mut pending)).await?;
+                    }
+                }
+                if !pending.is_empty() {
+                    send(pending).await?;
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        Ok((range.len() * size.events_per_order) as f64 / started.elapsed().as_secs_f64())
+    }
+
+    /// `count` reads of random orders among the first `orders`, from `clients` clients at once.
+    async fn lookups(&self, kind: Lookup, orders: usize, count: usize, clients: usize) -> anyhow::Result<Latency> {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let (client, base, key) = (self.client.clone(), self.base.clone(), self.key.clone());
+            let per_client = count / clients;
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(per_client);
+                for n in 0..per_client {
+                    let order = (c * 7919 + n * 104_729) % orders;
+                    let request = match kind {
+                        Lookup::Api => client.get(format!("{base}/api/v1/orders/B-{order}")).bearer_auth(&key),
+                        Lookup::Page => {
+                            client.get(format!("{base}/track?order_number=B-{order}&email=c{order}%40example.com"))
+                        }
+                    };
+                    let t = Instant::now();
+                    let response = request.send().await?;
+                    anyhow::ensure!(response.status().is_success(), "HTTP {} for order B-{order}", response.status());
+                    let body = response.bytes().await?;
+                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                    // The page must show the parcel, not a form asking again.
+                    let shown = String::from_utf8_lossy(&body).contains(&tracking(order));
+                    anyhow::ensure!(shown, "the answer for order B-{order} does not show its parcel");
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for t in tasks {
+            latencies.extend(t.await??);
+        }
+        let requests_per_s = latencies.len() as f64 / started.elapsed().as_secs_f64();
+        latencies.sort_by(|a, b| a.total_cmp(b));
+        Ok(Latency {
+            requests_per_s,
+            p50_ms: percentile(&latencies, 0.50),
+            p99_ms: percentile(&latencies, 0.99),
+            p999_ms: percentile(&latencies, 0.999),
+        })
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct BenchReport {
+    pub orders: usize,
+    pub events: usize,
+    pub limit_rows_per_s: f64,
+    pub store_events_per_s: f64,
+    pub store_ratio: f64,
+    pub http_events_per_s: f64,
+    pub http_ratio: f64,
+    pub raw_lookups_per_s: f64,
+    pub api_lookup: Latency,
+    pub page_lookup: Latency,
+    /// API lookups per second as a share of the raw engine's point lookups.
+    pub lookup_ratio: f64,
+    pub db_bytes_per_event: f64,
+    pub raw_bytes_per_event: f64,
+    /// Peak RSS of the bench process: the server, its store and the load clients together.
+    pub peak_rss_mb: f64,
+    pub adapters: Vec<milepost_ingest::samples::Throughput>,
+}
+
 /// Runs the benchmark in a temporary directory and returns the figures.
 pub async fn run(size: BenchSize) -> anyhow::Result<BenchReport> {
     let dir = tempfile::tempdir().context("temporary directory")?;
     let half = size.orders / 2;
     let events_total = size.orders * size.events_per_order;
 
-    eprintln!("bench: the engine's limit ({} raw rows)…", events_total / 2);
-    let limit = raw_limit(dir.path(), events_total / 2)?;
+    eprintln!("bench: the engine's limit ({} raw rows)…", events_total);
+    let mut raw = RawEngine::create(&dir.path().join("raw.db"), size.events_per_order)?;
+    let limit = raw.append(events_total)?;
+    let raw_lookups = raw.lookups(size.lookups)?;
 
-    let settings = Settings {
-        database_url: format!("sqlite://{}", dir.path().join("milepost.db").display()),
-        listen: "127.0.0.1:0".into(),
-        // The benchmark is one client address making many lookups on purpose.
-        track_rate_limit: 0,
-        // Measured on its own: delivering the orders' messages is the notifier's work, not ingest's.
-        deliver_in_background: false,
-        ..Settings::default()
-    };
-    let application = Application::build(&settings).await?;
-    let base = application.base_url().to_string();
-    let app = application.app().clone();
-    let key = app.create_api_key(&AccountName::parse("bench").expect("valid"), Role::Admin).await?;
-    let caller = app.authenticate(Some(&key), Role::Admin).await?;
+    let harness = Harness::start(&dir.path().join("milepost.db")).await?;
     eprintln!("bench: registering {} orders with one parcel each…", size.orders);
-    prepare_orders(&app, &caller, 0..size.orders).await?;
-    let server = tokio::spawn(application.run_until(std::future::pending()));
-
-    // Store: the first half of the orders' events, through the use case, many writers at once.
+    harness.register(0..size.orders, size.writers).await?;
     eprintln!("bench: ingest through the store ({} events, {} writers)…", half * size.events_per_order, size.writers);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for w in 0..size.writers {
-        let (app, caller) = (app.clone(), caller.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut pending = Vec::new();
-            for order in (w..half).step_by(size.writers) {
-                pending.extend(bench_events(order, size.events_per_order));
-                if pending.len() >= size.batch {
-                    app.ingest_events(&caller, std::mem::take(&mut pending)).await?;
-                }
-            }
-            if !pending.is_empty() {
-                app.ingest_events(&caller, pending).await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
-    let store_rate = (half * size.events_per_order) as f64 / started.elapsed().as_secs_f64();
+    let store_rate = harness.ingest_store(0..half, &size).await?;
+    eprintln!("bench: ingest through HTTP ({} events)…", (size.orders - half) * size.events_per_order);
+    let http_rate = harness.ingest_http(half..size.orders, &size).await?;
+    eprintln!("bench: {} lookups of each kind from {} clients…", size.lookups, size.lookup_clients);
+    let api_lookup = harness.lookups(Lookup::Api, size.orders, size.lookups, size.lookup_clients).await?;
+    let page_lookup = harness.lookups(Lookup::Page, size.orders, size.lookups, size.lookup_clients).await?;
+    drop(harness);
 
-    // HTTP: the second half, as JSON batches from concurrent clients.
-    eprintln!(
-        "bench: ingest through HTTP ({} events, {} clients)…",
-        (size.orders - half) * size.events_per_order,
-        size.writers
-    );
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for w in 0..size.writers {
-        let (client, base, key) = (client.clone(), base.clone(), key.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut pending: Vec<serde_json::Value> = Vec::new();
-            let send = |events: Vec<serde_json::Value>| {
-                let request = client.post(format!("{base}/api/v1/events")).bearer_auth(&key).json(&serde_json::json!({"events": events}));
-                async move {
-                    let response = request.send().await?;
-                    anyhow::ensure!(response.status().is_success(), "HTTP {}", response.status());
-                    anyhow::Ok(())
-                }
-            };
-            for order in (half + w..size.orders).step_by(size.writers) {
-                for k in 0..size.events_per_order {
-                    let at = event_time(order, k);
-                    pending.push(serde_json::json!({
-                        "source": "carrier", "source_event_id": format!("bench-{order}-{k}"), "tracking_number": tracking(order),
-                        "carrier": "ups", "milestone": MILESTONES[k.min(MILESTONES.len() - 1)].as_str(), "code": "AR",
-                        "description": "Arrival scan", "occurred_at": at.to_rfc3339(), "location": {"city": "Memphis"}
-                    }));
-                }
-                if pending.len() >= size.batch {
-                    send(std::mem::take(&mut pending)).await?;
-                }
-            }
-            if !pending.is_empty() {
-                send(pending).await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
-    let http_rate = ((size.orders - half) * size.events_per_order) as f64 / started.elapsed().as_secs_f64();
-
-    // Lookups: GET one order with its timeline, many clients at once.
-    eprintln!("bench: {} order lookups from {} clients…", size.lookups, size.lookup_clients);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..size.lookup_clients {
-        let (client, base, key) = (client.clone(), base.clone(), key.clone());
-        let per_client = size.lookups / size.lookup_clients;
-        let orders = size.orders;
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(per_client);
-            for n in 0..per_client {
-                let order = (c * 7919 + n * 104_729) % orders;
-                let t = Instant::now();
-                let response = client.get(format!("{base}/api/v1/orders/B-{order}")).bearer_auth(&key).send().await?;
-                anyhow::ensure!(response.status().is_success(), "HTTP {}", response.status());
-                let _ = response.bytes().await?;
-                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await??);
-    }
-    let lookup_rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
-    latencies.sort_by(|a, b| a.total_cmp(b));
-    server.abort();
-
-    let db_bytes: u64 = ["milepost.db", "milepost.db-wal"]
+    let codes = milepost_ingest::CodeMap::seeded();
+    let adapters = milepost_ingest::samples::SAMPLES
         .iter()
-        .filter_map(|f| std::fs::metadata(dir.path().join(f)).ok())
-        .map(|m| m.len())
-        .sum();
+        .map(|s| milepost_ingest::samples::measure(s, &codes, std::time::Duration::from_millis(300)))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(BenchReport {
         orders: size.orders,
         events: events_total,
@@ -330,27 +474,34 @@ pub async fn run(size: BenchSize) -> anyhow::Result<BenchReport> {
         store_ratio: store_rate / limit,
         http_events_per_s: http_rate,
         http_ratio: http_rate / limit,
-        lookup_per_s: lookup_rate,
-        lookup_p50_ms: percentile(&latencies, 0.50),
-        lookup_p99_ms: percentile(&latencies, 0.99),
-        lookup_p999_ms: percentile(&latencies, 0.999),
-        db_bytes_per_event: db_bytes as f64 / events_total as f64,
+        raw_lookups_per_s: raw_lookups,
+        lookup_ratio: api_lookup.requests_per_s / raw_lookups,
+        api_lookup,
+        page_lookup,
+        db_bytes_per_event: database_bytes(dir.path(), "milepost.db") as f64 / events_total as f64,
+        raw_bytes_per_event: database_bytes(dir.path(), "raw.db") as f64 / events_total as f64,
+        peak_rss_mb: peak_rss_bytes().unwrap_or(0) as f64 / 1e6,
+        adapters,
     })
 }
 
 /// The report as a table for people.
 pub fn table(r: &BenchReport) -> String {
-    format!(
+    let mut out = format!(
         "Milepost bench: {orders} orders, {events} events (10 per order)\n\
          \n\
-         | measure                               | value          | vs limit |\n\
-         |---------------------------------------|----------------|----------|\n\
-         | raw SQLite limit (1000 rows/tx, FULL) | {limit:>9.0} rows/s |   1.00   |\n\
-         | ingest through the store              | {store:>9.0} ev/s   |   {sr:.2}   |\n\
-         | ingest through HTTP batches           | {http:>9.0} ev/s   |   {hr:.2}   |\n\
-         | order lookup (GET, 32 clients)        | {lk:>9.0} req/s  |          |\n\
-         | lookup latency p50 / p99 / p99.9      | {p50:.2} / {p99:.2} / {p999:.2} ms |  |\n\
-         | database bytes per event              | {bpe:>9.0} B      |          |\n",
+         | measure                                   | value                     | vs engine |\n\
+         |-------------------------------------------|---------------------------|-----------|\n\
+         | raw SQLite limit (1000 rows/tx, FULL)     | {limit:>9.0} rows/s          |   1.00    |\n\
+         | ingest through the store                  | {store:>9.0} events/s        |   {sr:.2}    |\n\
+         | ingest through HTTP batches               | {http:>9.0} events/s        |   {hr:.2}    |\n\
+         | raw point lookups (one shipment's rows)   | {rl:>9.0} lookups/s       |   1.00    |\n\
+         | API order lookup, {c} clients              | {al:>9.0} requests/s      |   {lr:.2}    |\n\
+         | API lookup p50 / p99 / p99.9              | {a50:.2} / {a99:.2} / {a999:.2} ms |           |\n\
+         | tracking page, {c} clients                 | {pl:>9.0} requests/s      |           |\n\
+         | tracking page p50 / p99 / p99.9           | {p50:.2} / {p99:.2} / {p999:.2} ms |           |\n\
+         | database bytes per event (raw table)      | {bpe:>9.0} B ({rbpe:.0} B)      |   {br:.2}    |\n\
+         | peak RSS (server, store and clients)      | {rss:>9.1} MB             |           |\n",
         orders = r.orders,
         events = r.events,
         limit = r.limit_rows_per_s,
@@ -358,12 +509,151 @@ pub fn table(r: &BenchReport) -> String {
         sr = r.store_ratio,
         http = r.http_events_per_s,
         hr = r.http_ratio,
-        lk = r.lookup_per_s,
-        p50 = r.lookup_p50_ms,
-        p99 = r.lookup_p99_ms,
-        p999 = r.lookup_p999_ms,
+        rl = r.raw_lookups_per_s,
+        c = 32,
+        al = r.api_lookup.requests_per_s,
+        lr = r.lookup_ratio,
+        a50 = r.api_lookup.p50_ms,
+        a99 = r.api_lookup.p99_ms,
+        a999 = r.api_lookup.p999_ms,
+        pl = r.page_lookup.requests_per_s,
+        p50 = r.page_lookup.p50_ms,
+        p99 = r.page_lookup.p99_ms,
+        p999 = r.page_lookup.p999_ms,
         bpe = r.db_bytes_per_event,
+        rbpe = r.raw_bytes_per_event,
+        br = r.db_bytes_per_event / r.raw_bytes_per_event.max(1.0),
+        rss = r.peak_rss_mb,
+    );
+    out.push_str("\nAdapter parse throughput (one sample payload per format)\n\n");
+    out.push_str(
+        "| format    | payload B | MB/s    | events/s   |\n|-----------|-----------|---------|------------|\n",
+    );
+    for a in &r.adapters {
+        out.push_str(&format!(
+            "| {:<9} | {:>9} | {:>7.1} | {:>10.0} |\n",
+            a.format, a.payload_bytes, a.megabytes_per_s, a.events_per_s
+        ));
+    }
+    out
+}
+
+/// One size of the scale curve: the figures measured when the history held `orders` orders.
+#[derive(Debug, Serialize)]
+pub struct ScalePoint {
+    pub orders: usize,
+    pub limit_rows_per_s: f64,
+    pub store_events_per_s: f64,
+    pub http_events_per_s: f64,
+    pub store_ratio: f64,
+    pub http_ratio: f64,
+    /// Microseconds per event through HTTP at this size.
+    pub http_us_per_event: f64,
+    pub raw_lookups_per_s: f64,
+    pub api_lookup: Latency,
+    pub page_lookup: Latency,
+    pub db_bytes_per_event: f64,
+    pub peak_rss_mb: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScaleReport {
+    pub points: Vec<ScalePoint>,
+    /// Change of HTTP time per event per tenfold growth of the history, in percent.
+    pub ingest_slope_pct_per_decade: f64,
+    /// Change of API lookup p99 per tenfold growth, in milliseconds.
+    pub lookup_p99_slope_ms_per_decade: f64,
+}
+
+/// Grows one database through the sizes in `points` (order counts, ascending) and measures, at
+/// each size, a probe of fresh orders ingested through the store and through HTTP, lookups of
+/// random orders of the whole history, and the raw engine grown to the same number of rows.
+pub async fn scale(points: &[usize], size: BenchSize) -> anyhow::Result<ScaleReport> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let mut raw = RawEngine::create(&dir.path().join("raw.db"), size.events_per_order)?;
+    let harness = Harness::start(&dir.path().join("milepost.db")).await?;
+    let mut filled = 0usize;
+    let mut measured = Vec::new();
+    for &point in points {
+        let probe = (point / 5).clamp(2, 2_000);
+        anyhow::ensure!(point >= filled + probe, "scale points must grow: {point} after {filled}");
+        let fill_to = point - probe;
+        eprintln!("scale: filling the history to {fill_to} orders…");
+        harness.register(filled..fill_to, size.writers).await?;
+        harness.ingest_store(filled..fill_to, &size).await?;
+        raw.append(fill_to * size.events_per_order - raw.rows)?;
+        eprintln!("scale: measuring at {point} orders…");
+        let limit = raw.append(probe * size.events_per_order)?;
+        let raw_lookups = raw.lookups(size.lookups)?;
+        harness.register(fill_to..point, size.writers).await?;
+        let middle = fill_to + probe / 2;
+        let store_rate = harness.ingest_store(fill_to..middle, &size).await?;
+        let http_rate = harness.ingest_http(middle..point, &size).await?;
+        let api_lookup = harness.lookups(Lookup::Api, point, size.lookups, size.lookup_clients).await?;
+        let page_lookup = harness.lookups(Lookup::Page, point, size.lookups, size.lookup_clients).await?;
+        filled = point;
+        let point = ScalePoint {
+            orders: point,
+            limit_rows_per_s: limit,
+            store_events_per_s: store_rate,
+            http_events_per_s: http_rate,
+            store_ratio: store_rate / limit,
+            http_ratio: http_rate / limit,
+            http_us_per_event: 1e6 / http_rate,
+            raw_lookups_per_s: raw_lookups,
+            api_lookup,
+            page_lookup,
+            db_bytes_per_event: database_bytes(dir.path(), "milepost.db") as f64
+                / (point * size.events_per_order) as f64,
+            peak_rss_mb: peak_rss_bytes().unwrap_or(0) as f64 / 1e6,
+        };
+        eprintln!("{}", scale_row(&point));
+        measured.push(point);
+    }
+    let (first, last) = (measured.first().context("no scale points")?, measured.last().context("no points")?);
+    let decades = (last.orders as f64 / first.orders as f64).log10().max(f64::EPSILON);
+    Ok(ScaleReport {
+        ingest_slope_pct_per_decade: ((last.http_us_per_event / first.http_us_per_event) - 1.0) * 100.0 / decades,
+        lookup_p99_slope_ms_per_decade: (last.api_lookup.p99_ms - first.api_lookup.p99_ms) / decades,
+        points: measured,
+    })
+}
+
+fn scale_row(p: &ScalePoint) -> String {
+    format!(
+        "| {:>9} | {:>8.0} | {:>8.0} ({:.2}) | {:>8.0} ({:.2}) | {:>6.1} | {:>8.0} | {:>5.2} / {:>6.2} | {:>5.2} / {:>6.2} | {:>6.0} | {:>6.1} |",
+        p.orders,
+        p.limit_rows_per_s,
+        p.store_events_per_s,
+        p.store_ratio,
+        p.http_events_per_s,
+        p.http_ratio,
+        p.http_us_per_event,
+        p.api_lookup.requests_per_s,
+        p.api_lookup.p50_ms,
+        p.api_lookup.p99_ms,
+        p.page_lookup.p50_ms,
+        p.page_lookup.p99_ms,
+        p.db_bytes_per_event,
+        p.peak_rss_mb,
     )
+}
+
+/// The scale curve as a table for people.
+pub fn scale_table(r: &ScaleReport) -> String {
+    let mut out = String::from(
+        "| orders    | limit/s  | store ev/s (ratio) | HTTP ev/s (ratio) | µs/ev  | lookup/s | API p50 / p99 ms | page p50 / p99 ms | B/ev   | RSS MB |\n\
+         |-----------|----------|--------------------|-------------------|--------|----------|------------------|-------------------|--------|--------|\n",
+    );
+    for p in &r.points {
+        out.push_str(&scale_row(p));
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\nslope per tenfold growth: HTTP time per event {:+.1} %, API lookup p99 {:+.2} ms\n",
+        r.ingest_slope_pct_per_decade, r.lookup_p99_slope_ms_per_decade
+    ));
+    out
 }
 
 /// What the exception sweep benchmark measured.

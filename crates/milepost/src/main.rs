@@ -7,6 +7,11 @@ use milepost::{Application, demo, shutdown_signal};
 use milepost_domain::{AccountName, Role};
 use std::path::PathBuf;
 
+/// mimalloc instead of the system allocator: a request's short-lived strings and JSON values
+/// made glibc's malloc and free a quarter of the server's CPU profile (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "milepost", version, about = "One record of every order, from confirmation to delivery and back.")]
 struct Cli {
@@ -61,6 +66,10 @@ enum Command {
         /// Instead: time the exception sweep over this many active shipments, all due.
         #[arg(long)]
         sweep: Option<usize>,
+        /// Instead: the scale curve, growing one history through these order counts
+        /// (comma-separated, ascending; e.g. 10000,100000,1000000).
+        #[arg(long, value_delimiter = ',')]
+        scale: Option<Vec<usize>>,
     },
     /// Seed a demo account with realistic orders, print its admin key and URLs, then serve.
     Demo {
@@ -192,6 +201,17 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", milepost::kpi_report::render(&format, &overall, &groups)?);
             Ok(())
         }
+        Command::Bench { scale: Some(points), out, quick, .. } => {
+            let size = if quick { milepost::bench::BenchSize::quick() } else { milepost::bench::BenchSize::full() };
+            let report = milepost::bench::scale(&points, size).await?;
+            println!("{}", milepost::bench::scale_table(&report));
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+            println!("figures written to {}", out.display());
+            Ok(())
+        }
         Command::Bench { sweep: Some(active), out, .. } => {
             let report = milepost::bench::sweep(active, 16).await?;
             println!(
@@ -210,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
             std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
             Ok(())
         }
-        Command::Bench { quick, out, sweep: None } => {
+        Command::Bench { quick, out, sweep: None, scale: None } => {
             let size = if quick { milepost::bench::BenchSize::quick() } else { milepost::bench::BenchSize::full() };
             let report = milepost::bench::run(size).await?;
             println!("{}", milepost::bench::table(&report));
