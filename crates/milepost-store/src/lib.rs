@@ -6,6 +6,7 @@
 
 pub mod model;
 pub mod outbox;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;

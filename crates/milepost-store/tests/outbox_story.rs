@@ -2,17 +2,20 @@
 //! in the transaction of their cause and once per dedupe key, a claim holds for its lease, a
 //! result counts only under the claim that sent it, and dead letters can be resent.
 
+mod backends;
+
+use backends::{Backend, TestStore};
 use chrono::{DateTime, Duration, Utc};
 use milepost_domain::order::Channel;
 use milepost_domain::{
     AccountName, Address, Customer, Direction, EventSource, LineItem, Milestone, Money, Order, OrderNumber, Shipment,
     TrackingEvent, TrackingNumber,
 };
-use milepost_store::sqlite::SqliteStore;
 use milepost_store::{
     AccountId, DeliveryOutcome, EventTarget, MappingState, NewEvent, NewShipment, NotificationSettings, Store,
     StoreError,
 };
+use std::sync::Arc;
 
 const TN: &str = "1Z999AA10123456784";
 
@@ -74,9 +77,9 @@ fn scan(id: &str, milestone: Milestone, when: &str, received_at: DateTime<Utc>) 
     }
 }
 
-async fn fresh() -> (tempfile::TempDir, SqliteStore, AccountId, DateTime<Utc>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("m.db")).unwrap();
+async fn fresh(backend: Backend) -> (TestStore, Arc<dyn Store>, AccountId, DateTime<Utc>) {
+    let dir = TestStore::open(backend).expect("backend available");
+    let store = dir.store.clone();
     let account = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
     store.upsert_order(account, order("O-1")).await.unwrap();
     store.add_shipment(account, &OrderNumber::parse("O-1").unwrap(), parcel()).await.unwrap();
@@ -84,9 +87,8 @@ async fn fresh() -> (tempfile::TempDir, SqliteStore, AccountId, DateTime<Utc>) {
     (dir, store, account, now)
 }
 
-#[tokio::test]
-async fn a_change_queues_its_message_once_however_often_it_is_reported() {
-    let (_dir, store, account, now) = fresh().await;
+async fn a_change_queues_its_message_once_however_often_it_is_reported(backend: Backend) {
+    let (_dir, store, account, now) = fresh(backend).await;
     let batch = vec![scan("a", Milestone::HandedToCarrier, "2026-11-09T10:00:00Z", now)];
     store.append_events(account, batch.clone()).await.unwrap();
     store.append_events(account, batch).await.unwrap();
@@ -98,9 +100,8 @@ async fn a_change_queues_its_message_once_however_often_it_is_reported() {
     assert_eq!(list[0].next_attempt_at, Some(now), "due when its cause was received");
 }
 
-#[tokio::test]
-async fn a_claim_holds_for_its_lease_and_only_its_holder_records_the_result() {
-    let (_dir, store, account, now) = fresh().await;
+async fn a_claim_holds_for_its_lease_and_only_its_holder_records_the_result(backend: Backend) {
+    let (_dir, store, account, now) = fresh(backend).await;
     store
         .append_events(account, vec![scan("a", Milestone::HandedToCarrier, "2026-11-09T10:00:00Z", now)])
         .await
@@ -120,9 +121,8 @@ async fn a_claim_holds_for_its_lease_and_only_its_holder_records_the_result() {
     assert!(store.claim_notifications(now + Duration::hours(1), lease, 10).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_retry_waits_its_time_and_a_dead_letter_can_be_resent_once() {
-    let (_dir, store, account, now) = fresh().await;
+async fn a_retry_waits_its_time_and_a_dead_letter_can_be_resent_once(backend: Backend) {
+    let (_dir, store, account, now) = fresh(backend).await;
     store
         .append_events(account, vec![scan("a", Milestone::HandedToCarrier, "2026-11-09T10:00:00Z", now)])
         .await
@@ -145,9 +145,8 @@ async fn a_retry_waits_its_time_and_a_dead_letter_can_be_resent_once() {
     assert!(matches!(store.resend_notification(account, again.id, now).await, Err(StoreError::Conflict(_))));
 }
 
-#[tokio::test]
-async fn delivery_settings_are_per_account() {
-    let (_dir, store, account, now) = fresh().await;
+async fn delivery_settings_are_per_account(backend: Backend) {
+    let (_dir, store, account, now) = fresh(backend).await;
     let settings = NotificationSettings {
         webhook_url: Some("https://hooks.acme.test/m".into()),
         webhook_secret: Some("0123456789abcdef".into()),
@@ -180,3 +179,10 @@ async fn delivery_settings_are_per_account() {
         ]
     );
 }
+
+on_both_backends!(
+    a_change_queues_its_message_once_however_often_it_is_reported,
+    a_claim_holds_for_its_lease_and_only_its_holder_records_the_result,
+    a_retry_waits_its_time_and_a_dead_letter_can_be_resent_once,
+    delivery_settings_are_per_account,
+);

@@ -1,5 +1,7 @@
-//! The store test story: behaviour every backend must show. Today it runs on SQLite; the
-//! PostgreSQL backend runs the same functions.
+//! The store test story: behaviour every backend must show, run on SQLite and on PostgreSQL
+//! (see `backends`).
+
+mod backends;
 
 use chrono::{DateTime, Utc};
 use milepost_domain::order::Channel;
@@ -10,6 +12,8 @@ use milepost_domain::{
 use milepost_store::sqlite::SqliteStore;
 use milepost_store::{AccountId, EventOutcome, EventTarget, MappingState, NewEvent, NewShipment, OrderQuery, Store};
 use std::sync::Arc;
+
+use backends::{Backend, TestStore};
 
 fn at(s: &str) -> DateTime<chrono::FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap()
@@ -76,7 +80,15 @@ fn carrier_event(tn: &str, id: &str, milestone: Milestone, when: &str) -> NewEve
     }
 }
 
-async fn fresh() -> (tempfile::TempDir, Arc<SqliteStore>, AccountId) {
+async fn fresh(backend: Backend) -> (TestStore, Arc<dyn Store>, AccountId) {
+    let place = TestStore::open(backend).expect("backend available");
+    let store = place.store.clone();
+    let account = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
+    (place, store, account)
+}
+
+/// The SQLite store itself, for what only its group-commit writer shows.
+async fn fresh_sqlite() -> (tempfile::TempDir, Arc<SqliteStore>, AccountId) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path().join("m.db")).unwrap());
     let account = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
@@ -87,9 +99,8 @@ fn number(n: &str) -> OrderNumber {
     OrderNumber::parse(n).unwrap()
 }
 
-#[tokio::test]
-async fn an_order_is_created_once_and_updated_in_place() {
-    let (_dir, store, account) = fresh().await;
+async fn an_order_is_created_once_and_updated_in_place(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
     let first = store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
     let second = store.upsert_order(account, order("A1", &[("MUG", 2)])).await.unwrap();
     assert_eq!(first, milepost_store::UpsertOutcome::Created);
@@ -101,8 +112,7 @@ async fn an_order_is_created_once_and_updated_in_place() {
     assert_eq!(read.timeline[0].event.milestone, Some(Milestone::Placed));
 }
 
-#[tokio::test]
-async fn events_in_any_order_and_twice_give_the_same_status_as_in_order() {
+async fn events_in_any_order_and_twice_give_the_same_status_as_in_order(backend: Backend) {
     let script = [
         ("e1", Milestone::LabelCreated, "2026-11-01T12:00:00Z"),
         ("e2", Milestone::HandedToCarrier, "2026-11-01T18:00:00Z"),
@@ -112,7 +122,7 @@ async fn events_in_any_order_and_twice_give_the_same_status_as_in_order() {
     ];
     let mut outcomes = Vec::new();
     for arrival in [vec![0, 1, 2, 3, 4], vec![4, 3, 2, 1, 0], vec![2, 4, 0, 4, 1, 3, 2]] {
-        let (_dir, store, account) = fresh().await;
+        let (_dir, store, account) = fresh(backend).await;
         store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
         store.add_shipment(account, &number("A1"), parcel("1ZTEST1", &[])).await.unwrap();
         for i in arrival {
@@ -128,9 +138,8 @@ async fn events_in_any_order_and_twice_give_the_same_status_as_in_order() {
     assert_eq!(outcomes[0], outcomes[2]);
 }
 
-#[tokio::test]
-async fn a_resent_event_is_reported_duplicate_and_counted() {
-    let (_dir, store, account) = fresh().await;
+async fn a_resent_event_is_reported_duplicate_and_counted(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
     store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
     store.add_shipment(account, &number("A1"), parcel("1ZTEST1", &[])).await.unwrap();
     let e = carrier_event("1ZTEST1", "e1", Milestone::InTransit, "2026-11-02T06:00:00Z");
@@ -143,9 +152,8 @@ async fn a_resent_event_is_reported_duplicate_and_counted() {
     assert_eq!(read.shipments[0].timeline[0].duplicate_count, 2);
 }
 
-#[tokio::test]
-async fn events_before_the_shipment_is_registered_attach_when_it_is() {
-    let (_dir, store, account) = fresh().await;
+async fn events_before_the_shipment_is_registered_attach_when_it_is(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
     store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
     let early = store
         .append_events(
@@ -161,9 +169,8 @@ async fn events_before_the_shipment_is_registered_attach_when_it_is() {
     assert_eq!(read.status, OrderStatus::Shipped);
 }
 
-#[tokio::test]
-async fn split_shipments_roll_the_order_up_per_item() {
-    let (_dir, store, account) = fresh().await;
+async fn split_shipments_roll_the_order_up_per_item(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
     store.upsert_order(account, order("A1", &[("MUG", 2), ("TEE", 1)])).await.unwrap();
     store.add_shipment(account, &number("A1"), parcel("1ZTESTA", &[("MUG", 2)])).await.unwrap();
     store.add_shipment(account, &number("A1"), parcel("1ZTESTB", &[])).await.unwrap();
@@ -178,9 +185,8 @@ async fn split_shipments_roll_the_order_up_per_item() {
     assert!(matches!(err, milepost_store::StoreError::Invalid { .. }), "{err:?}");
 }
 
-#[tokio::test]
-async fn one_account_never_sees_another_accounts_orders() {
-    let (_dir, store, acme) = fresh().await;
+async fn one_account_never_sees_another_accounts_orders(backend: Backend) {
+    let (_dir, store, acme) = fresh(backend).await;
     let other = store.ensure_account(&AccountName::parse("globex").unwrap()).await.unwrap();
     store.upsert_order(acme, order("A1", &[("MUG", 1)])).await.unwrap();
     assert!(store.order(other, &number("A1")).await.unwrap().is_none());
@@ -199,9 +205,8 @@ async fn one_account_never_sees_another_accounts_orders() {
     assert!(matches!(rejected[0], EventOutcome::Rejected { .. }));
 }
 
-#[tokio::test]
-async fn search_pages_newest_first_with_a_cursor() {
-    let (_dir, store, account) = fresh().await;
+async fn search_pages_newest_first_with_a_cursor(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
     for i in 0..5 {
         store.upsert_order(account, order(&format!("P{i}"), &[("MUG", 1)])).await.unwrap();
     }
@@ -224,7 +229,7 @@ async fn search_pages_newest_first_with_a_cursor() {
 
 #[tokio::test]
 async fn concurrent_writers_share_commits_and_all_land() {
-    let (dir, store, account) = fresh().await;
+    let (dir, store, account) = fresh_sqlite().await;
     store.upsert_order(account, order("A1", &[("MUG", 1)])).await.unwrap();
     store.add_shipment(account, &number("A1"), parcel("1ZTEST1", &[])).await.unwrap();
     let before = store.writer_stats();
@@ -252,3 +257,13 @@ async fn concurrent_writers_share_commits_and_all_land() {
     assert!(odd.is_empty(), "{odd:?}");
     assert_eq!(read.shipments[0].timeline.len(), 200);
 }
+
+on_both_backends!(
+    an_order_is_created_once_and_updated_in_place,
+    events_in_any_order_and_twice_give_the_same_status_as_in_order,
+    a_resent_event_is_reported_duplicate_and_counted,
+    events_before_the_shipment_is_registered_attach_when_it_is,
+    split_shipments_roll_the_order_up_per_item,
+    one_account_never_sees_another_accounts_orders,
+    search_pages_newest_first_with_a_cursor,
+);

@@ -1,32 +1,34 @@
 //! The store story of the customer pages: account selection, branding, the generated link
 //! secret, and return requests that never exceed what shipped. Every backend must pass it.
 
+mod backends;
+
+use backends::{Backend, TestStore};
 use chrono::{DateTime, Utc};
 use milepost_domain::order::Channel;
 use milepost_domain::{
     AccountName, Address, Branding, Customer, Direction, EventSource, HexColor, LineItem, Milestone, Money, Order,
     OrderNumber, ReturnItem, ReturnReason, ReturnState, Shipment, TrackingEvent, TrackingNumber,
 };
-use milepost_store::sqlite::SqliteStore;
 use milepost_store::{EventTarget, MappingState, NewEvent, NewReturn, NewShipment, Store, StoreError};
+use std::sync::Arc;
 
 fn at(s: &str) -> DateTime<chrono::FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap()
 }
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("m.db")).unwrap();
-    (dir, store)
+fn store(backend: Backend) -> (TestStore, Arc<dyn Store>) {
+    let place = TestStore::open(backend).expect("backend available");
+    let store = place.store.clone();
+    (place, store)
 }
 
 fn account(name: &str) -> AccountName {
     AccountName::parse(name).unwrap()
 }
 
-#[tokio::test]
-async fn the_sole_account_is_found_only_while_there_is_exactly_one() {
-    let (_dir, store) = store();
+async fn the_sole_account_is_found_only_while_there_is_exactly_one(backend: Backend) {
+    let (_dir, store) = store(backend);
     assert_eq!(store.sole_account().await.unwrap(), None);
     let acme = store.ensure_account(&account("acme")).await.unwrap();
     assert_eq!(store.sole_account().await.unwrap(), Some(acme));
@@ -36,9 +38,8 @@ async fn the_sole_account_is_found_only_while_there_is_exactly_one() {
     assert_eq!(store.account_by_name(&account("initech")).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn branding_round_trips_per_account() {
-    let (_dir, store) = store();
+async fn branding_round_trips_per_account(backend: Backend) {
+    let (_dir, store) = store(backend);
     let acme = store.ensure_account(&account("acme")).await.unwrap();
     let globex = store.ensure_account(&account("globex")).await.unwrap();
     assert_eq!(store.branding(acme).await.unwrap(), Branding::default());
@@ -53,20 +54,18 @@ async fn branding_round_trips_per_account() {
     assert_eq!(store.branding(globex).await.unwrap(), Branding::default());
 }
 
-#[tokio::test]
-async fn a_server_secret_is_generated_once_and_kept() {
-    let (dir, store) = store();
+async fn a_server_secret_is_generated_once_and_kept(backend: Backend) {
+    let (dir, store) = store(backend);
     let first = store.server_secret("link", "candidate-1").await.unwrap();
     assert_eq!(first, "candidate-1");
     assert_eq!(store.server_secret("link", "candidate-2").await.unwrap(), "candidate-1");
     drop(store);
-    let reopened = SqliteStore::open(dir.path().join("m.db")).unwrap();
+    let reopened = dir.reopen();
     assert_eq!(reopened.server_secret("link", "candidate-3").await.unwrap(), "candidate-1");
 }
 
-#[tokio::test]
-async fn a_return_may_ask_for_no_more_than_shipped_less_earlier_requests() {
-    let (_dir, store) = store();
+async fn a_return_may_ask_for_no_more_than_shipped_less_earlier_requests(backend: Backend) {
+    let (_dir, store) = store(backend);
     let acme = store.ensure_account(&account("acme")).await.unwrap();
     let number = OrderNumber::parse("R-1").unwrap();
     let order = Order {
@@ -135,3 +134,10 @@ async fn a_return_may_ask_for_no_more_than_shipped_less_earlier_requests() {
     let other = store.ensure_account(&account("globex")).await.unwrap();
     assert!(matches!(store.create_return(other, &number, request(1)).await, Err(StoreError::NotFound(_))));
 }
+
+on_both_backends!(
+    the_sole_account_is_found_only_while_there_is_exactly_one,
+    branding_round_trips_per_account,
+    a_server_secret_is_generated_once_and_kept,
+    a_return_may_ask_for_no_more_than_shipped_less_earlier_requests,
+);

@@ -9,10 +9,11 @@ pub mod kpi_report;
 pub mod settings;
 pub mod users;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use milepost_app::{Clock, Milepost, SystemClock};
 use milepost_notify::{Notifier, NotifySettings, SmsSettings, SmtpSettings};
 use milepost_store::Store;
+use milepost_store::postgres::PgStore;
 use milepost_store::sqlite::SqliteStore;
 use milepost_web::AppState;
 use settings::{DatabaseLocation, Settings};
@@ -31,8 +32,9 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
                 SqliteStore::open(&path).with_context(|| format!("opening SQLite database {}", path.display()))?;
             Ok(Arc::new(store))
         }
-        DatabaseLocation::Postgres(_) => {
-            bail!("the PostgreSQL backend is not part of this build yet; use sqlite://PATH")
+        DatabaseLocation::Postgres(url) => {
+            let store = PgStore::open(&url).context("opening the PostgreSQL database")?;
+            Ok(Arc::new(store))
         }
     }
 }

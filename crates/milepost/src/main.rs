@@ -156,7 +156,12 @@ async fn main() -> anyhow::Result<()> {
                 println!("database {} is at migration {}", path.display(), versions.last().copied().unwrap_or(0));
                 Ok(())
             }
-            DatabaseLocation::Postgres(_) => anyhow::bail!("the PostgreSQL backend is not part of this build yet"),
+            DatabaseLocation::Postgres(url) => {
+                let versions =
+                    milepost_store::postgres::PgStore::migrate(&url).context("migrating the PostgreSQL database")?;
+                println!("the PostgreSQL database is at migration {}", versions.last().copied().unwrap_or(0));
+                Ok(())
+            }
         },
         Command::Keys { command: KeysCommand::Create { account, role } } => {
             let account = AccountName::parse(&account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;

@@ -1,0 +1,93 @@
+//! Facts for the KPI figures: per order placed in a period, its promise, channel, when it
+//! shipped and arrived, each parcel's carrier, cost and failed attempts, its exceptions and its
+//! return reasons. The formulas live in `milepost_domain::kpi`.
+
+use super::compat::{Connection, params};
+use super::rows::{from_micros, parse_time, parse_utc};
+use super::storage_error;
+use crate::{AccountId, StoreResult};
+use chrono::{DateTime, Utc};
+use milepost_domain::Money;
+use milepost_domain::kpi::{OrderKpiFacts, ShipmentKpiFacts};
+
+pub fn kpi_facts(
+    conn: &Connection,
+    account: AccountId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<OrderKpiFacts>> {
+    let orders: Vec<(i64, String, Option<String>, String, String)> = {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, placed_at, promised_by, channel, status FROM orders
+                 WHERE account_id = $1 AND placed_at_us >= $2 AND placed_at_us < $3 ORDER BY placed_at_us",
+            )
+            .map_err(storage_error)?;
+        let rows = stmt
+            .query_map(params![account.0, from.timestamp_micros(), to.timestamp_micros()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .map_err(storage_error)?;
+        rows.collect::<Result<_, _>>().map_err(storage_error)?
+    };
+    let mut parcels_stmt = conn
+        .prepare_cached(
+            "SELECT s.carrier, s.service, s.origin_location_id, COALESCE(s.label_cost_e4, 0) + COALESCE(s.handling_cost_e4, 0),
+                    s.status, s.status_since_us, s.first_possession_us,
+                    (SELECT COUNT(*) FROM events e WHERE e.shipment_id = s.id AND e.milestone = 'delivery_attempted')
+             FROM shipments s WHERE s.order_id = $1 AND s.direction = 'outbound' ORDER BY s.id",
+        )
+        .map_err(storage_error)?;
+    let mut exceptions_stmt = conn
+        .prepare_cached("SELECT opened_at, closed_at FROM exceptions WHERE order_id = $1")
+        .map_err(storage_error)?;
+    let mut facts = Vec::with_capacity(orders.len());
+    for (id, placed_at, promised_by, channel, status) in orders {
+        let rows: Vec<(Option<String>, Option<String>, Option<String>, i64, String, Option<i64>, Option<i64>, u32)> =
+            parcels_stmt
+                .query_map([id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+                })
+                .map_err(storage_error)?
+                .collect::<Result<_, _>>()
+                .map_err(storage_error)?;
+        let mut shipped_at: Option<DateTime<Utc>> = None;
+        let mut shipments = Vec::with_capacity(rows.len());
+        for (carrier, service, warehouse, cost, parcel_status, since, possession, attempts) in rows {
+            let possession = possession.map(from_micros);
+            shipped_at = match (shipped_at, possession) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            shipments.push(ShipmentKpiFacts {
+                carrier,
+                service,
+                warehouse,
+                cost: Money::from_ten_thousandths(cost),
+                delivered_at: (parcel_status == "delivered").then(|| since.map(from_micros)).flatten(),
+                failed_attempts: attempts,
+            });
+        }
+        let delivered_at =
+            (status == "delivered").then(|| shipments.iter().filter_map(|s| s.delivered_at).max()).flatten();
+        let exceptions: Vec<(String, Option<String>)> = exceptions_stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(storage_error)?
+            .collect::<Result<_, _>>()
+            .map_err(storage_error)?;
+        facts.push(OrderKpiFacts {
+            placed_at: parse_utc(&placed_at)?,
+            promised_by: promised_by.as_deref().map(parse_time).transpose()?.map(|t| t.with_timezone(&Utc)),
+            channel,
+            shipped_at,
+            delivered_at,
+            shipments,
+            exceptions: exceptions
+                .into_iter()
+                .map(|(o, c)| Ok((parse_utc(&o)?, c.as_deref().map(parse_utc).transpose()?)))
+                .collect::<StoreResult<_>>()?,
+            return_reasons: Vec::new(),
+        });
+    }
+    Ok(facts)
+}

@@ -1,0 +1,404 @@
+//! Read queries of the SQLite backend: the caller behind a key, one order with everything
+//! attached, and the order search with keyset paging. Timelines are re-projected on read from
+//! the stored events, so advisory flags and order always follow the current rules.
+
+use super::compat::{Connection, OptionalExtension, params};
+use super::rows::{from_micros, parse_time, parse_utc, row};
+use super::storage_error;
+use super::writes::load_events;
+use crate::{
+    AccountId, Eta, ExceptionRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, ShipmentRecord,
+    StoreError, StoreResult, StoredEntry,
+};
+use milepost_domain::order::Channel;
+use milepost_domain::rollup::{RolledShipment, roll_up_order};
+use milepost_domain::timeline::{ProjectionScope, TimelineEntry, project_timeline};
+use milepost_domain::{
+    AccountName, Address, Customer, Direction, LineItem, Milestone, Money, Order, OrderNumber, OrderStatus, Role,
+    Shipment, ShipmentItem, SourceOfTruth, TrackingEvent, TrackingNumber,
+};
+use std::collections::HashMap;
+
+pub fn principal_for_key(conn: &Connection, hash: &str) -> StoreResult<Option<Principal>> {
+    let row: Option<(i64, String, String, String)> = row(
+        conn,
+        "SELECT a.id, a.name, k.role, k.key_prefix FROM api_keys k JOIN accounts a ON a.id = k.account_id
+             WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+        [hash],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()
+    .map_err(storage_error)?;
+    row.map(|(id, name, role, prefix)| {
+        Ok(Principal {
+            account_id: AccountId(id),
+            account_name: AccountName::parse(&name).map_err(|e| StoreError::Unexpected(e.to_string()))?,
+            role: role.parse::<Role>().map_err(StoreError::Unexpected)?,
+            actor: format!("key:{prefix}"),
+        })
+    })
+    .transpose()
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unexpected(format!("stored {what} is invalid: {e}"))
+}
+
+pub fn order_items(conn: &Connection, order_id: i64) -> StoreResult<Vec<LineItem>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT sku, description, quantity, unit_price_e4 FROM order_items WHERE order_id = $1 ORDER BY line_no",
+        )
+        .map_err(storage_error)?;
+    let rows = stmt
+        .query_map([order_id], |r| {
+            Ok(LineItem {
+                sku: r.get(0)?,
+                description: r.get(1)?,
+                quantity: r.get(2)?,
+                unit_price: Money::from_ten_thousandths(r.get(3)?),
+            })
+        })
+        .map_err(storage_error)?;
+    rows.collect::<Result<_, _>>().map_err(storage_error)
+}
+
+/// Loads an order's own fields and items.
+pub fn load_order(conn: &Connection, order_id: i64) -> StoreResult<Order> {
+    let items = order_items(conn, order_id)?;
+    row(
+        conn,
+        "SELECT order_number, channel, placed_at, promised_by, currency, customer_name, customer_email, customer_phone,
+                customer_postal_code, ship_to_line1, ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code,
+                ship_to_country
+         FROM orders WHERE id = $1",
+        [order_id],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+                Customer { name: r.get(5)?, email: r.get(6)?, phone: r.get(7)?, postal_code: r.get(8)? },
+                Address {
+                    line1: r.get(9)?,
+                    line2: r.get(10)?,
+                    city: r.get(11)?,
+                    region: r.get(12)?,
+                    postal_code: r.get(13)?,
+                    country: r.get(14)?,
+                },
+            ))
+        },
+    )
+    .map_err(storage_error)
+    .and_then(|(number, channel, placed_at, promised_by, currency, customer, ship_to)| {
+        Ok(Order {
+            order_number: OrderNumber::parse(&number).map_err(|e| corrupt("order number", e))?,
+            channel: Channel::parse(&channel).map_err(|e| corrupt("channel", e))?,
+            placed_at: parse_time(&placed_at)?,
+            promised_by: promised_by.as_deref().map(parse_time).transpose()?,
+            currency,
+            customer,
+            ship_to,
+            items,
+        })
+    })
+}
+
+fn items_of_shipment(conn: &Connection, shipment_id: i64) -> StoreResult<Vec<ShipmentItem>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT sku, quantity FROM shipment_items WHERE shipment_id = $1 ORDER BY sku")
+        .map_err(storage_error)?;
+    let rows = stmt
+        .query_map([shipment_id], |r| Ok(ShipmentItem { sku: r.get(0)?, quantity: r.get(1)? }))
+        .map_err(storage_error)?;
+    rows.collect::<Result<_, _>>().map_err(storage_error)
+}
+
+/// Item lists of an order's shipments in one direction.
+pub fn shipment_items_of_order(
+    conn: &Connection,
+    order_id: i64,
+    direction: Direction,
+) -> StoreResult<Vec<Vec<ShipmentItem>>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM shipments WHERE order_id = $1 AND direction = $2 AND status <> 'cancelled'")
+        .map_err(storage_error)?;
+    let ids: Vec<i64> = stmt
+        .query_map(params![order_id, direction.as_str()], |r| r.get(0))
+        .map_err(storage_error)?
+        .collect::<Result<_, _>>()
+        .map_err(storage_error)?;
+    ids.into_iter().map(|id| items_of_shipment(conn, id)).collect()
+}
+
+/// What the order roll-up needs of each shipment.
+pub struct Parcel {
+    pub direction: Direction,
+    pub items: Vec<ShipmentItem>,
+    pub status: Option<Milestone>,
+    pub had_carrier_possession: bool,
+}
+
+fn parse_status(text: &str) -> StoreResult<Option<Milestone>> {
+    if text == "pending" {
+        Ok(None)
+    } else {
+        text.parse::<Milestone>().map(Some).map_err(|e| corrupt("shipment status", e))
+    }
+}
+
+pub fn parcels_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<Parcel>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, direction, status, first_possession_us IS NOT NULL FROM shipments WHERE order_id = $1 ORDER BY id")
+        .map_err(storage_error)?;
+    let rows: Vec<(i64, String, String, bool)> = stmt
+        .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .map_err(storage_error)?
+        .collect::<Result<_, _>>()
+        .map_err(storage_error)?;
+    rows.into_iter()
+        .map(|(id, direction, status, had)| {
+            Ok(Parcel {
+                direction: Direction::parse(&direction).map_err(|e| corrupt("direction", e))?,
+                items: items_of_shipment(conn, id)?,
+                status: parse_status(&status)?,
+                had_carrier_possession: had,
+            })
+        })
+        .collect()
+}
+
+fn stored_entries(
+    events: Vec<(TrackingEvent, bool, u32)>,
+    truth: &SourceOfTruth,
+    scope: ProjectionScope,
+) -> Vec<StoredEntry> {
+    let mut extra: HashMap<String, (bool, u32)> = HashMap::new();
+    for (event, unmapped, duplicates) in &events {
+        extra.insert(event.fact_key(), (*unmapped, *duplicates));
+    }
+    let plain: Vec<TrackingEvent> = events.into_iter().map(|e| e.0).collect();
+    project_timeline(&plain, truth, scope)
+        .entries
+        .into_iter()
+        .map(|TimelineEntry { event, advisory }| {
+            let (unmapped, duplicate_count) = extra.get(&event.fact_key()).copied().unwrap_or((false, 0));
+            StoredEntry { event, advisory, unmapped, duplicate_count }
+        })
+        .collect()
+}
+
+fn money(e4: Option<i64>) -> Option<Money> {
+    e4.map(Money::from_ten_thousandths)
+}
+
+pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<ShipmentRecord> {
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        String,
+        bool,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
+    let row: Row = row(
+        conn,
+        "SELECT tracking_number, carrier, service, direction, origin_location_id, origin_postal_code, origin_country,
+                    label_cost_e4, handling_cost_e4, status, delayed, eta_earliest, eta_latest, first_possession_us
+             FROM shipments WHERE id = $1",
+        [shipment_id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+                r.get(12)?,
+                r.get(13)?,
+            ))
+        },
+    )
+    .map_err(storage_error)?;
+    let (
+        tn,
+        carrier,
+        service,
+        direction,
+        loc,
+        postal,
+        country,
+        label,
+        handling,
+        status,
+        delayed,
+        eta_e,
+        eta_l,
+        possession,
+    ) = row;
+    let eta = match (eta_e, eta_l) {
+        (Some(e), Some(l)) => Some(Eta { earliest: parse_time(&e)?, latest: parse_time(&l)? }),
+        _ => None,
+    };
+    Ok(ShipmentRecord {
+        id: shipment_id,
+        shipment: Shipment {
+            carrier,
+            service,
+            tracking_number: TrackingNumber::parse(&tn).map_err(|e| corrupt("tracking number", e))?,
+            direction: Direction::parse(&direction).map_err(|e| corrupt("direction", e))?,
+            origin_location_id: loc,
+            origin_postal_code: postal,
+            origin_country: country,
+            items: items_of_shipment(conn, shipment_id)?,
+            label_cost: money(label),
+            handling_cost: money(handling),
+        },
+        status: parse_status(&status)?,
+        delayed,
+        eta,
+        first_carrier_possession_at: possession.map(from_micros),
+        timeline: stored_entries(load_events(conn, "shipment_id", shipment_id)?, truth, ProjectionScope::Shipment),
+    })
+}
+
+pub fn order(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    account: AccountId,
+    number: &OrderNumber,
+) -> StoreResult<Option<OrderRecord>> {
+    let found: Option<(i64, String, String, String)> = row(
+        conn,
+        "SELECT id, status, created_at, updated_at FROM orders WHERE account_id = $1 AND order_number = $2",
+        params![account.0, number.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()
+    .map_err(storage_error)?;
+    let Some((order_id, status, created_at, updated_at)) = found else { return Ok(None) };
+    let order = load_order(conn, order_id)?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM shipments WHERE order_id = $1 ORDER BY id").map_err(storage_error)?;
+    let ids: Vec<i64> = stmt
+        .query_map([order_id], |r| r.get(0))
+        .map_err(storage_error)?
+        .collect::<Result<_, _>>()
+        .map_err(storage_error)?;
+    let shipments = ids.into_iter().map(|id| shipment_by_id(conn, truth, id)).collect::<StoreResult<Vec<_>>>()?;
+
+    let own_events = {
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM events WHERE order_id = $1 AND shipment_id IS NULL",
+                super::rows::EVENT_COLUMNS
+            ))
+            .map_err(storage_error)?;
+        let rows = stmt.query_map([order_id], super::rows::event_from_row).map_err(storage_error)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)?
+    };
+    let timeline = stored_entries(own_events, truth, ProjectionScope::Order);
+    let own_status =
+        project_timeline(&timeline.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), truth, ProjectionScope::Order)
+            .status;
+    let rolled: Vec<RolledShipment<'_>> = shipments
+        .iter()
+        .map(|s| RolledShipment {
+            direction: s.shipment.direction,
+            items: &s.shipment.items,
+            status: s.status,
+            had_carrier_possession: s.first_carrier_possession_at.is_some(),
+        })
+        .collect();
+    let roll_up = roll_up_order(&order.items, &rolled, own_status);
+    Ok(Some(OrderRecord {
+        order,
+        status: OrderStatus::parse(&status).unwrap_or(roll_up.status),
+        items: roll_up.items,
+        shipments,
+        timeline,
+        exceptions: exceptions_of_order(conn, order_id)?,
+        returns: super::tracking::returns_of_order(conn, order_id)?,
+        created_at: parse_utc(&created_at)?,
+        updated_at: parse_utc(&updated_at)?,
+    }))
+}
+
+fn exceptions_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<ExceptionRecord>> {
+    super::rules::exception_rows(conn, "e.order_id = $1 ORDER BY e.id", super::compat::params![order_id])
+}
+
+/// id, number, channel, status, placed_at, promised_by, customer name, shipments, open exceptions.
+type SummaryRow = (i64, String, String, String, String, Option<String>, Option<String>, u32, u32);
+
+pub fn search_orders(conn: &Connection, account: AccountId, query: &OrderQuery) -> StoreResult<OrderPage> {
+    let limit = query.limit.clamp(1, 200) as i64;
+    let text = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let exception_kind = query.exception.as_deref();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT o.id, o.order_number, o.channel, o.status, o.placed_at, o.promised_by, o.customer_name,
+                    (SELECT COUNT(*) FROM shipments s WHERE s.order_id = o.id),
+                    (SELECT COUNT(*) FROM exceptions x WHERE x.order_id = o.id AND x.state <> 'resolved')
+             FROM orders o
+             WHERE o.account_id = $1
+               AND (CAST($2 AS BIGINT) IS NULL OR o.id < $2)
+               AND (CAST($3 AS TEXT) IS NULL OR o.status = $3)
+               AND (CAST($4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM exceptions x WHERE x.order_id = o.id AND x.state <> 'resolved'
+                                          AND ($4 = 'any' OR x.kind = $4)))
+               AND (CAST($5 AS TEXT) IS NULL
+                    OR o.order_number = $5 OR o.order_number ILIKE $5 || '%' ESCAPE '\\'
+                    OR o.customer_email = lower($5)
+                    OR o.customer_name ILIKE '%' || $5 || '%' ESCAPE '\\'
+                    OR EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.tracking_number = upper($5)))
+             ORDER BY o.id DESC
+             LIMIT $6",
+        )
+        .map_err(storage_error)?;
+    let escaped = text.map(|t| t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let rows: Vec<SummaryRow> = stmt
+        .query_map(
+            params![account.0, query.cursor, query.status.map(OrderStatus::as_str), exception_kind, escaped, limit + 1],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
+        )
+        .map_err(storage_error)?
+        .collect::<Result<_, _>>()
+        .map_err(storage_error)?;
+    let more = rows.len() as i64 > limit;
+    let mut orders = Vec::new();
+    let mut last_id = None;
+    for (id, number, channel, status, placed_at, promised_by, name, shipments, open) in
+        rows.into_iter().take(limit as usize)
+    {
+        last_id = Some(id);
+        orders.push(OrderSummary {
+            order_number: OrderNumber::parse(&number).map_err(|e| corrupt("order number", e))?,
+            channel,
+            status: OrderStatus::parse(&status).ok_or_else(|| corrupt("order status", &status))?,
+            placed_at: parse_time(&placed_at)?,
+            promised_by: promised_by.as_deref().map(parse_time).transpose()?,
+            customer_name: name,
+            shipments,
+            open_exceptions: open,
+        });
+    }
+    Ok(OrderPage { orders, next_cursor: if more { last_id } else { None } })
+}

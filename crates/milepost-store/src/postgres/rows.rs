@@ -1,0 +1,70 @@
+//! Conversions between SQLite rows and domain values, kept in one place so that reads and
+//! writes agree on how a time, a location or a milestone is stored.
+
+use super::compat::Row;
+use crate::StoreError;
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use milepost_domain::{EventSource, Location, Milestone, TrackingEvent};
+
+pub fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, StoreError> {
+    DateTime::parse_from_rfc3339(text).map_err(|e| StoreError::Unexpected(format!("bad stored time {text:?}: {e}")))
+}
+
+pub fn parse_utc(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    parse_time(text).map(|t| t.with_timezone(&Utc))
+}
+
+pub fn from_micros(us: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(us).single().unwrap_or_default()
+}
+
+/// The columns `event_from_row` expects, in order.
+pub const EVENT_COLUMNS: &str = "source, source_event_id, milestone, code, description, occurred_at, received_at, \
+     city, region, postal_code, country, mapping, duplicate_count";
+
+/// A stored event as the domain sees it, plus whether its code is unmapped and how many
+/// duplicates of it arrived.
+pub fn event_from_row(row: &Row<'_>) -> super::compat::Result<(TrackingEvent, bool, u32)> {
+    let source: String = row.get(0)?;
+    let milestone: Option<String> = row.get(2)?;
+    let occurred_at: String = row.get(5)?;
+    let received_at: String = row.get(6)?;
+    let location = Location { city: row.get(7)?, region: row.get(8)?, postal_code: row.get(9)?, country: row.get(10)? };
+    let mapping: String = row.get(11)?;
+    let duplicates: i64 = row.get(12)?;
+    let bad = |what: &str| super::compat::Error::InvalidColumnType(0, what.to_string());
+    let event = TrackingEvent {
+        source: source.parse::<EventSource>().map_err(|_| bad("source"))?,
+        source_event_id: row.get(1)?,
+        milestone: match milestone {
+            Some(m) => Some(m.parse::<Milestone>().map_err(|_| bad("milestone"))?),
+            None => None,
+        },
+        code: row.get(3)?,
+        description: row.get(4)?,
+        occurred_at: DateTime::parse_from_rfc3339(&occurred_at).map_err(|_| bad("occurred_at"))?,
+        received_at: DateTime::parse_from_rfc3339(&received_at).map_err(|_| bad("received_at"))?.with_timezone(&Utc),
+        location: if location.is_empty() { None } else { Some(location) },
+    };
+    Ok((event, mapping == "unmapped", duplicates.max(0) as u32))
+}
+
+/// Executes a statement through the connection's statement cache: the write path runs the same
+/// few dozen statements for every event, and parsing them anew each time would cost more than
+/// running them.
+pub fn exec<P: super::compat::Params>(
+    conn: &super::compat::Connection,
+    sql: &str,
+    params: P,
+) -> super::compat::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// Reads one row through the statement cache.
+pub fn row<T, P, F>(conn: &super::compat::Connection, sql: &str, params: P, f: F) -> super::compat::Result<T>
+where
+    P: super::compat::Params,
+    F: FnOnce(&Row<'_>) -> super::compat::Result<T>,
+{
+    conn.prepare_cached(sql)?.query_row(params, f)
+}

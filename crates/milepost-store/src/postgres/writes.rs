@@ -1,0 +1,534 @@
+//! Write transactions of the SQLite backend. Every function here runs on the writer thread
+//! inside a savepoint of the current group commit, and recomputes the statuses its writes move
+//! (shipment projection, then order roll-up) before returning, so status is never stale.
+
+use super::compat::{Connection, OptionalExtension, params};
+use super::outbox;
+use super::reads;
+use super::rows::{EVENT_COLUMNS, event_from_row, exec, row};
+use super::rules;
+use super::storage_error;
+use crate::{AccountId, EventOutcome, EventTarget, NewEvent, ShipmentRecord, StoreError, StoreResult, UpsertOutcome};
+use milepost_domain::exceptions::RuleSettings;
+use milepost_domain::milestone::MilestoneScope;
+use milepost_domain::notify::{NotificationPolicy, ParcelView};
+use milepost_domain::rollup::{RolledShipment, roll_up_order};
+use milepost_domain::shipment::{assign_shipment_items, shipment_status_name};
+use milepost_domain::timeline::{ProjectionScope, TimelineProjection, project_timeline};
+use milepost_domain::{
+    AccountName, Direction, EventSource, LineItem, Milestone, Money, Order, OrderNumber, Role, Shipment, ShipmentItem,
+    SourceOfTruth, TrackingEvent,
+};
+use std::collections::BTreeSet;
+
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339()
+}
+
+pub fn ensure_account(conn: &Connection, name: &AccountName) -> StoreResult<AccountId> {
+    exec(
+        conn,
+        "INSERT INTO accounts (name, created_at) VALUES ($1, $2) ON CONFLICT(name) DO NOTHING",
+        params![name.as_str(), now_text()],
+    )
+    .map_err(storage_error)?;
+    row(conn, "SELECT id FROM accounts WHERE name = $1", [name.as_str()], |r| r.get(0))
+        .map(AccountId)
+        .map_err(storage_error)
+}
+
+pub fn insert_api_key(conn: &Connection, account: AccountId, role: Role, hash: &str, prefix: &str) -> StoreResult<()> {
+    exec(
+        conn,
+        "INSERT INTO api_keys (account_id, role, key_hash, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5)",
+        params![account.0, role.as_str(), hash, prefix, now_text()],
+    )
+    .map_err(storage_error)?;
+    Ok(())
+}
+
+fn order_id(conn: &Connection, account: AccountId, number: &OrderNumber) -> StoreResult<Option<i64>> {
+    row(
+        conn,
+        "SELECT id FROM orders WHERE account_id = $1 AND order_number = $2",
+        params![account.0, number.as_str()],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(storage_error)
+}
+
+pub fn upsert_order(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    account: AccountId,
+    order: &Order,
+) -> StoreResult<UpsertOutcome> {
+    let now = now_text();
+    let existing = order_id(conn, account, &order.order_number)?;
+    let c = &order.customer;
+    let a = &order.ship_to;
+    let promised = order.promised_by.map(|p| p.to_rfc3339());
+    // One statement for both cases: a new order is inserted, a known one has every field
+    // replaced (status and created_at stay; the roll-up below recomputes the status).
+    let id: i64 = row(
+        conn,
+        "INSERT INTO orders (account_id, order_number, channel, placed_at, placed_at_us, promised_by, currency,
+            value_e4, customer_name, customer_email, customer_phone, customer_postal_code, ship_to_line1,
+            ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code, ship_to_country, status,
+            created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'placed', $19, $19)
+         ON CONFLICT (account_id, order_number) DO UPDATE SET
+            channel = excluded.channel, placed_at = excluded.placed_at, placed_at_us = excluded.placed_at_us,
+            promised_by = excluded.promised_by, currency = excluded.currency, value_e4 = excluded.value_e4,
+            customer_name = excluded.customer_name, customer_email = excluded.customer_email,
+            customer_phone = excluded.customer_phone, customer_postal_code = excluded.customer_postal_code,
+            ship_to_line1 = excluded.ship_to_line1, ship_to_line2 = excluded.ship_to_line2,
+            ship_to_city = excluded.ship_to_city, ship_to_region = excluded.ship_to_region,
+            ship_to_postal_code = excluded.ship_to_postal_code, ship_to_country = excluded.ship_to_country,
+            updated_at = excluded.updated_at
+         RETURNING id",
+        params![
+            account.0,
+            order.order_number.as_str(),
+            order.channel.as_str(),
+            order.placed_at.to_rfc3339(),
+            order.placed_at.timestamp_micros(),
+            promised,
+            order.currency,
+            order.value().ten_thousandths(),
+            c.name,
+            c.email,
+            c.phone,
+            c.postal_code,
+            a.line1,
+            a.line2,
+            a.city,
+            a.region,
+            a.postal_code,
+            a.country,
+            now
+        ],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    let outcome = if existing.is_some() {
+        exec(conn, "DELETE FROM order_items WHERE order_id = $1", [id]).map_err(storage_error)?;
+        // The promise or address may have changed: the parcels' rules are due again.
+        rules::mark_due(conn, "order_id", id)?;
+        UpsertOutcome::Updated
+    } else {
+        UpsertOutcome::Created
+    };
+    for (line_no, item) in order.items.iter().enumerate() {
+        exec(conn,
+            "INSERT INTO order_items (order_id, line_no, sku, description, quantity, unit_price_e4) VALUES ($1, $2, $3, $4, $5, $6)",
+            params![id, line_no as i64, item.sku, item.description, item.quantity, item.unit_price.ten_thousandths()],
+        )
+        .map_err(storage_error)?;
+    }
+    // The order's own record starts with `placed`, from the channel, at the time it was placed.
+    let placed = TrackingEvent {
+        source: EventSource::Channel,
+        source_event_id: Some(format!("order:{}:placed", order.order_number)),
+        milestone: Some(Milestone::Placed),
+        code: None,
+        description: Some(format!("Order placed via {}", order.channel.as_str())),
+        occurred_at: order.placed_at,
+        received_at: chrono::Utc::now(),
+        location: None,
+    };
+    insert_event_if_new(conn, account, &format!("o:{id}"), Some(id), None, None, None, "given", &placed, None)?;
+    recompute_order(conn, truth, id)?;
+    Ok(outcome)
+}
+
+pub fn add_shipment(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    policy: &NotificationPolicy,
+    account: AccountId,
+    order_number: &OrderNumber,
+    shipment: &Shipment,
+) -> StoreResult<ShipmentRecord> {
+    let order_id =
+        order_id(conn, account, order_number)?.ok_or_else(|| StoreError::NotFound(format!("order {order_number}")))?;
+    let existing: Option<(i64, i64)> = row(
+        conn,
+        "SELECT id, order_id FROM shipments WHERE account_id = $1 AND tracking_number = $2",
+        params![account.0, shipment.tracking_number.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map_err(storage_error)?;
+    if let Some((shipment_id, owner)) = existing {
+        if owner != order_id {
+            return Err(StoreError::Conflict(format!(
+                "tracking number {} is already registered on another order",
+                shipment.tracking_number
+            )));
+        }
+        // Registering the same parcel again is idempotent: answer with what is stored.
+        return reads::shipment_by_id(conn, truth, shipment_id);
+    }
+
+    let order = reads::load_order(conn, order_id)?;
+    let items = match shipment.direction {
+        Direction::Outbound => {
+            let others = reads::shipment_items_of_order(conn, order_id, Direction::Outbound)?;
+            let other_refs: Vec<&[ShipmentItem]> = others.iter().map(Vec::as_slice).collect();
+            assign_shipment_items(&order, &other_refs, &shipment.items)
+                .map_err(|e| StoreError::Invalid { field: "items".into(), message: e.to_string() })?
+        }
+        Direction::Return => {
+            for item in &shipment.items {
+                if order.ordered_quantity(&item.sku) < item.quantity {
+                    return Err(StoreError::Invalid {
+                        field: "items".into(),
+                        message: format!("sku `{}`: more returned than ordered", item.sku),
+                    });
+                }
+            }
+            shipment.items.clone()
+        }
+    };
+
+    let shipment_id: i64 = row(
+        conn,
+        "INSERT INTO shipments (account_id, order_id, tracking_number, carrier, service, direction, origin_location_id,
+            origin_postal_code, origin_country, label_cost_e4, handling_cost_e4, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12) RETURNING id",
+        params![
+            account.0,
+            order_id,
+            shipment.tracking_number.as_str(),
+            shipment.carrier,
+            shipment.service,
+            shipment.direction.as_str(),
+            shipment.origin_location_id,
+            shipment.origin_postal_code,
+            shipment.origin_country,
+            shipment.label_cost.map(Money::ten_thousandths),
+            shipment.handling_cost.map(Money::ten_thousandths),
+            now_text()
+        ],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    for item in &items {
+        exec(
+            conn,
+            "INSERT INTO shipment_items (shipment_id, sku, quantity) VALUES ($1, $2, $3)",
+            params![shipment_id, item.sku, item.quantity],
+        )
+        .map_err(storage_error)?;
+    }
+    // Events that arrived before the parcel was registered attach now.
+    exec(conn,
+        "UPDATE events SET shipment_id = $1, order_id = $2 WHERE account_id = $3 AND scope = $4 AND shipment_id IS NULL",
+        params![shipment_id, order_id, account.0, format!("t:{}", shipment.tracking_number)],
+    )
+    .map_err(storage_error)?;
+    recompute_shipment(conn, truth, shipment_id)?;
+    recompute_order(conn, truth, order_id)?;
+    rules::mark_due(conn, "id", shipment_id)?;
+    // Events that waited for this parcel may already mean something to the customer.
+    let now: Option<String> =
+        row(conn, "SELECT MAX(received_at) FROM events WHERE shipment_id = $1", [shipment_id], |r| r.get(0))
+            .map_err(storage_error)?;
+    let now = now.as_deref().map(super::rows::parse_utc).transpose()?.unwrap_or_else(chrono::Utc::now);
+    outbox::on_parcel_change(conn, policy, shipment_id, ParcelView::default(), now)?;
+    reads::shipment_by_id(conn, truth, shipment_id)
+}
+
+/// Where an event goes: its duplicate scope and the rows it attaches to.
+struct Placement {
+    scope: String,
+    order_id: Option<i64>,
+    shipment_id: Option<i64>,
+    tracking_number: Option<String>,
+}
+
+fn place_event(conn: &Connection, account: AccountId, new: &NewEvent) -> StoreResult<Result<Placement, EventOutcome>> {
+    match &new.target {
+        EventTarget::Tracking(tn) => {
+            let found: Option<(i64, i64)> = row(
+                conn,
+                "SELECT id, order_id FROM shipments WHERE account_id = $1 AND tracking_number = $2",
+                params![account.0, tn.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(storage_error)?;
+            Ok(Ok(Placement {
+                scope: format!("t:{tn}"),
+                order_id: found.map(|f| f.1),
+                shipment_id: found.map(|f| f.0),
+                tracking_number: Some(tn.as_str().to_string()),
+            }))
+        }
+        EventTarget::Order { order_number, shipment } => {
+            let Some(order_id) = order_id(conn, account, order_number)? else {
+                return Ok(Err(EventOutcome::Rejected {
+                    field: "order_number".into(),
+                    reason: format!("unknown order {order_number}"),
+                }));
+            };
+            let parcel: Option<(i64, String)> = match shipment {
+                Some(wanted) => {
+                    let found = row(
+                        conn,
+                        "SELECT id, tracking_number FROM shipments
+                             WHERE order_id = $1 AND (tracking_number = upper($2) OR CAST(id AS TEXT) = $2)",
+                        params![order_id, wanted],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(storage_error)?;
+                    if found.is_none() {
+                        return Ok(Err(EventOutcome::Rejected {
+                            field: "shipment".into(),
+                            reason: format!("order {order_number} has no shipment {wanted}"),
+                        }));
+                    }
+                    found
+                }
+                // A parcel step reported by order number alone belongs to the order's parcel
+                // when it has exactly one; otherwise it stays on the order's own record.
+                None if new.event.milestone.is_some_and(|m| m.scope() == MilestoneScope::Shipment) => {
+                    let mut stmt = conn
+                        .prepare("SELECT id, tracking_number FROM shipments WHERE order_id = $1 AND direction = 'outbound' LIMIT 2")
+                        .map_err(storage_error)?;
+                    let parcels: Vec<(i64, String)> = stmt
+                        .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .map_err(storage_error)?
+                        .collect::<Result<_, _>>()
+                        .map_err(storage_error)?;
+                    if parcels.len() == 1 { parcels.into_iter().next() } else { None }
+                }
+                None => None,
+            };
+            Ok(Ok(match parcel {
+                Some((id, tn)) => Placement {
+                    scope: format!("t:{tn}"),
+                    order_id: Some(order_id),
+                    shipment_id: Some(id),
+                    tracking_number: Some(tn),
+                },
+                None => Placement {
+                    scope: format!("o:{order_id}"),
+                    order_id: Some(order_id),
+                    shipment_id: None,
+                    tracking_number: None,
+                },
+            }))
+        }
+    }
+}
+
+/// Inserts an event unless it is a duplicate (rule 4); a duplicate only bumps the stored
+/// event's counter. Returns whether the event was new.
+#[allow(clippy::too_many_arguments)]
+fn insert_event_if_new(
+    conn: &Connection,
+    account: AccountId,
+    scope: &str,
+    order_id: Option<i64>,
+    shipment_id: Option<i64>,
+    tracking_number: Option<&str>,
+    carrier: Option<&str>,
+    mapping: &str,
+    event: &TrackingEvent,
+    raw: Option<&serde_json::Value>,
+) -> StoreResult<bool> {
+    let fact_key = event.fact_key();
+    let existing: Option<i64> = match &event.source_event_id {
+        Some(id) => row(
+            conn,
+            "SELECT id FROM events WHERE account_id = $1 AND source = $2 AND source_event_id = $3",
+            params![account.0, event.source.as_str(), id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage_error)?,
+        None => None,
+    };
+    let existing = match existing {
+        Some(id) => Some(id),
+        None => row(
+            conn,
+            "SELECT id FROM events WHERE account_id = $1 AND scope = $2 AND fact_key = $3",
+            params![account.0, scope, fact_key],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage_error)?,
+    };
+    if let Some(id) = existing {
+        exec(conn, "UPDATE events SET duplicate_count = duplicate_count + 1 WHERE id = $1", [id])
+            .map_err(storage_error)?;
+        return Ok(false);
+    }
+    let location = event.location.clone().unwrap_or_default();
+    exec(conn,
+        "INSERT INTO events (account_id, scope, order_id, shipment_id, tracking_number, source, source_event_id, carrier,
+            code, description, milestone, mapping, occurred_at, occurred_at_us, received_at, city, region, postal_code,
+            country, fact_key, raw)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+        params![
+            account.0,
+            scope,
+            order_id,
+            shipment_id,
+            tracking_number,
+            event.source.as_str(),
+            event.source_event_id,
+            carrier,
+            event.code,
+            event.description,
+            event.milestone.map(Milestone::as_str),
+            mapping,
+            event.occurred_at.to_rfc3339(),
+            event.occurred_at_utc().timestamp_micros(),
+            event.received_at.to_rfc3339(),
+            location.city,
+            location.region,
+            location.postal_code,
+            location.country,
+            fact_key,
+            raw.map(|r| r.to_string())
+        ],
+    )
+    .map_err(storage_error)?;
+    Ok(true)
+}
+
+pub fn append_events(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    settings: &RuleSettings,
+    policy: &NotificationPolicy,
+    account: AccountId,
+    events: &[NewEvent],
+) -> StoreResult<Vec<EventOutcome>> {
+    // The batch was received at one moment by the caller's clock: the rules run at that time.
+    let now = events.iter().map(|e| e.event.received_at).max().unwrap_or_else(chrono::Utc::now);
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut dirty_shipments = BTreeSet::new();
+    let mut dirty_orders = BTreeSet::new();
+    for new in events {
+        let placement = match place_event(conn, account, new)? {
+            Ok(p) => p,
+            Err(rejected) => {
+                outcomes.push(rejected);
+                continue;
+            }
+        };
+        let inserted = insert_event_if_new(
+            conn,
+            account,
+            &placement.scope,
+            placement.order_id,
+            placement.shipment_id,
+            placement.tracking_number.as_deref(),
+            new.carrier.as_deref(),
+            new.mapping.as_str(),
+            &new.event,
+            new.raw.as_ref(),
+        )?;
+        if inserted {
+            if let Some(id) = placement.shipment_id {
+                dirty_shipments.insert(id);
+            }
+            if let Some(id) = placement.order_id {
+                dirty_orders.insert(id);
+                if placement.shipment_id.is_none() {
+                    // An order-level change (say, a cancellation) can change what its parcels owe.
+                    rules::mark_due(conn, "order_id", id)?;
+                }
+            }
+            outcomes.push(EventOutcome::Accepted);
+        } else {
+            outcomes.push(EventOutcome::Duplicate);
+        }
+    }
+    // The outbox rows are decided from each parcel's status before and after the whole batch,
+    // after the exception rules ran, so internal alerts are queued before customer notices.
+    for id in dirty_shipments {
+        let before = outbox::parcel_view(conn, id)?;
+        let projection = recompute_shipment(conn, truth, id)?;
+        rules::evaluate(conn, settings, policy, id, &projection, now)?;
+        outbox::on_parcel_change(conn, policy, id, before, now)?;
+        outbox::after_rules(conn, policy, id, now)?;
+    }
+    for id in dirty_orders {
+        let own_status = recompute_order(conn, truth, id)?;
+        outbox::on_order_change(conn, policy, id, own_status, now)?;
+    }
+    Ok(outcomes)
+}
+
+pub(crate) fn load_events(conn: &Connection, filter: &str, id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE {filter} = $1");
+    let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
+    let rows = stmt.query_map([id], event_from_row).map_err(storage_error)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
+}
+
+/// Re-projects one shipment from its stored events and saves its status.
+pub(crate) fn recompute_shipment(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    shipment_id: i64,
+) -> StoreResult<TimelineProjection> {
+    let events: Vec<TrackingEvent> = load_events(conn, "shipment_id", shipment_id)?.into_iter().map(|e| e.0).collect();
+    let projection = project_timeline(&events, truth, ProjectionScope::Shipment);
+    exec(
+        conn,
+        "UPDATE shipments SET status = $2, status_since_us = $3, first_possession_us = $4 WHERE id = $1",
+        params![
+            shipment_id,
+            shipment_status_name(projection.status),
+            projection.status_since.map(|t| t.timestamp_micros()),
+            projection.first_carrier_possession_at.map(|t| t.timestamp_micros())
+        ],
+    )
+    .map_err(storage_error)?;
+    Ok(projection)
+}
+
+/// Rolls one order up from its items, shipments and own events and saves its status; returns
+/// the status of the order's own events (placed, confirmed, cancelled).
+pub(crate) fn recompute_order(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    order_id: i64,
+) -> StoreResult<Option<Milestone>> {
+    let items: Vec<LineItem> = reads::order_items(conn, order_id)?;
+    let parcels = reads::parcels_of_order(conn, order_id)?;
+    let order_events: Vec<TrackingEvent> = {
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE order_id = $1 AND shipment_id IS NULL"))
+            .map_err(storage_error)?;
+        let rows = stmt.query_map([order_id], event_from_row).map_err(storage_error)?;
+        rows.map(|r| r.map(|e| e.0)).collect::<Result<_, _>>().map_err(storage_error)?
+    };
+    let own = project_timeline(&order_events, truth, ProjectionScope::Order);
+    let rolled: Vec<RolledShipment<'_>> = parcels
+        .iter()
+        .map(|p| RolledShipment {
+            direction: p.direction,
+            items: &p.items,
+            status: p.status,
+            had_carrier_possession: p.had_carrier_possession,
+        })
+        .collect();
+    let roll_up = roll_up_order(&items, &rolled, own.status);
+    exec(
+        conn,
+        "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1",
+        params![order_id, roll_up.status.as_str(), now_text()],
+    )
+    .map_err(storage_error)?;
+    Ok(own.status)
+}
