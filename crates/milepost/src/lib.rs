@@ -39,6 +39,30 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// What one `milepost serve` process does. Many processes may share one PostgreSQL database:
+/// some serving HTTP behind a load balancer, some running the background loops, whose work is
+/// claimed in the database so it runs once however many workers there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ServeRole {
+    /// HTTP only: the API, webhooks, pages and dashboard.
+    Api,
+    /// Background work only: the rule sweeper, lane learning, carrier pollers, the notifier.
+    Worker,
+    /// Both (the default, and all a single SQLite install needs).
+    #[default]
+    All,
+}
+
+impl ServeRole {
+    fn serves_http(self) -> bool {
+        matches!(self, ServeRole::Api | ServeRole::All)
+    }
+
+    fn runs_background_work(self) -> bool {
+        matches!(self, ServeRole::Worker | ServeRole::All)
+    }
+}
+
 /// A built, bound, not yet serving Milepost server.
 pub struct Application {
     listener: TcpListener,
@@ -47,6 +71,7 @@ pub struct Application {
     carriers: Vec<milepost_poll::CarrierApi>,
     notifier: Notifier,
     deliver_in_background: bool,
+    role: ServeRole,
 }
 
 /// The notifier's settings from the process settings: links point at the public URL, and a
@@ -90,12 +115,19 @@ impl Application {
             carriers: Vec::new(),
             notifier,
             deliver_in_background: settings.deliver_in_background,
+            role: ServeRole::All,
         })
     }
 
     /// Polls these carriers' tracking APIs while serving (see `milepost_poll`).
     pub fn with_pollers(mut self, carriers: Vec<milepost_poll::CarrierApi>) -> Self {
         self.carriers = carriers;
+        self
+    }
+
+    /// Serves HTTP, runs the background work, or both (the default).
+    pub fn with_role(mut self, role: ServeRole) -> Self {
+        self.role = role;
         self
     }
 
@@ -121,18 +153,24 @@ impl Application {
     /// finishing the step it is in.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let sweeper = tokio::spawn(run_sweeper(self.state.app.clone(), stopped.clone()));
+        let background = self.role.runs_background_work();
+        let sweeper = background.then(|| tokio::spawn(run_sweeper(self.state.app.clone(), stopped.clone())));
         let poller = milepost_poll::Poller::new(self.state.app.clone(), self.carriers);
-        let poller = poller.is_configured().then(|| tokio::spawn(poller.run(POLL_EVERY, stopped.clone())));
-        let notifier = self.deliver_in_background.then(|| tokio::spawn(self.notifier.run(DELIVER_EVERY, stopped)));
-        let served = milepost_web::serve(self.listener, self.state, shutdown).await.context("serving HTTP");
+        let poller =
+            (background && poller.is_configured()).then(|| tokio::spawn(poller.run(POLL_EVERY, stopped.clone())));
+        let notifier =
+            (background && self.deliver_in_background).then(|| tokio::spawn(self.notifier.run(DELIVER_EVERY, stopped)));
+        let served = if self.role.serves_http() {
+            milepost_web::serve(self.listener, self.state, shutdown).await.context("serving HTTP")
+        } else {
+            // A worker answers no requests: it gives its port back and works until told to stop.
+            drop(self.listener);
+            shutdown.await;
+            Ok(())
+        };
         let _ = stop.send(true);
-        let _ = sweeper.await;
-        if let Some(poller) = poller {
-            let _ = poller.await;
-        }
-        if let Some(notifier) = notifier {
-            let _ = notifier.await;
+        for task in [sweeper, poller, notifier].into_iter().flatten() {
+            let _ = task.await;
         }
         served
     }

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use milepost::settings::{DatabaseLocation, Settings};
-use milepost::{Application, demo, shutdown_signal};
+use milepost::{Application, ServeRole, demo, shutdown_signal};
 use milepost_domain::{AccountName, Role};
 use std::path::PathBuf;
 
@@ -24,8 +24,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API.
-    Serve,
+    /// Serve the API and run the background work (or only one of them, see --role).
+    Serve {
+        /// `api` (HTTP only), `worker` (background work only) or `all`.
+        #[arg(long, value_enum, default_value = "all")]
+        role: ServeRole,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage API keys.
@@ -144,8 +148,12 @@ async fn main() -> anyhow::Result<()> {
     let env = |k: &str| std::env::var(k).ok();
     let mut settings = Settings::load(cli.config.as_deref(), env)?;
     match cli.command {
-        Command::Serve => {
-            let app = Application::build(&settings).await?.with_pollers(milepost_poll::CarrierApi::from_env(env));
+        Command::Serve { role } => {
+            let app = Application::build(&settings)
+                .await?
+                .with_pollers(milepost_poll::CarrierApi::from_env(env))
+                .with_role(role);
+            tracing::info!(?role, "serving in role");
             tracing::info!("milepost is serving at {}", app.base_url());
             app.run_until(shutdown_signal()).await
         }

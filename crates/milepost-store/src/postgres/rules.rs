@@ -303,11 +303,12 @@ pub fn lane_rhythms(conn: &Connection, account: AccountId) -> StoreResult<Vec<La
 
 pub fn exceptions(conn: &Connection, account: AccountId, query: &ExceptionQuery) -> StoreResult<ExceptionPage> {
     let limit = query.limit.clamp(1, 200);
-    let mut filter = String::from("e.account_id = ?");
+    let mut filter = String::from("e.account_id = $1");
     let mut values: Vec<super::compat::types::Value> = vec![account.0.into()];
+    // Each clause's `?` becomes the number of its parameter, as PostgreSQL numbers them.
     let mut add = |clause: &str, value: super::compat::types::Value| {
-        filter.push_str(clause);
         values.push(value);
+        filter.push_str(&clause.replace('?', &format!("${}", values.len())));
     };
     if let Some(state) = query.state {
         add(" AND e.state = ?", state.as_str().to_string().into());
@@ -330,8 +331,8 @@ pub fn exceptions(conn: &Connection, account: AccountId, query: &ExceptionQuery)
     if let Some(cursor) = query.cursor {
         add(" AND e.id < ?", cursor.into());
     }
-    filter.push_str(" ORDER BY e.id DESC LIMIT ?");
     values.push(i64::from(limit + 1).into());
+    filter.push_str(&format!(" ORDER BY e.id DESC LIMIT ${}", values.len()));
     let mut rows = exception_rows(conn, &filter, params_from_iter(values))?;
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);

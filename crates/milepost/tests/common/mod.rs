@@ -1,5 +1,6 @@
-//! Black-box test harness: `spawn_app()` builds the real application on a fresh SQLite file and
-//! a free port, creates keys of each role for two accounts, and offers one method per endpoint
+//! Black-box test harness: `spawn_app()` builds the real application on a fresh SQLite file (or,
+//! when `MILEPOST_TEST_DATABASE_URL=postgres://…` is set, on a fresh PostgreSQL schema there,
+//! dropped afterwards) and a free port, creates keys of each role for two accounts, and offers one method per endpoint
 //! so tests read like stories.
 
 #![allow(dead_code)]
@@ -27,6 +28,13 @@ pub struct TestApp {
     /// The notification worker, driven one step at a time (`deliver_due`); it does not run in
     /// the background in tests.
     pub notifier: milepost_notify::Notifier,
+    /// The PostgreSQL schema the app lives in, when the suite runs on PostgreSQL.
+    pub scratch: Option<milepost_store::postgres::ScratchSchema>,
+}
+
+/// The PostgreSQL server the suite runs on, when `MILEPOST_TEST_DATABASE_URL` names one.
+pub fn test_postgres_url() -> Option<String> {
+    std::env::var("MILEPOST_TEST_DATABASE_URL").ok().filter(|url| !url.is_empty())
 }
 
 /// The moment every test starts at, a few days after the orders the helpers create.
@@ -47,8 +55,14 @@ pub async fn spawn_app() -> TestApp {
 /// As `spawn_app`, with the settings adjusted first (say, a mail server to talk to).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
+    let scratch = test_postgres_url()
+        .map(|url| milepost_store::postgres::ScratchSchema::create(&url, "mp_app_test").expect("PostgreSQL reachable"));
+    let database_url = match &scratch {
+        Some(schema) => schema.url().to_string(),
+        None => format!("sqlite://{}", dir.path().join("milepost.db").display()),
+    };
     let mut settings = Settings {
-        database_url: format!("sqlite://{}", dir.path().join("milepost.db").display()),
+        database_url,
         listen: "127.0.0.1:0".into(),
         track_rate_limit: 0,
         deliver_in_background: false,
@@ -81,6 +95,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         milepost,
         notifier,
+        scratch,
     }
 }
 
