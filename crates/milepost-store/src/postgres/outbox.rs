@@ -1,4 +1,4 @@
-//! The notification outbox of the SQLite backend. The `on_*` hooks run inside the write
+//! The notification outbox of the PostgreSQL backend (ported from the SQLite one). The `on_*` hooks run inside the write
 //! transaction that records a change (an event batch, a rule sweep), ask the domain policy what
 //! the change means for customers and staff, and insert one row per message and channel under
 //! its dedupe key, so a message exists exactly when its cause was committed and never twice.

@@ -1,4 +1,4 @@
-//! Read queries of the SQLite backend: the caller behind a key, one order with everything
+//! Read queries of the PostgreSQL backend (ported from the SQLite one): the caller behind a key, one order with everything
 //! attached, and the order search with keyset paging. Timelines are re-projected on read from
 //! the stored events, so advisory flags and order always follow the current rules.
 

@@ -1,4 +1,4 @@
-//! Conversions between SQLite rows and domain values, kept in one place so that reads and
+//! Conversions between PostgreSQL rows and domain values, kept in one place so that reads and
 //! writes agree on how a time, a location or a milestone is stored.
 
 use super::compat::Row;

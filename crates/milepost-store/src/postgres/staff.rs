@@ -1,4 +1,4 @@
-//! Staff users and their dashboard sessions in SQLite. Kept apart from the API keys because a
+//! Staff users and their dashboard sessions in PostgreSQL. Kept apart from the API keys because a
 //! person logs in with a password and holds an expiring session, while a key is a bearer secret
 //! of a machine; both end up as the same `Principal` with a role.
 
