@@ -4,6 +4,7 @@
 //! returns. The SQLite backend (the embedded default) lives in `sqlite`; PostgreSQL slots in
 //! behind the same trait and the same test story.
 
+pub mod export;
 pub mod model;
 pub mod outbox;
 pub mod postgres;
@@ -297,4 +298,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Facts received more than once, by source and station, most resent first.
     async fn duplicate_scans(&self, account: AccountId) -> StoreResult<Vec<DuplicateScans>>;
+
+    /// Every stored row of an account's history, table by table, to move it to another store.
+    async fn export_account(&self, account: AccountId) -> StoreResult<export::AccountExport>;
+
+    /// Stores an exported history as the account `name` (created if needed, and refused when it
+    /// already has orders) in one transaction; ids are assigned afresh and references follow.
+    async fn import_account(
+        &self,
+        name: &milepost_domain::AccountName,
+        history: export::AccountExport,
+    ) -> StoreResult<AccountId>;
 }

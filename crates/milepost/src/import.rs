@@ -2,6 +2,10 @@
 //! account with the same all-or-nothing rule as `POST /api/v1/imports`: every row is checked
 //! first, and only a file without a bad row is written, in one transaction. A spinner shows the
 //! phase on a terminal; the summary names each refused row by its line number.
+//!
+//! `milepost export` and `milepost import --from`: an account's whole history moved between
+//! stores (SQLite to PostgreSQL when an install outgrows one file) as the rows of every table,
+//! written into the target in one transaction.
 
 use anyhow::Context;
 use milepost_app::Milepost;
@@ -70,4 +74,25 @@ pub fn print_summary(out: &mut impl Write, file: &Path, summary: &ImportSummary)
         }
     }
     Ok(())
+}
+
+/// Reads an account's whole history from a store.
+pub async fn export_account(
+    store: &dyn milepost_store::Store,
+    account: &milepost_domain::AccountName,
+) -> anyhow::Result<milepost_store::export::AccountExport> {
+    let id = store.account_by_name(account).await?.with_context(|| format!("no account named {account}"))?;
+    Ok(store.export_account(id).await?)
+}
+
+/// Writes an exported history into a store as `account` and says what moved.
+pub async fn import_account(
+    store: &dyn milepost_store::Store,
+    account: &milepost_domain::AccountName,
+    history: milepost_store::export::AccountExport,
+) -> anyhow::Result<String> {
+    let counts: Vec<String> =
+        history.tables.iter().filter(|t| !t.rows.is_empty()).map(|t| format!("{} {}", t.rows.len(), t.name)).collect();
+    store.import_account(account, history).await.with_context(|| format!("importing into account {account}"))?;
+    Ok(format!("moved account {account}: {}", counts.join(", ")))
 }

@@ -84,11 +84,25 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Write an account's whole history (every table's rows) as JSON, for `import --from`.
+    Export {
+        #[arg(long)]
+        account: String,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Import orders from a Milepost CSV file or an Amazon order report: every row is checked
     /// first, and nothing is written unless all rows are valid.
     Import {
-        /// The file to import.
-        file: PathBuf,
+        /// The file to import (not with --from).
+        #[arg(required_unless_present = "from")]
+        file: Option<PathBuf>,
+        /// Instead of a file: move the account's whole history from another Milepost database
+        /// (`sqlite://PATH` or `postgres://…`) or from a file written by `milepost export`
+        /// (`.json`) into this one.
+        #[arg(long, conflicts_with_all = ["file", "format"])]
+        from: Option<String>,
         /// `csv` (Milepost CSV orders) or `amazon` (tab-separated order report); by default
         /// guessed from the extension (`.tsv`/`.txt` are Amazon reports).
         #[arg(long, value_enum)]
@@ -261,7 +275,34 @@ async fn main() -> anyhow::Result<()> {
             println!("figures written to {}", out.display());
             Ok(())
         }
-        Command::Import { file, format, account } => {
+        Command::Export { account, out } => {
+            let account = AccountName::parse(&account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+            let store = milepost::open_store(&settings)?;
+            let history = milepost::import::export_account(store.as_ref(), &account).await?;
+            let json = serde_json::to_vec(&history).context("writing the export")?;
+            match out {
+                Some(path) => std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?,
+                None => std::io::Write::write_all(&mut std::io::stdout(), &json)?,
+            }
+            Ok(())
+        }
+        Command::Import { from: Some(from), account, .. } => {
+            let account = AccountName::parse(&account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+            let target = milepost::open_store(&settings)?;
+            let history = if from.ends_with(".json") {
+                let bytes = std::fs::read(&from).with_context(|| format!("reading {from}"))?;
+                serde_json::from_slice(&bytes).with_context(|| format!("{from} is not a Milepost export"))?
+            } else {
+                let source_settings = Settings { database_url: from.clone(), ..settings.clone() };
+                let source = milepost::open_store(&source_settings).with_context(|| format!("opening {from}"))?;
+                milepost::import::export_account(source.as_ref(), &account).await?
+            };
+            let moved = milepost::import::import_account(target.as_ref(), &account, history).await?;
+            println!("{moved}");
+            Ok(())
+        }
+        Command::Import { file, format, account, .. } => {
+            let file = file.context("a file to import, or --from")?;
             let account = AccountName::parse(&account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;
             let store = milepost::open_store(&settings)?;
             let app = milepost_app::Milepost::new(store, std::sync::Arc::new(milepost_app::SystemClock));

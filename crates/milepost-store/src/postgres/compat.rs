@@ -450,6 +450,10 @@ pub struct Statement<'c> {
 }
 
 impl Statement<'_> {
+    pub fn column_names(&self) -> Vec<&str> {
+        self.stmt.columns().iter().map(|c| c.name()).collect()
+    }
+
     fn rows(&self, params: Vec<Value>) -> Result<Vec<postgres::Row>> {
         let refs: Vec<&(dyn PgToSql + Sync)> = params.iter().map(|v| v as &(dyn PgToSql + Sync)).collect();
         let result = self.conn.client.borrow_mut().query(&self.stmt, &refs);

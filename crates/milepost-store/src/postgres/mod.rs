@@ -11,6 +11,7 @@
 
 mod cleanup;
 pub mod compat;
+mod export;
 mod ingest;
 mod kpi;
 mod migrate;
@@ -565,5 +566,18 @@ impl Store for PgStore {
 
     async fn duplicate_scans(&self, account: AccountId) -> StoreResult<Vec<crate::DuplicateScans>> {
         self.read(move |conn, _| cleanup::duplicate_scans(conn, account)).await
+    }
+
+    async fn export_account(&self, account: AccountId) -> StoreResult<crate::export::AccountExport> {
+        self.read(move |conn, _| export::export_account(conn, account)).await
+    }
+
+    async fn import_account(
+        &self,
+        name: &AccountName,
+        history: crate::export::AccountExport,
+    ) -> StoreResult<AccountId> {
+        let name = name.clone();
+        self.write(move |conn| export::import_account(conn, &name, &history)).await
     }
 }

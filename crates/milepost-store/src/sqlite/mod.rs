@@ -5,6 +5,7 @@
 //! of separate connections, which WAL lets run beside the writer.
 
 mod cleanup;
+mod export;
 mod ingest;
 mod kpi;
 mod migrate;
@@ -571,5 +572,18 @@ impl Store for SqliteStore {
 
     async fn duplicate_scans(&self, account: AccountId) -> StoreResult<Vec<crate::DuplicateScans>> {
         self.read(move |conn, _| cleanup::duplicate_scans(conn, account)).await
+    }
+
+    async fn export_account(&self, account: AccountId) -> StoreResult<crate::export::AccountExport> {
+        self.read(move |conn, _| export::export_account(conn, account)).await
+    }
+
+    async fn import_account(
+        &self,
+        name: &AccountName,
+        history: crate::export::AccountExport,
+    ) -> StoreResult<AccountId> {
+        let name = name.clone();
+        self.write(move |conn| export::import_account(conn, &name, &history)).await
     }
 }
