@@ -4,6 +4,7 @@
 //! status is never stale.
 
 use super::compat::{Connection, OptionalExtension, params};
+use super::compat::{ToSql, Value, params_from_iter};
 use super::outbox;
 use super::reads;
 use super::rows::{EVENT_COLUMNS, event_from_row, exec, row};
@@ -20,7 +21,7 @@ use milepost_domain::{
     AccountName, Direction, EventSource, LineItem, Milestone, Money, Order, OrderNumber, Role, Shipment, ShipmentItem,
     SourceOfTruth, TrackingEvent,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 fn now_text() -> String {
     chrono::Utc::now().to_rfc3339()
@@ -250,6 +251,13 @@ struct Placement {
     tracking_number: Option<String>,
 }
 
+impl Placement {
+    /// What is left behind when a placement moves into the batch to insert.
+    fn none() -> Self {
+        Placement { scope: String::new(), order_id: None, shipment_id: None, tracking_number: None }
+    }
+}
+
 /// Parcels already looked up in this batch, by tracking number: a carrier batch carries many
 /// events per parcel, and no parcel is registered in the middle of a batch.
 type ParcelCache = HashMap<String, Option<(i64, i64)>>;
@@ -394,8 +402,20 @@ fn insert_event_if_new(
     if inserted == 1 {
         return Ok(true);
     }
-    // A unique index refused it: the same sender's event id, or the same fact in this scope.
-    // The new event is the common case, so the duplicate is looked up only after the insert.
+    count_duplicate(conn, account, scope, event, &fact_key)?;
+    Ok(false)
+}
+
+/// Counts one more sighting of a stored fact that a unique index refused to store again: the
+/// same sender's event id, or the same fact in this scope. The new event is the common case,
+/// so the duplicate is looked up only after the insert.
+fn count_duplicate(
+    conn: &Connection,
+    account: AccountId,
+    scope: &str,
+    event: &TrackingEvent,
+    fact_key: &str,
+) -> StoreResult<()> {
     let by_source_id = match &event.source_event_id {
         Some(id) => row(
             conn,
@@ -419,7 +439,91 @@ fn insert_event_if_new(
     };
     exec(conn, "UPDATE events SET duplicate_count = duplicate_count + 1 WHERE id = $1", [existing])
         .map_err(storage_error)?;
-    Ok(false)
+    Ok(())
+}
+
+/// The event columns in the order `event_row_values` gives them.
+const EVENT_INSERT_COLUMNS: &str = "account_id, scope, order_id, shipment_id, tracking_number, source, \
+    source_event_id, carrier, code, description, milestone, mapping, occurred_at, occurred_at_us, received_at, city, \
+    region, postal_code, country, fact_key, raw";
+const EVENT_INSERT_WIDTH: usize = 21;
+/// Rows per INSERT statement: PostgreSQL takes at most 65,535 parameters in one statement.
+const EVENTS_PER_INSERT: usize = 1000;
+
+fn event_row_values(account: AccountId, placement: &Placement, new: &NewEvent, fact_key: &str) -> Vec<Value> {
+    let event = &new.event;
+    let location = event.location.clone().unwrap_or_default();
+    let values: [&dyn ToSql; EVENT_INSERT_WIDTH] = [
+        &account.0,
+        &placement.scope,
+        &placement.order_id,
+        &placement.shipment_id,
+        &placement.tracking_number,
+        &event.source.as_str(),
+        &event.source_event_id,
+        &new.carrier,
+        &event.code,
+        &event.description,
+        &event.milestone.map(Milestone::as_str),
+        &new.mapping.as_str(),
+        &event.occurred_at.to_rfc3339(),
+        &event.occurred_at_utc().timestamp_micros(),
+        &event.received_at.to_rfc3339(),
+        &location.city,
+        &location.region,
+        &location.postal_code,
+        &location.country,
+        &fact_key,
+        &new.raw.as_ref().map(|r| r.to_string()),
+    ];
+    values.iter().map(|v| v.to_value()).collect()
+}
+
+/// Inserts a batch's placed events with multi-row INSERTs (one round trip per thousand events
+/// instead of one per event) and says, per event in order, whether it was new. A refused row
+/// is a duplicate of a stored fact, or of an earlier event of the same batch, and is counted.
+fn insert_placed_events(
+    conn: &Connection,
+    account: AccountId,
+    placed: &[(Placement, &NewEvent)],
+) -> StoreResult<Vec<bool>> {
+    let fact_keys: Vec<String> = placed.iter().map(|(_, new)| new.event.fact_key()).collect();
+    let mut stored: HashSet<(String, String)> = HashSet::new();
+    for (chunk, keys) in placed.chunks(EVENTS_PER_INSERT).zip(fact_keys.chunks(EVENTS_PER_INSERT)) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let first = r * EVENT_INSERT_WIDTH;
+                let slots: Vec<String> = (1..=EVENT_INSERT_WIDTH).map(|c| format!("${}", first + c)).collect();
+                format!("({})", slots.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO events ({EVENT_INSERT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING scope, fact_key",
+            rows.join(", ")
+        );
+        let values: Vec<Value> = chunk
+            .iter()
+            .zip(keys)
+            .flat_map(|((placement, new), key)| event_row_values(account, placement, new, key))
+            .collect();
+        let mut stmt = conn.prepare(&sql).map_err(storage_error)?;
+        let returned =
+            stmt.query_map(params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?))).map_err(storage_error)?;
+        for row in returned {
+            stored.insert(row.map_err(storage_error)?);
+        }
+    }
+    let mut inserted = Vec::with_capacity(placed.len());
+    for ((placement, new), key) in placed.iter().zip(fact_keys) {
+        // The first event of the batch with a stored (scope, fact) is the one that was stored.
+        if stored.remove(&(placement.scope.clone(), key.clone())) {
+            inserted.push(true);
+        } else {
+            count_duplicate(conn, account, &placement.scope, &new.event, &key)?;
+            inserted.push(false);
+        }
+    }
+    Ok(inserted)
 }
 
 pub fn append_events(
@@ -436,27 +540,28 @@ pub fn append_events(
     let mut dirty_shipments = BTreeSet::new();
     let mut dirty_orders = BTreeSet::new();
     let mut parcels = ParcelCache::new();
+    // Place every event first, then store the placed ones together.
+    let mut placements = Vec::with_capacity(events.len());
     for new in events {
-        let placement = match place_event(conn, account, new, &mut parcels)? {
-            Ok(p) => p,
-            Err(rejected) => {
-                outcomes.push(rejected);
-                continue;
-            }
-        };
-        let inserted = insert_event_if_new(
-            conn,
-            account,
-            &placement.scope,
-            placement.order_id,
-            placement.shipment_id,
-            placement.tracking_number.as_deref(),
-            new.carrier.as_deref(),
-            new.mapping.as_str(),
-            &new.event,
-            new.raw.as_ref(),
-        )?;
-        if inserted {
+        placements.push(place_event(conn, account, new, &mut parcels)?);
+    }
+    let placed: Vec<(Placement, &NewEvent)> = placements
+        .iter_mut()
+        .zip(events)
+        .filter_map(|(placement, new)| match placement {
+            Ok(p) => Some((std::mem::replace(p, Placement::none()), new)),
+            Err(_) => None,
+        })
+        .collect();
+    let mut inserted = insert_placed_events(conn, account, &placed)?.into_iter();
+    let mut placed = placed.into_iter();
+    for placement in placements {
+        if let Err(rejected) = placement {
+            outcomes.push(rejected);
+            continue;
+        }
+        let (placement, _) = placed.next().expect("one placed event per placement");
+        if inserted.next().unwrap_or(false) {
             if let Some(id) = placement.shipment_id {
                 dirty_shipments.insert(id);
             }
