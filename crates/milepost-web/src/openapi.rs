@@ -31,7 +31,8 @@ impl Modify for BearerKeys {
         integrations::create_integration, webhooks::carrier_webhook, webhooks::channel_webhook,
         carrier_codes::unmapped, carrier_codes::put_mapping, scans::post_scan, epcis::capture, imports::post_import,
         branding::get_branding, branding::put_branding,
-        notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings
+        notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings,
+        notifications::get_policy, notifications::put_policy
     ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,

@@ -3,10 +3,11 @@
 //! it, and set where the account's signed webhooks and staff alerts go. Secrets are write-only.
 
 use crate::AppState;
-use crate::error::{ApiError, Problem};
-use crate::extract::{Admin, ApiJson, Caller};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{Admin, ApiJson, Caller, RawBody, Support, media_type};
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use milepost_app::notifications::{NotificationRecord, NotificationSettings, SettingsChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -169,4 +170,49 @@ pub async fn get_settings(
 ) -> Result<Json<NotificationSettingsOut>, ApiError> {
     let stored = state.app.notification_settings(&caller.principal).await?;
     Ok(Json(NotificationSettingsOut::from_settings(&stored)))
+}
+
+/// The media type policy documents travel in.
+const TOML_MEDIA_TYPE: &str = "application/toml";
+
+fn toml_response(document: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ([(axum::http::header::CONTENT_TYPE, "application/toml; charset=utf-8")], document).into_response()
+}
+
+/// The account's notification policy as a complete TOML document (see `docs/notifications.md`):
+/// its own sections, with every section it left out filled in from the built-in policy.
+#[utoipa::path(get, path = "/api/v1/notification-policy", tag = "notifications",
+    responses((status = 200, body = String, content_type = "application/toml"), (status = 401, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    caller: Caller<Support>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(toml_response(state.app.notification_policy(&caller.principal).await?))
+}
+
+/// Replace the account's notification policy with a TOML document (the same document
+/// `milepost policy set --file` loads). Sections left out keep the built-in policy; an empty
+/// document returns to it. Answers the complete policy now in force.
+#[utoipa::path(put, path = "/api/v1/notification-policy", tag = "notifications",
+    request_body(content = String, description = "the policy document", content_type = "application/toml"),
+    responses((status = 200, body = String, content_type = "application/toml"),
+              (status = 415, body = Problem, description = "not application/toml or text/plain"),
+              (status = 422, body = Problem, description = "a bad value; `errors[].field` names it, e.g. `customer.standard[1]`")),
+    security(("api_key" = [])))]
+pub async fn put_policy(
+    State(state): State<AppState>,
+    caller: Caller<Admin>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<axum::response::Response, ApiError> {
+    if !matches!(media_type(&headers).as_str(), TOML_MEDIA_TYPE | "text/plain" | "text/x-toml") {
+        return Err(ApiError::UnsupportedMediaTypeFor("send the policy as application/toml".into()));
+    }
+    let document = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest {
+        detail: "the policy document is not UTF-8".into(),
+        errors: vec![FieldError::new("document", "must be UTF-8 text")],
+    })?;
+    Ok(toml_response(state.app.set_notification_policy(&caller.principal, document).await?))
 }
