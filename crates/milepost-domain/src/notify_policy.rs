@@ -263,8 +263,12 @@ pub fn parse_policy(text: &str) -> Result<NotificationPolicy, PolicyError> {
                     }
                 }
             }
+            // Only routes that differ from the built-in one are kept, so a document that spells
+            // the defaults out is the same policy as one that leaves them out.
             policy.alerts.retain(|(k, _)| *k != kind);
-            policy.alerts.push((kind, parsed));
+            if parsed != AlertRoute::default_for(kind) {
+                policy.alerts.push((kind, parsed));
+            }
         }
     }
     if let Some(quiet) = doc.quiet_hours {

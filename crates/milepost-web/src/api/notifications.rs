@@ -6,8 +6,11 @@ use crate::AppState;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{Admin, ApiJson, Caller, RawBody, Support, media_type};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use milepost_domain::OrderNumber;
+use milepost_domain::notify::{Notice, NotifyChannel};
 use milepost_app::notifications::{NotificationRecord, NotificationSettings, SettingsChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -215,4 +218,92 @@ pub async fn put_policy(
         errors: vec![FieldError::new("document", "must be UTF-8 text")],
     })?;
     Ok(toml_response(state.app.set_notification_policy(&caller.principal, document).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PreviewParams {
+    pub milestone: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// The rendered e-mail of a preview.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewEmailOut {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A customer message as it would be sent now; nothing is queued or sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationPreviewOut {
+    pub order_number: String,
+    pub milestone: String,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// `en` or `es`: the account's message language (its policy's `language`).
+    pub language: String,
+    /// The address the message would go to; absent when the order has none (it would be
+    /// suppressed).
+    pub to: Option<String>,
+    /// The e-mail's subject, plain text and HTML (e-mail channel only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<PreviewEmailOut>,
+    /// The plain text: the e-mail's text part, or the SMS.
+    pub text: String,
+}
+
+/// Render the customer message an order would get for a milestone on a channel, with the
+/// account's branding, language and a signed tracking link. Support role or above.
+#[utoipa::path(get, path = "/api/v1/orders/{order_number}/notifications/preview", tag = "notifications",
+    params(("order_number" = String, Path),
+           ("milestone" = String, Query, description = "a customer notice: confirmed, shipped, delayed, out_for_delivery, delivery_attempted, available_for_pickup, delivered"),
+           ("channel" = Option<String>, Query, description = "email (default) or sms")),
+    responses((status = 200, body = NotificationPreviewOut), (status = 404, body = Problem),
+              (status = 422, body = Problem, description = "`milestone` or `channel` names nothing we send")),
+    security(("api_key" = [])))]
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller<Support>,
+    Path(order_number): Path<String>,
+    params: Result<Query<PreviewParams>, QueryRejection>,
+) -> Result<Json<NotificationPreviewOut>, ApiError> {
+    let Query(params) = params.map_err(|r| ApiError::BadRequest {
+        detail: r.body_text(),
+        errors: vec![FieldError::new("query", r.body_text())],
+    })?;
+    let mut errors = Vec::new();
+    let notice = match params.milestone.as_deref().map(str::trim) {
+        None | Some("") => {
+            errors.push(FieldError::new("milestone", "is required"));
+            None
+        }
+        Some(raw) => Notice::parse(raw).or_else(|| {
+            errors.push(FieldError::new("milestone", format!("`{raw}` is not a customer notice")));
+            None
+        }),
+    };
+    let channel = match params.channel.as_deref().map(str::trim).unwrap_or("email") {
+        "email" => Some(NotifyChannel::Email),
+        "sms" => Some(NotifyChannel::Sms),
+        other => {
+            errors.push(FieldError::new("channel", format!("`{other}` is not email or sms")));
+            None
+        }
+    };
+    let (Some(notice), Some(channel)) = (notice, channel) else {
+        return Err(ApiError::Unprocessable { detail: "the preview names nothing we send".into(), errors, results: None });
+    };
+    let number = OrderNumber::parse(&order_number)
+        .map_err(|_| ApiError::NotFound(format!("order {order_number} not found")))?;
+    let preview = state.app.preview_notification(&caller.principal, &number, notice, channel).await?;
+    Ok(Json(NotificationPreviewOut {
+        order_number: number.as_str().to_string(),
+        milestone: notice.as_str().to_string(),
+        channel: channel.as_str().to_string(),
+        language: preview.language.code().to_string(),
+        to: preview.to,
+        email: preview.email.map(|e| PreviewEmailOut { subject: e.subject, text: e.text, html: e.html }),
+        text: preview.text,
+    }))
 }
