@@ -312,8 +312,8 @@ async fn a_routine_order_through_every_carrier_scan_sends_at_most_four_customer_
     let (milestones, subjects) = run_story(batches).await;
     assert_eq!(milestones, ["confirmed", "shipped", "out_for_delivery", "delivered"]);
     assert_eq!(subjects.len(), 4, "{subjects:?}");
-    assert!(subjects[1].starts_with("Your order has shipped"), "{subjects:?}");
-    assert!(subjects[3].starts_with("Your order was delivered"), "{subjects:?}");
+    assert!(subjects[1].contains(": Your order has shipped (order R-1)"), "{subjects:?}");
+    assert!(subjects[3].contains(": Your order was delivered (order R-1)"), "{subjects:?}");
 }
 
 #[tokio::test]
