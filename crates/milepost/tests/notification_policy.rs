@@ -196,3 +196,30 @@ async fn the_preview_renders_the_branded_message_in_the_accounts_language() {
     let anonymous = app.send(reqwest::Method::GET, &format!("{path}?milestone=delivered"), None, None).await;
     assert_eq!(anonymous.status, 401);
 }
+
+#[tokio::test]
+async fn the_policy_routes_each_exception_to_its_team_on_its_channels() {
+    let app = spawn_app().await;
+    let settings = json!({"alert_email": "ops@acme.test", "chat_webhook_url": "http://127.0.0.1:9/chat"});
+    let reply = app.send(reqwest::Method::PUT, "/api/v1/notification-settings", Some(&app.admin), Some(settings.to_string())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let policy = "[alerts.delivery_failed]\nteam = \"escalations\"\nchannels = [\"chat\"]\n";
+    assert_eq!(put_policy(&app, &app.admin, policy).await.status, 200);
+    order_with_parcel(&app, "A-1", "1Z999AA10000000005").await;
+    let events = json!([
+        carrier_event("1Z999AA10000000005", "a1", "out_for_delivery", "2026-11-10T07:00:00Z"),
+        carrier_event("1Z999AA10000000005", "a2", "delivery_attempted", "2026-11-10T11:00:00Z"),
+    ]);
+    assert_eq!(app.post_events(events).await.status, 200);
+    let reply = app.order("A-1").await;
+    let internal: Vec<(String, String, String)> = reply.body["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["audience"] == "internal" && n["kind"] == "delivery_failed")
+        .map(|n| (n["channel"].as_str().unwrap().into(), n["team"].as_str().unwrap().into(), n["state"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(internal, [("chat".to_string(), "escalations".to_string(), "pending".to_string())], "{}", reply.body);
+    let customer = customer_messages(&app, "A-1").await;
+    assert_eq!(milestones(&customer), ["delivery_attempted"], "the customer still hears, after the alert");
+}
