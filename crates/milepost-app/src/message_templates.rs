@@ -79,12 +79,13 @@ fn notice_words(lang: MessageLanguage, notice: Notice, parcels: usize) -> (&'sta
         (Es, Shipped) => ("Tu pedido está en camino", "El transportista ya tiene tu paquete."),
         (Es, Delayed) => ("Tu pedido se retrasa", "Llegará más tarde de lo prometido. Estamos en ello."),
         (Es, OutForDelivery) => ("Tu pedido está en reparto", "Debería llegar hoy."),
-        (Es, DeliveryAttempted) => (
-            "Intentamos entregar tu pedido",
-            "El transportista lo intentará de nuevo o te dejará un aviso.",
-        ),
+        (Es, DeliveryAttempted) => {
+            ("Intentamos entregar tu pedido", "El transportista lo intentará de nuevo o te dejará un aviso.")
+        }
         (Es, AvailableForPickup) => ("Tu pedido está listo para recoger", "Te espera en el punto de recogida."),
-        (Es, Delivered) if several => ("Tus paquetes han sido entregados", "Han llegado todos los paquetes de tu pedido."),
+        (Es, Delivered) if several => {
+            ("Tus paquetes han sido entregados", "Han llegado todos los paquetes de tu pedido.")
+        }
         (Es, Delivered) => ("Tu pedido ha sido entregado", "¡Que lo disfrutes!"),
     }
 }
@@ -140,11 +141,9 @@ pub fn customer_email(
 
     let colour = branding.page_primary().to_string();
     let logo = match web_url(branding.logo_url.as_deref()) {
-        Some(url) => format!(
-            "<img src=\"{}\" alt=\"{}\" style=\"max-height:48px;max-width:200px\">",
-            escape(url),
-            escape(brand)
-        ),
+        Some(url) => {
+            format!("<img src=\"{}\" alt=\"{}\" style=\"max-height:48px;max-width:200px\">", escape(url), escape(brand))
+        }
         None => format!("<strong style=\"font-size:20px;color:#ffffff\">{}</strong>", escape(brand)),
     };
     let tracking_line = if parcels.is_empty() {
@@ -153,7 +152,9 @@ pub fn customer_email(
         format!("<p style=\"margin:0 0 8px\">{}: {}</p>", escape(words.tracking), escape(&parcels))
     };
     let help_line = match (web_url(branding.support_url.as_deref()), branding.support_email.as_deref()) {
-        (Some(url), _) => format!("<p><a href=\"{}\" style=\"color:{colour}\">{}</a></p>", escape(url), escape(words.help)),
+        (Some(url), _) => {
+            format!("<p><a href=\"{}\" style=\"color:{colour}\">{}</a></p>", escape(url), escape(words.help))
+        }
         (None, Some(email)) => format!("<p>{}: {}</p>", escape(words.help), escape(email)),
         (None, None) => String::new(),
     };

@@ -3,14 +3,14 @@
 //! against the outbox (claim what is due, record how each attempt ended), all on the injected
 //! clock so tests can move time and drive the worker one step at a time.
 
+use crate::message_templates::{MessageFacts, RenderedEmail, customer_email, customer_sms};
 use crate::{AppError, AppResult, Milepost};
 use milepost_domain::OrderNumber;
-use crate::message_templates::{MessageFacts, RenderedEmail, customer_email, customer_sms};
 use milepost_domain::notify::{Notice, NotificationPolicy, NotifyChannel};
 use milepost_domain::notify_policy::{MessageLanguage, parse_policy, policy_document};
 use milepost_domain::{Branding, Direction};
-use milepost_store::AccountId;
 pub use milepost_ingest::signature::sign_milepost;
+use milepost_store::AccountId;
 use milepost_store::Principal;
 pub use milepost_store::{ClaimedNotification, DeliveryOutcome, NotificationRecord, NotificationSettings, Subject};
 
@@ -134,8 +134,7 @@ impl Milepost {
         if document.len() > 64 * 1024 {
             return Err(invalid("document", "must be at most 64 KiB"));
         }
-        let policy =
-            parse_policy(document).map_err(|e| AppError::Invalid { field: e.field, message: e.message })?;
+        let policy = parse_policy(document).map_err(|e| AppError::Invalid { field: e.field, message: e.message })?;
         let stored = (!document.trim().is_empty()).then(|| document.to_string());
         self.store.set_notification_policy(caller.account_id, stored, self.clock.now()).await?;
         Ok(policy_document(&policy))

@@ -6,9 +6,9 @@
 //! document is the default policy. Pure: parsing, checking and the quiet-hours arithmetic take
 //! the time as a parameter.
 
+use crate::Money;
 use crate::exceptions::ExceptionKind;
 use crate::notify::{Notice, NotificationPolicy, NotifyChannel, OrderClass, alert_team};
-use crate::Money;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -183,12 +183,8 @@ fn parse_zone(field: &str, raw: &str) -> Result<Tz, PolicyError> {
 pub fn parse_policy(text: &str) -> Result<NotificationPolicy, PolicyError> {
     let doc: PolicyDocument = toml::from_str(text).map_err(|e| {
         let message = e.message().to_string();
-        let field = message
-            .split('`')
-            .nth(1)
-            .filter(|_| message.starts_with("unknown field"))
-            .unwrap_or("policy")
-            .to_string();
+        let field =
+            message.split('`').nth(1).filter(|_| message.starts_with("unknown field")).unwrap_or("policy").to_string();
         refuse(field, message)
     })?;
     let mut policy = NotificationPolicy::default();
@@ -220,9 +216,8 @@ pub fn parse_policy(text: &str) -> Result<NotificationPolicy, PolicyError> {
     if let Some(customer) = doc.customer {
         for (class_name, notices) in customer {
             let field = format!("customer.{class_name}");
-            let class = OrderClass::parse(&class_name).ok_or_else(|| {
-                refuse(&field, "is not an order class (standard, high_value, bulky, time_sensitive)")
-            })?;
+            let class = OrderClass::parse(&class_name)
+                .ok_or_else(|| refuse(&field, "is not an order class (standard, high_value, bulky, time_sensitive)"))?;
             let mut parsed = Vec::with_capacity(notices.len());
             for (i, raw) in notices.iter().enumerate() {
                 let notice = Notice::parse(raw.trim())
@@ -239,8 +234,7 @@ pub fn parse_policy(text: &str) -> Result<NotificationPolicy, PolicyError> {
     if let Some(alerts) = doc.alerts {
         for (kind_name, route) in alerts {
             let field = format!("alerts.{kind_name}");
-            let kind =
-                ExceptionKind::parse(&kind_name).ok_or_else(|| refuse(&field, "is not an exception kind"))?;
+            let kind = ExceptionKind::parse(&kind_name).ok_or_else(|| refuse(&field, "is not an exception kind"))?;
             let mut parsed = AlertRoute::default_for(kind);
             if let Some(team) = route.team {
                 let team = team.trim().to_string();
@@ -393,7 +387,10 @@ mod tests {
             ("[alerts.late]\nteam = \"two words\"", "alerts.late.team"),
             ("[classes]\nhigh_value_from = \"lots\"", "classes.high_value_from"),
             ("[quiet_hours]\nstart = \"9pm\"\nend = \"08:00\"\ntime_zone = \"UTC\"", "quiet_hours.start"),
-            ("[quiet_hours]\nstart = \"21:00\"\nend = \"08:00\"\ntime_zone = \"Mars/Olympus\"", "quiet_hours.time_zone"),
+            (
+                "[quiet_hours]\nstart = \"21:00\"\nend = \"08:00\"\ntime_zone = \"Mars/Olympus\"",
+                "quiet_hours.time_zone",
+            ),
             ("merge_window_minutes = -5", "merge_window_minutes"),
             ("language = \"klingon\"", "language"),
             ("colour = \"red\"", "colour"),

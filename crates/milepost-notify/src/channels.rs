@@ -166,8 +166,7 @@ impl SmtpSettings {
                     .map_err(|e| SendError::Permanent(format!("the extra root certificate does not parse: {e}")))?;
                 params = params.add_root_certificate(certificate);
             }
-            let params =
-                params.build_rustls().map_err(|e| SendError::Permanent(format!("cannot set up TLS: {e}")))?;
+            let params = params.build_rustls().map_err(|e| SendError::Permanent(format!("cannot set up TLS: {e}")))?;
             transport = transport.tls(match self.security {
                 SmtpSecurity::ImplicitTls => Tls::Wrapper(params),
                 _ => Tls::Required(params),

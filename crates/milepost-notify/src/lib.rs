@@ -15,10 +15,10 @@ mod channels;
 pub mod render;
 
 use chrono::Duration;
-use render::MessageStyle;
 use milepost_app::notifications::{ClaimedNotification, DeliveryOutcome};
 use milepost_app::{AppResult, Milepost};
 use milepost_domain::notify::{NotifyChannel, RetryPolicy};
+use render::MessageStyle;
 use std::sync::Arc;
 use tracing::Instrument;
 

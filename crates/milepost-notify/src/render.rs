@@ -6,8 +6,8 @@
 use milepost_app::message_templates::{MessageFacts, customer_email, customer_sms};
 use milepost_app::notifications::{ClaimedNotification, Subject};
 use milepost_domain::Branding;
-use milepost_domain::notify_policy::MessageLanguage;
 use milepost_domain::notify::Audience;
+use milepost_domain::notify_policy::MessageLanguage;
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
 pub fn encode_query_value(value: &str) -> String {

@@ -189,7 +189,9 @@ async fn starttls_upgrades_before_the_password_and_the_mail_travel() {
     let auth: Vec<&(bool, String)> = seen.commands.iter().filter(|(_, c)| c.starts_with("AUTH")).collect();
     assert_eq!(auth.len(), 2);
     assert!(auth.iter().all(|(tls, c)| *tls && c.contains(AUTH_PLAIN)), "{auth:?}");
-    assert!(seen.commands.iter().filter(|(tls, _)| !tls).all(|(_, c)| !c.starts_with("MAIL") && !c.starts_with("AUTH")));
+    assert!(
+        seen.commands.iter().filter(|(tls, _)| !tls).all(|(_, c)| !c.starts_with("MAIL") && !c.starts_with("AUTH"))
+    );
 }
 
 #[tokio::test]

@@ -56,7 +56,13 @@ fn every_step(number: &str, tracking: &str, day: &str) -> Vec<Value> {
 async fn customer_messages(app: &TestApp, number: &str) -> Vec<Value> {
     let reply = app.order(number).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.body["notifications"].as_array().expect("notifications").iter().filter(|n| n["audience"] == "customer").cloned().collect()
+    reply.body["notifications"]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .filter(|n| n["audience"] == "customer")
+        .cloned()
+        .collect()
 }
 
 fn milestones(list: &[Value]) -> Vec<&str> {
@@ -160,7 +166,8 @@ async fn a_bad_policy_is_refused_naming_the_field_and_each_account_keeps_its_own
 async fn the_preview_renders_the_branded_message_in_the_accounts_language() {
     let app = spawn_app().await;
     order_with_parcel(&app, "V-1", "1Z999AA10000000004").await;
-    let branding = json!({"name": "Tienda Sol", "primary_color": "#7a1f5c", "logo_url": "https://cdn.sol.test/logo.png"});
+    let branding =
+        json!({"name": "Tienda Sol", "primary_color": "#7a1f5c", "logo_url": "https://cdn.sol.test/logo.png"});
     let reply = app.send(reqwest::Method::PUT, "/api/v1/branding", Some(&app.admin), Some(branding.to_string())).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(put_policy(&app, &app.admin, "language = \"es\"\n").await.status, 200);
@@ -189,7 +196,8 @@ async fn the_preview_renders_the_branded_message_in_the_accounts_language() {
 
     let bad = app.get(&format!("{path}?milestone=teleported&channel=pigeon"), &app.support).await;
     assert_eq!(bad.status, 422, "{}", bad.body);
-    let fields: Vec<&str> = bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["milestone", "channel"]);
     assert_eq!(app.get(&format!("{path}?channel=email"), &app.support).await.status, 422, "milestone is required");
     assert_eq!(app.get(&format!("{path}?milestone=delivered"), &app.other_admin).await.status, 404);
@@ -201,7 +209,9 @@ async fn the_preview_renders_the_branded_message_in_the_accounts_language() {
 async fn the_policy_routes_each_exception_to_its_team_on_its_channels() {
     let app = spawn_app().await;
     let settings = json!({"alert_email": "ops@acme.test", "chat_webhook_url": "http://127.0.0.1:9/chat"});
-    let reply = app.send(reqwest::Method::PUT, "/api/v1/notification-settings", Some(&app.admin), Some(settings.to_string())).await;
+    let reply = app
+        .send(reqwest::Method::PUT, "/api/v1/notification-settings", Some(&app.admin), Some(settings.to_string()))
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let policy = "[alerts.delivery_failed]\nteam = \"escalations\"\nchannels = [\"chat\"]\n";
     assert_eq!(put_policy(&app, &app.admin, policy).await.status, 200);
@@ -217,7 +227,13 @@ async fn the_policy_routes_each_exception_to_its_team_on_its_channels() {
         .unwrap()
         .iter()
         .filter(|n| n["audience"] == "internal" && n["kind"] == "delivery_failed")
-        .map(|n| (n["channel"].as_str().unwrap().into(), n["team"].as_str().unwrap().into(), n["state"].as_str().unwrap().into()))
+        .map(|n| {
+            (
+                n["channel"].as_str().unwrap().into(),
+                n["team"].as_str().unwrap().into(),
+                n["state"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(internal, [("chat".to_string(), "escalations".to_string(), "pending".to_string())], "{}", reply.body);
     let customer = customer_messages(&app, "A-1").await;

@@ -15,8 +15,8 @@ use chrono::{DateTime, Duration, Utc};
 use milepost_domain::Milestone;
 use milepost_domain::exceptions::ExceptionKind;
 use milepost_domain::notify::{
-    Audience, Notice, NotificationPolicy, NotifyChannel, OrderClass, OrderFacts, ParcelView, classify,
-    customer_notice, customer_notice_for_exception, dedupe_key, order_notice,
+    Audience, Notice, NotificationPolicy, NotifyChannel, OrderClass, OrderFacts, ParcelView, classify, customer_notice,
+    customer_notice_for_exception, dedupe_key, order_notice,
 };
 use milepost_domain::{Money, shipment::shipment_status_name};
 use rusqlite::{Connection, OptionalExtension, params};

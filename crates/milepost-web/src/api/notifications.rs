@@ -9,9 +9,9 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use milepost_app::notifications::{NotificationRecord, NotificationSettings, SettingsChange};
 use milepost_domain::OrderNumber;
 use milepost_domain::notify::{Notice, NotifyChannel};
-use milepost_app::notifications::{NotificationRecord, NotificationSettings, SettingsChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -292,10 +292,14 @@ pub async fn preview(
         }
     };
     let (Some(notice), Some(channel)) = (notice, channel) else {
-        return Err(ApiError::Unprocessable { detail: "the preview names nothing we send".into(), errors, results: None });
+        return Err(ApiError::Unprocessable {
+            detail: "the preview names nothing we send".into(),
+            errors,
+            results: None,
+        });
     };
-    let number = OrderNumber::parse(&order_number)
-        .map_err(|_| ApiError::NotFound(format!("order {order_number} not found")))?;
+    let number =
+        OrderNumber::parse(&order_number).map_err(|_| ApiError::NotFound(format!("order {order_number} not found")))?;
     let preview = state.app.preview_notification(&caller.principal, &number, notice, channel).await?;
     Ok(Json(NotificationPreviewOut {
         order_number: number.as_str().to_string(),

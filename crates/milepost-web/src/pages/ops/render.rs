@@ -7,11 +7,11 @@
 
 use crate::pages::render::{esc, url_encode};
 use chrono::{DateTime, FixedOffset, Utc};
+use milepost_app::notifications::NotificationRecord;
 use milepost_app::records::{
     DuplicateScans, ExceptionRecord, LaneRhythmRecord, OrderRecord, OrderSummary, StaleShipment, StoredEntry,
     UnmappedCode,
 };
-use milepost_app::notifications::NotificationRecord;
 use milepost_app::staff::StaffSession;
 use milepost_domain::{Milestone, SourceOfTruth};
 use std::fmt::Write;
@@ -362,7 +362,9 @@ fn notification_row(n: &NotificationRecord) -> (DateTime<Utc>, String) {
     let queued = DateTime::parse_from_rfc3339(&n.created_at).map(|t| t.with_timezone(&Utc)).unwrap_or_default();
     let subject = match (&n.milestone, &n.kind) {
         (Some(m), _) => format!("notice: {}", esc(m)),
-        (None, Some(k)) => format!("alert: {}{}", esc(k), n.team.as_deref().map(|t| format!(" → {}", esc(t))).unwrap_or_default()),
+        (None, Some(k)) => {
+            format!("alert: {}{}", esc(k), n.team.as_deref().map(|t| format!(" → {}", esc(t))).unwrap_or_default())
+        }
         (None, None) => String::from("message"),
     };
     let outcome = match n.state.as_str() {
