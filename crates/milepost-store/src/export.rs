@@ -84,6 +84,7 @@ pub const TABLES: &[TableSpec] = &[
         refs: &[ACCOUNT, ("order_id", "orders")],
     },
     TableSpec { name: "notification_settings", filter: BY_ACCOUNT, generated_id: false, refs: &[ACCOUNT] },
+    TableSpec { name: "notification_policies", filter: BY_ACCOUNT, generated_id: false, refs: &[ACCOUNT] },
     TableSpec { name: "staff_users", filter: BY_ACCOUNT, generated_id: true, refs: &[ACCOUNT] },
 ];
 
