@@ -1,11 +1,13 @@
-//! Returns as the customer starts them: the reasons a customer can give and the states a return
-//! request moves through (DESIGN §3). The state machine's transitions belong to the returns
-//! issue; this module holds the vocabulary and the one rule the tracking page needs before a
-//! request is stored: a customer may return at most what was shipped to them, less what earlier
-//! requests already cover.
+//! Returns (RMA): the reasons a customer can give, the states a return moves through (DESIGN §3)
+//! and the pure rules around them. The state machine says which move is allowed from each state,
+//! so an invalid one can be refused naming the allowed ones; the eligibility rules of an account
+//! (return window from delivery, non-returnable SKUs, accepted reasons) and the quantity rule (at
+//! most what was shipped, less what earlier requests cover) apply the same to a customer's request
+//! from the tracking page and a staff request through the API.
 
 use crate::rollup::ItemProgress;
-use std::collections::BTreeMap;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Why the customer sends something back.
@@ -108,6 +110,137 @@ impl ReturnState {
     /// A rejected return gives its items back to what may be returned again.
     pub fn holds_items(self) -> bool {
         self != ReturnState::Rejected
+    }
+
+    /// The states a return may move to from this one, in the order of the flow. A return may be
+    /// rejected until its parcel is on the way; it may skip a scheduled pickup (the customer
+    /// drops it off); a received parcel waits for inspection; a decided disposition releases a
+    /// refund or a replacement, or closes the return without either (e.g. scrapped, no refund
+    /// owed). `rejected`, once the customer is told, closes; `closed` is final.
+    pub fn allowed_next(self) -> &'static [ReturnState] {
+        use ReturnState::*;
+        match self {
+            Requested => &[Approved, Rejected],
+            Approved => &[PickupScheduled, InReturnTransit, Rejected],
+            Rejected => &[Closed],
+            PickupScheduled => &[InReturnTransit, Rejected],
+            InReturnTransit => &[Received],
+            Received => &[InspectionPending],
+            InspectionPending => &[DispositionDecided],
+            DispositionDecided => &[RefundReleased, ReplacementReleased, Closed],
+            RefundReleased => &[Closed],
+            ReplacementReleased => &[Closed],
+            Closed => &[],
+        }
+    }
+
+    /// Checks one move of the state machine.
+    pub fn transition(self, to: ReturnState) -> Result<ReturnState, InvalidTransition> {
+        if self.allowed_next().contains(&to) {
+            Ok(to)
+        } else {
+            Err(InvalidTransition { from: self, to, allowed: self.allowed_next().to_vec() })
+        }
+    }
+
+    /// Still being worked on: not rejected and not closed (the returns queue shows these).
+    pub fn is_open(self) -> bool {
+        !matches!(self, ReturnState::Rejected | ReturnState::Closed)
+    }
+
+    /// States a carrier scan of the return parcel may move forward from to `in_return_transit`.
+    pub fn awaits_return_parcel(self) -> bool {
+        matches!(self, ReturnState::Approved | ReturnState::PickupScheduled)
+    }
+}
+
+/// A move the state machine does not allow, with the moves it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidTransition {
+    pub from: ReturnState,
+    pub to: ReturnState,
+    pub allowed: Vec<ReturnState>,
+}
+
+impl fmt::Display for InvalidTransition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let allowed: Vec<&str> = self.allowed.iter().map(|s| s.as_str()).collect();
+        if allowed.is_empty() {
+            write!(f, "a return in state `{}` cannot move any more (asked for `{}`)", self.from, self.to)
+        } else {
+            write!(
+                f,
+                "a return in state `{}` cannot move to `{}`; allowed: {}",
+                self.from,
+                self.to,
+                allowed.join(", ")
+            )
+        }
+    }
+}
+
+/// An account's rules for what its customers may return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnPolicy {
+    /// Days after delivery within which a return may be requested.
+    pub window_days: u32,
+    /// SKUs that are never taken back (hygiene products, gift cards…).
+    pub non_returnable_skus: BTreeSet<String>,
+    /// The reasons the account accepts; never empty.
+    pub reasons: Vec<ReturnReason>,
+}
+
+impl Default for ReturnPolicy {
+    /// Thirty days, every SKU, every reason.
+    fn default() -> Self {
+        ReturnPolicy { window_days: 30, non_returnable_skus: BTreeSet::new(), reasons: ReturnReason::ALL.to_vec() }
+    }
+}
+
+impl ReturnPolicy {
+    /// The last moment a return may be requested for an order delivered at `delivered_at`.
+    pub fn window_closes_at(&self, delivered_at: DateTime<Utc>) -> DateTime<Utc> {
+        delivered_at + Duration::days(i64::from(self.window_days))
+    }
+
+    /// Checks a request against the account's rules at `now`. `delivered_at` is the latest
+    /// delivery of the order (`None` while nothing was delivered: the window has not started,
+    /// so a parcel in transit may still be refused or recalled, and a return may be asked).
+    pub fn check(
+        &self,
+        requested: &[ReturnItem],
+        delivered_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ReturnRefused> {
+        if let Some(delivered_at) = delivered_at {
+            let closes = self.window_closes_at(delivered_at);
+            if now > closes {
+                return Err(ReturnRefused {
+                    field: "items".into(),
+                    message: format!(
+                        "the return window of {} days after delivery closed on {}",
+                        self.window_days,
+                        closes.format("%Y-%m-%d")
+                    ),
+                });
+            }
+        }
+        for (i, item) in requested.iter().enumerate() {
+            if self.non_returnable_skus.contains(&item.sku) {
+                return Err(ReturnRefused {
+                    field: format!("items[{i}].sku"),
+                    message: format!("`{}` cannot be returned", item.sku),
+                });
+            }
+            if !self.reasons.contains(&item.reason) {
+                let accepted: Vec<&str> = self.reasons.iter().map(|r| r.as_str()).collect();
+                return Err(ReturnRefused {
+                    field: format!("items[{i}].reason"),
+                    message: format!("`{}` is not accepted; choose one of {}", item.reason, accepted.join(", ")),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -227,5 +360,80 @@ mod tests {
         assert_eq!(check_return_request(&[item("TEE", 1)], &left).unwrap_err().field, "items[0].quantity");
         assert_eq!(check_return_request(&[item("HAT", 1)], &left).unwrap_err().field, "items[0].sku");
         assert_eq!(check_return_request(&[item("MUG", 0)], &left).unwrap_err().field, "items[0].quantity");
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_state_machine_allows_exactly_the_flow_of_design_section_three() {
+        use ReturnState::*;
+        let allowed = [
+            (Requested, Approved),
+            (Requested, Rejected),
+            (Approved, PickupScheduled),
+            (Approved, InReturnTransit),
+            (Approved, Rejected),
+            (Rejected, Closed),
+            (PickupScheduled, InReturnTransit),
+            (PickupScheduled, Rejected),
+            (InReturnTransit, Received),
+            (Received, InspectionPending),
+            (InspectionPending, DispositionDecided),
+            (DispositionDecided, RefundReleased),
+            (DispositionDecided, ReplacementReleased),
+            (DispositionDecided, Closed),
+            (RefundReleased, Closed),
+            (ReplacementReleased, Closed),
+        ];
+        for from in ReturnState::ALL {
+            for to in ReturnState::ALL {
+                let expected = allowed.contains(&(from, to));
+                assert_eq!(from.transition(to).is_ok(), expected, "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_invalid_transition_lists_the_allowed_ones() {
+        let refused = ReturnState::Requested.transition(ReturnState::Received).unwrap_err();
+        assert_eq!(refused.allowed, vec![ReturnState::Approved, ReturnState::Rejected]);
+        assert_eq!(
+            refused.to_string(),
+            "a return in state `requested` cannot move to `received`; allowed: approved, rejected"
+        );
+        let closed = ReturnState::Closed.transition(ReturnState::Approved).unwrap_err();
+        assert!(closed.allowed.is_empty());
+        assert!(closed.to_string().contains("cannot move any more"));
+    }
+
+    #[test]
+    fn a_request_inside_the_window_passes_and_one_a_day_late_is_refused() {
+        let policy = ReturnPolicy { window_days: 14, ..ReturnPolicy::default() };
+        let delivered = at("2026-03-01T10:00:00Z");
+        assert!(policy.check(&[item("MUG", 1)], Some(delivered), at("2026-03-15T10:00:00Z")).is_ok());
+        let late = policy.check(&[item("MUG", 1)], Some(delivered), at("2026-03-16T09:00:00Z")).unwrap_err();
+        assert_eq!(late.field, "items");
+        assert!(late.message.contains("closed on 2026-03-15"), "{}", late.message);
+        assert!(policy.check(&[item("MUG", 1)], None, at("2027-01-01T00:00:00Z")).is_ok());
+    }
+
+    #[test]
+    fn non_returnable_skus_and_reasons_the_account_does_not_take_are_refused_by_line() {
+        let policy = ReturnPolicy {
+            window_days: 30,
+            non_returnable_skus: ["GIFTCARD".to_string()].into(),
+            reasons: vec![ReturnReason::Damaged, ReturnReason::WrongItem],
+        };
+        let now = at("2026-03-02T00:00:00Z");
+        let delivered = Some(at("2026-03-01T00:00:00Z"));
+        let gift = policy.check(&[item("MUG", 1), item("GIFTCARD", 1)], delivered, now).unwrap_err();
+        assert_eq!(gift.field, "items[1].sku");
+        let bored = ReturnItem { sku: "MUG".into(), quantity: 1, reason: ReturnReason::NoLongerNeeded };
+        let reason = policy.check(&[bored], delivered, now).unwrap_err();
+        assert_eq!(reason.field, "items[0].reason");
+        assert!(reason.message.contains("damaged, wrong_item"));
+        assert!(policy.check(&[item("MUG", 2)], delivered, now).is_ok());
     }
 }
