@@ -8,6 +8,7 @@ pub mod clock;
 pub mod ingest;
 pub mod keys;
 pub mod notifications;
+pub mod returns;
 pub mod staff;
 pub mod tracking;
 
@@ -276,7 +277,7 @@ pub mod records {
     pub use milepost_store::{
         AccountId, DuplicateScans, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery,
         ExceptionRecord, LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, PollTarget, Principal,
-        Renormalized, ReturnRecord, ShipmentRecord, StaffUpsert, StaleShipment, StoredEntry, SweepReport, UnmappedCode,
+        Renormalized, ReturnOfOrder, ReturnRecord, ReturnStep, ShipmentRecord, StaffUpsert, StaleShipment, StoredEntry, SweepReport, UnmappedCode,
         UpsertOutcome,
     };
 }

@@ -179,6 +179,8 @@ impl fmt::Display for InvalidTransition {
     }
 }
 
+impl std::error::Error for InvalidTransition {}
+
 /// An account's rules for what its customers may return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnPolicy {

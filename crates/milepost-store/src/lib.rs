@@ -184,6 +184,32 @@ pub trait Store: Send + Sync + 'static {
         request: NewReturn,
     ) -> StoreResult<ReturnRecord>;
 
+    /// The account's return eligibility rules; the defaults when never set.
+    async fn return_policy(&self, account: AccountId) -> StoreResult<milepost_domain::ReturnPolicy>;
+
+    /// Replaces the account's return eligibility rules.
+    async fn put_return_policy(
+        &self,
+        account: AccountId,
+        policy: milepost_domain::ReturnPolicy,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
+
+    /// One return of the account, with its order number.
+    async fn return_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<ReturnOfOrder>>;
+
+    /// Moves a return from `from` to `to` and records the step; a conflict when the return is no
+    /// longer in `from` (someone moved it meanwhile).
+    async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder>;
+
+    /// The account's returns in a state (all open ones when `None`), oldest first.
+    async fn returns_queue(
+        &self,
+        account: AccountId,
+        state: Option<milepost_domain::ReturnState>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReturnOfOrder>>;
+
     /// What a customer may prove an order with (e-mail, postal codes), read with one indexed
     /// query, so a lookup does the same work for an unknown order as for a wrong proof.
     async fn order_proof(

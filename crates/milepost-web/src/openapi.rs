@@ -2,7 +2,8 @@
 //! that it cannot drift from the code. Served at `GET /openapi.json`.
 
 use crate::api::{
-    branding, carrier_codes, epcis, events, exceptions, imports, integrations, kpis, notifications, orders, scans, wire,
+    branding, carrier_codes, epcis, events, exceptions, imports, integrations, kpis, notifications, orders, returns, scans,
+    wire,
 };
 use crate::error::{FieldError, Problem};
 use crate::webhooks;
@@ -31,7 +32,9 @@ impl Modify for BearerKeys {
         integrations::create_integration, webhooks::carrier_webhook, webhooks::channel_webhook,
         carrier_codes::unmapped, carrier_codes::put_mapping, scans::post_scan, epcis::capture, imports::post_import,
         branding::get_branding, branding::put_branding,
-        notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings
+        notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings,
+        returns::request_return, returns::get_return, returns::transition, returns::list_returns,
+        returns::get_policy, returns::put_policy
     ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,
@@ -48,7 +51,8 @@ impl Modify for BearerKeys {
         imports::ImportSummaryOut, imports::ImportedOrderOut, imports::RejectedRowOut,
         wire::ReturnOut, wire::ReturnItemOut, branding::BrandingIn, branding::BrandingOut, branding::PageColorsOut,
         notifications::NotificationOut, notifications::DeadLettersOut, notifications::NotificationSettingsIn,
-        notifications::NotificationSettingsOut
+        notifications::NotificationSettingsOut, wire::ReturnStepOut, returns::ReturnItemIn, returns::ReturnIn,
+        returns::TransitionIn, returns::ReturnListOut, returns::ReturnPolicyWire
     )),
     modifiers(&BearerKeys)
 )]

@@ -11,6 +11,7 @@ mod migrate;
 mod outbox;
 mod polling;
 mod reads;
+mod returns;
 mod rows;
 mod rules;
 mod staff;
@@ -21,7 +22,7 @@ use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
     ExceptionQuery, ExceptionRecord, IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment,
     NotificationRecord, NotificationSettings, OrderPage, OrderProof, OrderQuery, OrderRecord, PollTarget, Principal,
-    Reference, Renormalized, ReturnRecord, ShipmentRecord, StaffUpsert, StaffUserRecord, Store, StoreError,
+    Reference, Renormalized, ReturnMove, ReturnOfOrder, ReturnRecord, ShipmentRecord, StaffUpsert, StaffUserRecord, Store, StoreError,
     StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
@@ -438,6 +439,36 @@ impl Store for SqliteStore {
         let truth = self.truth.clone();
         let order_number = order_number.clone();
         self.write(move |conn| tracking::create_return(conn, &truth, account, &order_number, &request)).await
+    }
+
+    async fn return_policy(&self, account: AccountId) -> StoreResult<milepost_domain::ReturnPolicy> {
+        self.read(move |conn, _| returns::return_policy(conn, account)).await
+    }
+
+    async fn put_return_policy(
+        &self,
+        account: AccountId,
+        policy: milepost_domain::ReturnPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |conn| returns::put_return_policy(conn, account, &policy, now)).await
+    }
+
+    async fn return_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<ReturnOfOrder>> {
+        self.read(move |conn, _| returns::return_by_id(conn, account, id)).await
+    }
+
+    async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {
+        self.write(move |conn| returns::move_return(conn, account, &step)).await
+    }
+
+    async fn returns_queue(
+        &self,
+        account: AccountId,
+        state: Option<milepost_domain::ReturnState>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReturnOfOrder>> {
+        self.read(move |conn, _| returns::returns_queue(conn, account, state, limit)).await
     }
 
     async fn order_proof(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderProof>> {

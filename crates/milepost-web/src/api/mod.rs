@@ -11,6 +11,7 @@ pub mod integrations;
 pub mod kpis;
 pub mod notifications;
 pub mod orders;
+pub mod returns;
 pub mod scans;
 pub mod wire;
 
@@ -23,6 +24,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders", post(orders::put_order).get(orders::search_orders))
         .route("/api/v1/orders/{order_number}", get(orders::get_order))
         .route("/api/v1/orders/{order_number}/shipments", post(orders::add_shipment))
+        .route("/api/v1/orders/{order_number}/returns", post(returns::request_return))
+        .route("/api/v1/returns", get(returns::list_returns))
+        .route("/api/v1/returns/{id}", get(returns::get_return))
+        .route("/api/v1/returns/{id}/transitions", post(returns::transition))
+        .route("/api/v1/return-policy", get(returns::get_policy).put(returns::put_policy))
         .route("/api/v1/events", post(events::post_events))
         .route("/api/v1/exceptions", get(exceptions::list_exceptions))
         .route("/api/v1/exceptions/{id}/acknowledge", post(exceptions::acknowledge))

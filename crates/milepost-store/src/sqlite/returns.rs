@@ -1,0 +1,292 @@
+//! Returns (RMA) in SQLite: an account's eligibility rules, reading a return with its history,
+//! compare-and-set state changes checked by the caller against the domain's state machine, the
+//! returns queue, and the one automatic rule: a return parcel's carrier scans move its return to
+//! `in_return_transit` and the warehouse's `return_receive` scan moves it to `received`. Kept in
+//! its own module, in plain SQL, so the PostgreSQL port is a translation.
+
+use super::rows::{exec, parse_utc, row};
+use super::storage_error;
+use crate::{AccountId, ReturnMove, ReturnOfOrder, ReturnRecord, ReturnStep, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use milepost_domain::{OrderNumber, ReturnItem, ReturnPolicy, ReturnReason, ReturnState, TimelineProjection};
+use rusqlite::{Connection, OptionalExtension, params};
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unexpected(format!("stored {what} is invalid: {e}"))
+}
+
+fn state_of(text: &str) -> StoreResult<ReturnState> {
+    ReturnState::parse(text).ok_or_else(|| corrupt("return state", text))
+}
+
+pub fn return_policy(conn: &Connection, account: AccountId) -> StoreResult<ReturnPolicy> {
+    let stored: Option<(u32, String, String)> = row(
+        conn,
+        "SELECT window_days, non_returnable_skus, reasons FROM return_policies WHERE account_id = ?1",
+        [account.0],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()
+    .map_err(storage_error)?;
+    let Some((window_days, skus, reasons)) = stored else {
+        return Ok(ReturnPolicy::default());
+    };
+    let skus: Vec<String> = serde_json::from_str(&skus).map_err(|e| corrupt("non-returnable SKUs", e))?;
+    let reasons: Vec<String> = serde_json::from_str(&reasons).map_err(|e| corrupt("return reasons", e))?;
+    let reasons = reasons
+        .iter()
+        .map(|r| ReturnReason::parse(r).ok_or_else(|| corrupt("return reason", r)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(ReturnPolicy { window_days, non_returnable_skus: skus.into_iter().collect(), reasons })
+}
+
+pub fn put_return_policy(
+    conn: &Connection,
+    account: AccountId,
+    policy: &ReturnPolicy,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let skus: Vec<&str> = policy.non_returnable_skus.iter().map(String::as_str).collect();
+    let reasons: Vec<&str> = policy.reasons.iter().map(|r| r.as_str()).collect();
+    exec(
+        conn,
+        "INSERT INTO return_policies (account_id, window_days, non_returnable_skus, reasons, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (account_id) DO UPDATE SET window_days = excluded.window_days,
+            non_returnable_skus = excluded.non_returnable_skus, reasons = excluded.reasons,
+            updated_at = excluded.updated_at",
+        params![
+            account.0,
+            policy.window_days,
+            serde_json::to_string(&skus).map_err(|e| StoreError::Unexpected(e.to_string()))?,
+            serde_json::to_string(&reasons).map_err(|e| StoreError::Unexpected(e.to_string()))?,
+            now.to_rfc3339()
+        ],
+    )
+    .map_err(storage_error)?;
+    Ok(())
+}
+
+/// Reads one return (of any account: callers scope it) with its items and history.
+pub fn load_return(conn: &Connection, id: i64) -> StoreResult<ReturnRecord> {
+    let (state, note, created_at, tracking): (String, Option<String>, String, Option<String>) = row(
+        conn,
+        "SELECT r.state, r.note, r.created_at, s.tracking_number
+         FROM returns r LEFT JOIN shipments s ON s.id = r.return_shipment_id WHERE r.id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .map_err(storage_error)?;
+    let lines: Vec<(String, u32, String)> = conn
+        .prepare_cached("SELECT sku, quantity, reason FROM return_items WHERE return_id = ?1 ORDER BY line_no")
+        .and_then(|mut s| s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+        .map_err(storage_error)?;
+    let items = lines
+        .into_iter()
+        .map(|(sku, quantity, reason)| {
+            let reason = ReturnReason::parse(&reason).ok_or_else(|| corrupt("return reason", &reason))?;
+            Ok(ReturnItem { sku, quantity, reason })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let steps: Vec<(Option<String>, String, String, Option<String>, String)> = conn
+        .prepare_cached(
+            "SELECT from_state, to_state, actor, note, occurred_at FROM return_transitions
+             WHERE return_id = ?1 ORDER BY id",
+        )
+        .and_then(|mut s| {
+            s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect()
+        })
+        .map_err(storage_error)?;
+    let history = steps
+        .into_iter()
+        .map(|(from, to, actor, note, at)| {
+            Ok(ReturnStep {
+                from: from.as_deref().map(state_of).transpose()?,
+                to: state_of(&to)?,
+                actor,
+                note,
+                at: parse_utc(&at)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(ReturnRecord {
+        id,
+        state: state_of(&state)?,
+        items,
+        note,
+        created_at: parse_utc(&created_at)?,
+        history,
+        return_tracking_number: tracking,
+    })
+}
+
+pub fn returns_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<ReturnRecord>> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM returns WHERE order_id = ?1 ORDER BY id")
+        .and_then(|mut s| s.query_map([order_id], |r| r.get(0))?.collect())
+        .map_err(storage_error)?;
+    ids.into_iter().map(|id| load_return(conn, id)).collect()
+}
+
+fn with_order(conn: &Connection, id: i64, order_number: String) -> StoreResult<ReturnOfOrder> {
+    let order_number = OrderNumber::parse(&order_number).map_err(|e| corrupt("order number", e))?;
+    Ok(ReturnOfOrder { order_number, record: load_return(conn, id)? })
+}
+
+pub fn return_by_id(conn: &Connection, account: AccountId, id: i64) -> StoreResult<Option<ReturnOfOrder>> {
+    let found: Option<String> = row(
+        conn,
+        "SELECT o.order_number FROM returns r JOIN orders o ON o.id = r.order_id
+         WHERE r.id = ?1 AND r.account_id = ?2",
+        params![id, account.0],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(storage_error)?;
+    found.map(|number| with_order(conn, id, number)).transpose()
+}
+
+/// Records one state change, if the return is still in `from`; false when it is not.
+fn record_step(
+    conn: &Connection,
+    return_id: i64,
+    from: ReturnState,
+    to: ReturnState,
+    actor: &str,
+    note: Option<&str>,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let at = at.to_rfc3339();
+    let changed = exec(
+        conn,
+        "UPDATE returns SET state = ?3, updated_at = ?4 WHERE id = ?1 AND state = ?2",
+        params![return_id, from.as_str(), to.as_str(), at],
+    )
+    .map_err(storage_error)?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    exec(
+        conn,
+        "INSERT INTO return_transitions (return_id, from_state, to_state, actor, note, occurred_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![return_id, from.as_str(), to.as_str(), actor, note, at],
+    )
+    .map_err(storage_error)?;
+    Ok(true)
+}
+
+pub fn move_return(conn: &Connection, account: AccountId, step: &ReturnMove) -> StoreResult<ReturnOfOrder> {
+    let Some(current) = return_by_id(conn, account, step.return_id)? else {
+        return Err(StoreError::NotFound(format!("return {}", step.return_id)));
+    };
+    if !record_step(conn, step.return_id, step.from, step.to, &step.actor, step.note.as_deref(), step.at)? {
+        return Err(StoreError::Conflict(format!(
+            "return {} is now `{}`, not `{}`; read it again",
+            step.return_id, current.record.state, step.from
+        )));
+    }
+    with_order(conn, step.return_id, current.order_number.to_string())
+}
+
+pub fn returns_queue(
+    conn: &Connection,
+    account: AccountId,
+    state: Option<ReturnState>,
+    limit: u32,
+) -> StoreResult<Vec<ReturnOfOrder>> {
+    let found: Vec<(i64, String)> = match state {
+        Some(state) => conn
+            .prepare_cached(
+                "SELECT r.id, o.order_number FROM returns r JOIN orders o ON o.id = r.order_id
+                 WHERE r.account_id = ?1 AND r.state = ?2 ORDER BY r.created_at, r.id LIMIT ?3",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![account.0, state.as_str(), limit], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+            }),
+        None => conn
+            .prepare_cached(
+                "SELECT r.id, o.order_number FROM returns r JOIN orders o ON o.id = r.order_id
+                 WHERE r.account_id = ?1 AND r.state NOT IN ('rejected', 'closed')
+                 ORDER BY r.created_at, r.id LIMIT ?2",
+            )
+            .and_then(|mut s| s.query_map(params![account.0, limit], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()),
+    }
+    .map_err(storage_error)?;
+    found.into_iter().map(|(id, number)| with_order(conn, id, number)).collect()
+}
+
+/// A return parcel changed: once the carrier holds it, its return is `in_return_transit`; once
+/// the warehouse scanned it in (`return_receive`), `received`. A parcel not yet linked to a
+/// return is linked to the order's oldest approved return still waiting for one. Each move is
+/// checked against the state machine, so a return staff already moved on is left alone.
+pub fn on_return_parcel(
+    conn: &Connection,
+    shipment_id: i64,
+    projection: &TimelineProjection,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let (order_id, direction): (i64, String) =
+        row(conn, "SELECT order_id, direction FROM shipments WHERE id = ?1", [shipment_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(storage_error)?;
+    if direction != "return" {
+        return Ok(());
+    }
+    let received: bool = row(
+        conn,
+        "SELECT EXISTS(SELECT 1 FROM events WHERE shipment_id = ?1 AND source = 'warehouse' AND code = 'return_receive')",
+        [shipment_id],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    let moving = received || projection.first_carrier_possession_at.is_some();
+    if !moving {
+        return Ok(());
+    }
+    let linked: Option<(i64, String)> =
+        row(conn, "SELECT id, state FROM returns WHERE return_shipment_id = ?1", [shipment_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(storage_error)?;
+    let (return_id, mut state) = match linked {
+        Some((id, state)) => (id, state_of(&state)?),
+        None => {
+            let waiting: Option<(i64, String)> = row(
+                conn,
+                "SELECT id, state FROM returns WHERE order_id = ?1 AND return_shipment_id IS NULL
+                 AND state IN ('approved', 'pickup_scheduled') ORDER BY id LIMIT 1",
+                [order_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(storage_error)?;
+            let Some((id, state)) = waiting else { return Ok(()) };
+            exec(conn, "UPDATE returns SET return_shipment_id = ?2 WHERE id = ?1", params![id, shipment_id])
+                .map_err(storage_error)?;
+            (id, state_of(&state)?)
+        }
+    };
+    if state.awaits_return_parcel() {
+        let note = match projection.status {
+            Some(milestone) => format!("return parcel scanned by the carrier: {}", milestone.as_str()),
+            None => "return parcel received at the warehouse".to_string(),
+        };
+        record_step(conn, return_id, state, ReturnState::InReturnTransit, "system", Some(&note), now)?;
+        state = ReturnState::InReturnTransit;
+    }
+    if received && state == ReturnState::InReturnTransit {
+        record_step(
+            conn,
+            return_id,
+            state,
+            ReturnState::Received,
+            "system",
+            Some("return_receive scan at the warehouse"),
+            now,
+        )?;
+    }
+    Ok(())
+}
