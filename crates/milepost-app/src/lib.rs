@@ -277,7 +277,7 @@ pub mod records {
     pub use milepost_store::{
         AccountId, DuplicateScans, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery,
         ExceptionRecord, LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, PollTarget, Principal,
-        Renormalized, ReturnOfOrder, ReturnRecord, ReturnStep, ShipmentRecord, StaffUpsert, StaleShipment, StoredEntry, SweepReport, UnmappedCode,
-        UpsertOutcome,
+        Renormalized, ReturnOfOrder, ReturnRecord, ReturnStep, ShipmentRecord, StaffUpsert, StaleShipment, StoredEntry,
+        SweepReport, UnmappedCode, UpsertOutcome,
     };
 }

@@ -168,13 +168,7 @@ impl fmt::Display for InvalidTransition {
         if allowed.is_empty() {
             write!(f, "a return in state `{}` cannot move any more (asked for `{}`)", self.from, self.to)
         } else {
-            write!(
-                f,
-                "a return in state `{}` cannot move to `{}`; allowed: {}",
-                self.from,
-                self.to,
-                allowed.join(", ")
-            )
+            write!(f, "a return in state `{}` cannot move to `{}`; allowed: {}", self.from, self.to, allowed.join(", "))
         }
     }
 }

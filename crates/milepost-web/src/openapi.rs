@@ -2,8 +2,8 @@
 //! that it cannot drift from the code. Served at `GET /openapi.json`.
 
 use crate::api::{
-    branding, carrier_codes, epcis, events, exceptions, imports, integrations, kpis, notifications, orders, returns, scans,
-    wire,
+    branding, carrier_codes, epcis, events, exceptions, imports, integrations, kpis, notifications, orders, returns,
+    scans, wire,
 };
 use crate::error::{FieldError, Problem};
 use crate::webhooks;

@@ -93,9 +93,7 @@ pub fn load_return(conn: &Connection, id: i64) -> StoreResult<ReturnRecord> {
             "SELECT from_state, to_state, actor, note, occurred_at FROM return_transitions
              WHERE return_id = ?1 ORDER BY id",
         )
-        .and_then(|mut s| {
-            s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect()
-        })
+        .and_then(|mut s| s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect())
         .map_err(storage_error)?;
     let history = steps
         .into_iter()

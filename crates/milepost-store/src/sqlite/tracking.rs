@@ -6,9 +6,7 @@ use super::reads;
 use super::storage_error;
 use crate::{AccountId, NewReturn, OrderProof, ReturnRecord, StoreError, StoreResult};
 use milepost_domain::returns::{check_return_request, returnable_quantities};
-use milepost_domain::{
-    AccountName, Branding, HexColor, OrderNumber, ReturnState, SourceOfTruth,
-};
+use milepost_domain::{AccountName, Branding, HexColor, OrderNumber, ReturnState, SourceOfTruth};
 use rusqlite::{Connection, OptionalExtension, params};
 
 fn now_text() -> String {

@@ -105,7 +105,9 @@ fn parse_items(items: &[ReturnItemIn], errors: &mut Vec<FieldError>) -> Vec<Retu
         }
         match ReturnReason::parse(&item.reason) {
             Some(reason) => parsed.push(ReturnItem { sku: sku.to_string(), quantity: item.quantity, reason }),
-            None => errors.push(FieldError::new(format!("items[{i}].reason"), format!("must be one of {}", reason_list()))),
+            None => {
+                errors.push(FieldError::new(format!("items[{i}].reason"), format!("must be one of {}", reason_list())))
+            }
         }
     }
     parsed

@@ -1,0 +1,257 @@
+//! Returns (RMA) from outside: a staff request through the API and a customer request from the
+//! tracking page meet the same eligibility rules; the state machine refuses invalid moves with 409
+//! listing the allowed ones; a return parcel's carrier scans and the warehouse's `return_receive`
+//! scan move the return on their own; roles and accounts are kept apart.
+
+mod common;
+mod tracking_support;
+
+use common::{TestApp, carrier_event, spawn_app};
+use serde_json::{Value, json};
+use tracking_support::{lookup_path, post_form, seed_delivered};
+
+async fn request_return(app: &TestApp, order_number: &str, body: Value) -> common::Reply {
+    app.post_json(&format!("/api/v1/orders/{order_number}/returns"), &app.admin, &body).await
+}
+
+async fn move_return(app: &TestApp, id: &str, to: &str) -> common::Reply {
+    app.post_json(
+        &format!("/api/v1/returns/{id}/transitions"),
+        &app.admin,
+        &json!({"to": to, "note": format!("to {to}")}),
+    )
+    .await
+}
+
+async fn put_policy(app: &TestApp, policy: Value) -> common::Reply {
+    app.send(reqwest::Method::PUT, "/api/v1/return-policy", Some(&app.admin), Some(policy.to_string())).await
+}
+
+fn one_mug(reason: &str) -> Value {
+    json!({"items": [{"sku": "MUG", "quantity": 1, "reason": reason}], "note": "chipped rim"})
+}
+
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&chrono::Utc)
+}
+
+fn field_of(reply: &common::Reply) -> String {
+    reply.body["errors"][0]["field"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_return_runs_from_request_to_close_and_its_parcel_moves_it_on_the_way() {
+    let app = spawn_app().await;
+    seed_delivered(&app, "RT-1").await;
+    let created = request_return(&app, "RT-1", one_mug("damaged")).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["state"], "requested");
+    assert_eq!(created.body["order_number"], "RT-1");
+    assert_eq!(created.body["allowed"], json!(["approved", "rejected"]));
+    let id = created.body["id"].as_str().unwrap().to_string();
+
+    assert_eq!(move_return(&app, &id, "approved").await.body["state"], "approved");
+    let parcel = json!({"carrier": "ups", "tracking_number": "1ZRETURN01", "direction": "return",
+        "items": [{"sku": "MUG", "quantity": 1}]});
+    assert_eq!(app.add_shipment("RT-1", &parcel).await.status, 201);
+
+    // A label alone is not carrier possession: the return waits.
+    let label = app.post_events(json!([carrier_event("1ZRETURN01", "r-1", "label_created", "2026-11-09T09:00:00Z")]));
+    assert_eq!(label.await.status, 200);
+    let read = app.get(&format!("/api/v1/returns/{id}"), &app.support).await;
+    assert_eq!(read.body["state"], "approved");
+
+    let moving = app.post_events(json!([carrier_event("1ZRETURN01", "r-2", "in_transit", "2026-11-09T15:00:00Z")]));
+    assert_eq!(moving.await.status, 200);
+    let read = app.get(&format!("/api/v1/returns/{id}"), &app.support).await;
+    assert_eq!(read.body["state"], "in_return_transit");
+    assert_eq!(read.body["return_tracking_number"], "1ZRETURN01");
+    assert_eq!(read.body["history"][1]["actor"], "system");
+
+    let scan = app
+        .post_json(
+            "/api/v1/scans",
+            &app.ingest,
+            &json!({"barcode": "1ZRETURN01", "step": "return_receive", "station": "R1", "scanned_at": "2026-11-10T09:00:00Z"}),
+        )
+        .await;
+    assert_eq!(scan.status, 200, "{}", scan.body);
+    let read = app.get(&format!("/api/v1/returns/{id}"), &app.support).await;
+    assert_eq!(read.body["state"], "received");
+    assert_eq!(read.body["allowed"], json!(["inspection_pending"]));
+
+    for to in ["inspection_pending", "disposition_decided", "refund_released", "closed"] {
+        let moved = move_return(&app, &id, to).await;
+        assert_eq!(moved.status, 200, "{to}: {}", moved.body);
+        assert_eq!(moved.body["state"], to);
+    }
+    let order = app.order("RT-1").await;
+    let shown = &order.body["returns"][0];
+    assert_eq!(shown["state"], "closed");
+    let steps: Vec<&str> = shown["history"].as_array().unwrap().iter().map(|s| s["to"].as_str().unwrap()).collect();
+    assert_eq!(
+        steps,
+        [
+            "approved",
+            "in_return_transit",
+            "received",
+            "inspection_pending",
+            "disposition_decided",
+            "refund_released",
+            "closed"
+        ]
+    );
+    assert_eq!(shown["history"][0]["from"], "requested");
+    assert_eq!(shown["history"][6]["note"], "to closed");
+    assert!(shown["history"][0]["actor"].as_str().unwrap().starts_with("key:"));
+}
+
+#[tokio::test]
+async fn an_invalid_transition_is_409_listing_the_allowed_states() {
+    let app = spawn_app().await;
+    seed_delivered(&app, "RT-2").await;
+    let id = request_return(&app, "RT-2", one_mug("defective")).await.body["id"].as_str().unwrap().to_string();
+
+    let skipped = move_return(&app, &id, "received").await;
+    assert_eq!(skipped.status, 409, "{}", skipped.body);
+    assert_eq!(skipped.content_type, "application/problem+json");
+    assert_eq!(skipped.body["allowed"], json!(["approved", "rejected"]));
+    assert!(skipped.body["detail"].as_str().unwrap().contains("`requested` cannot move to `received`"));
+
+    let unknown = move_return(&app, &id, "teleported").await;
+    assert_eq!(unknown.status, 422);
+    assert_eq!(field_of(&unknown), "to");
+
+    assert_eq!(move_return(&app, &id, "rejected").await.status, 200);
+    assert_eq!(move_return(&app, &id, "closed").await.status, 200);
+    let after_close = move_return(&app, &id, "approved").await;
+    assert_eq!(after_close.status, 409);
+    assert_eq!(after_close.body["allowed"], json!([]));
+
+    let missing = move_return(&app, "999999", "approved").await;
+    assert_eq!(missing.status, 404);
+    let garbage = move_return(&app, "abc", "approved").await;
+    assert_eq!(garbage.status, 404);
+}
+
+#[tokio::test]
+async fn ineligible_staff_requests_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    seed_delivered(&app, "RT-3").await;
+    let set = put_policy(
+        &app,
+        json!({"window_days": 14, "non_returnable_skus": ["TEE"], "reasons": ["damaged", "defective", "wrong_item"]}),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let read = app.get("/api/v1/return-policy", &app.support).await;
+    assert_eq!(read.body["window_days"], 14);
+    assert_eq!(read.body["non_returnable_skus"], json!(["TEE"]));
+
+    let tee =
+        request_return(&app, "RT-3", json!({"items": [{"sku": "TEE", "quantity": 1, "reason": "damaged"}]})).await;
+    assert_eq!(tee.status, 422);
+    assert_eq!(field_of(&tee), "items[0].sku");
+    let bored = request_return(&app, "RT-3", one_mug("no_longer_needed")).await;
+    assert_eq!(bored.status, 422);
+    assert_eq!(field_of(&bored), "items[0].reason");
+    let nonsense = request_return(&app, "RT-3", one_mug("bored")).await;
+    assert_eq!(nonsense.status, 422);
+    assert_eq!(field_of(&nonsense), "items[0].reason");
+    let too_many =
+        request_return(&app, "RT-3", json!({"items": [{"sku": "MUG", "quantity": 3, "reason": "damaged"}]})).await;
+    assert_eq!(too_many.status, 422);
+    assert_eq!(field_of(&too_many), "items[0].quantity");
+    let empty = request_return(&app, "RT-3", json!({"items": []})).await;
+    assert_eq!(empty.status, 422);
+    assert_eq!(field_of(&empty), "items");
+    let unknown_field = request_return(&app, "RT-3", json!({"items": [], "refund": "all"})).await;
+    assert_eq!(unknown_field.status, 400);
+
+    // Delivered on 2026-11-04 at 18:30 UTC: the fourteen days end on the 18th.
+    app.clock.set(at("2026-11-18T18:00:00Z"));
+    assert_eq!(request_return(&app, "RT-3", one_mug("damaged")).await.status, 201);
+    app.clock.set(at("2026-11-19T09:00:00Z"));
+    let late = request_return(&app, "RT-3", one_mug("damaged")).await;
+    assert_eq!(late.status, 422);
+    assert_eq!(field_of(&late), "items");
+    assert!(late.body["detail"].as_str().unwrap().contains("closed on 2026-11-18"), "{}", late.body);
+
+    let bad_policy = put_policy(&app, json!({"window_days": 10, "non_returnable_skus": [], "reasons": []})).await;
+    assert_eq!(bad_policy.status, 422);
+    assert_eq!(field_of(&bad_policy), "reasons");
+    let bad_reason = put_policy(&app, json!({"window_days": 10, "non_returnable_skus": [], "reasons": ["meh"]})).await;
+    assert_eq!(field_of(&bad_reason), "reasons[0]");
+    let unknown_order = request_return(&app, "RT-NOPE", one_mug("damaged")).await;
+    assert_eq!(unknown_order.status, 404);
+}
+
+#[tokio::test]
+async fn the_tracking_page_request_meets_the_same_rules() {
+    let app = spawn_app().await;
+    seed_delivered(&app, "RT-4").await;
+    assert_eq!(
+        put_policy(&app, json!({"window_days": 3, "non_returnable_skus": [], "reasons": ["damaged"]})).await.status,
+        200
+    );
+    let found = app.client.get(format!("{}{}", app.base, lookup_path("RT-4"))).send().await.unwrap();
+    let html = found.text().await.unwrap();
+    let start = html.find("name=\"token\" value=\"").expect("return form") + "name=\"token\" value=\"".len();
+    let token = html[start..].split('"').next().unwrap().to_string();
+    let form = |reason: &str| {
+        vec![
+            ("token", token.clone()),
+            ("sku_0", "MUG".to_string()),
+            ("qty_0", "1".to_string()),
+            ("reason", reason.into()),
+        ]
+    };
+
+    // The test clock stands at 2026-11-10: six days after delivery, past the three-day window.
+    let late = post_form(&app, "/returns/start", &form("damaged")).await;
+    assert_eq!(late.status(), 422);
+    app.clock.set(at("2026-11-06T12:00:00Z"));
+    let wrong_reason = post_form(&app, "/returns/start", &form("wrong_item")).await;
+    assert_eq!(wrong_reason.status(), 422);
+    let ok = post_form(&app, "/returns/start", &form("damaged")).await;
+    assert_eq!(ok.status(), 200);
+    let order = app.order("RT-4").await;
+    assert_eq!(order.body["returns"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn roles_and_accounts_are_kept_apart_and_the_queue_filters_by_state() {
+    let app = spawn_app().await;
+    seed_delivered(&app, "RT-5").await;
+    let support_try = app.post_json("/api/v1/orders/RT-5/returns", &app.support, &one_mug("damaged")).await;
+    assert_eq!(support_try.status, 403);
+    let id = request_return(&app, "RT-5", one_mug("damaged")).await.body["id"].as_str().unwrap().to_string();
+    let ingest_move =
+        app.post_json(&format!("/api/v1/returns/{id}/transitions"), &app.ingest, &json!({"to": "approved"})).await;
+    assert_eq!(ingest_move.status, 403);
+    let other_read = app.get(&format!("/api/v1/returns/{id}"), &app.other_admin).await;
+    assert_eq!(other_read.status, 404);
+    let other_move =
+        app.post_json(&format!("/api/v1/returns/{id}/transitions"), &app.other_admin, &json!({"to": "approved"})).await;
+    assert_eq!(other_move.status, 404);
+    let other_queue = app.get("/api/v1/returns", &app.other_admin).await;
+    assert_eq!(other_queue.body["returns"], json!([]));
+
+    let requested = app.get("/api/v1/returns?state=requested", &app.support).await;
+    assert_eq!(requested.status, 200);
+    assert_eq!(requested.body["returns"][0]["id"], id.as_str());
+    assert_eq!(requested.body["returns"][0]["order_number"], "RT-5");
+    assert_eq!(move_return(&app, &id, "rejected").await.status, 200);
+    let open = app.get("/api/v1/returns", &app.support).await;
+    assert_eq!(open.body["returns"], json!([]));
+    let rejected = app.get("/api/v1/returns?state=rejected", &app.support).await;
+    assert_eq!(rejected.body["returns"].as_array().unwrap().len(), 1);
+    let bad = app.get("/api/v1/returns?state=lost", &app.support).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(field_of(&bad), "state");
+
+    // A rejected return gives its items back: the two mugs may be asked for again.
+    let again =
+        request_return(&app, "RT-5", json!({"items": [{"sku": "MUG", "quantity": 2, "reason": "damaged"}]})).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+}
