@@ -5,7 +5,10 @@
 
 use crate::{AppError, AppResult, Milepost};
 use chrono::{DateTime, Utc};
-use milepost_domain::{Direction, InvalidTransition, Milestone, OrderNumber, ReturnItem, ReturnPolicy, ReturnState};
+use milepost_domain::returns::check_inspection;
+use milepost_domain::{
+    Direction, InspectedItem, InvalidTransition, Milestone, OrderNumber, ReturnItem, ReturnPolicy, ReturnState,
+};
 use milepost_store::{AccountId, NewReturn, OrderRecord, Principal, ReturnMove, ReturnOfOrder, ReturnRecord};
 
 /// Who asks for a return; recorded on it.
@@ -85,8 +88,33 @@ impl Milepost {
         let current = self.return_of(caller, id).await?;
         let from = current.record.state;
         from.transition(to).map_err(ReturnMoveError::Invalid)?;
+        if to == ReturnState::DispositionDecided {
+            return Err(AppError::Invalid {
+                field: "to".into(),
+                message: format!("record the inspection with POST /api/v1/returns/{id}/inspection"),
+            }
+            .into());
+        }
         let step = ReturnMove { return_id: id, from, to, actor: caller.actor.clone(), note, at: self.clock.now() };
         Ok(self.store.move_return(caller.account_id, step).await.map_err(AppError::from)?)
+    }
+
+    /// Records what the warehouse found per item and what becomes of it; the return moves from
+    /// `inspection_pending` to `disposition_decided`.
+    pub async fn record_inspection(
+        &self,
+        caller: &Principal,
+        id: i64,
+        items: Vec<InspectedItem>,
+        note: Option<String>,
+    ) -> Result<ReturnOfOrder, ReturnMoveError> {
+        let current = self.return_of(caller, id).await?;
+        let from = current.record.state;
+        let to = from.transition(ReturnState::DispositionDecided).map_err(ReturnMoveError::Invalid)?;
+        check_inspection(&current.record.items, &items)
+            .map_err(|refused| AppError::Invalid { field: refused.field, message: refused.message })?;
+        let step = ReturnMove { return_id: id, from, to, actor: caller.actor.clone(), note, at: self.clock.now() };
+        Ok(self.store.record_inspection(caller.account_id, step, items).await.map_err(AppError::from)?)
     }
 
     /// The caller's returns in a state (all open ones when `None`), oldest first.

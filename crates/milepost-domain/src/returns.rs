@@ -175,6 +175,105 @@ impl fmt::Display for InvalidTransition {
 
 impl std::error::Error for InvalidTransition {}
 
+/// What the warehouse found when it opened a returned item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InspectionResult {
+    AsNew,
+    Opened,
+    Damaged,
+    MissingParts,
+}
+
+impl InspectionResult {
+    pub const ALL: [InspectionResult; 4] =
+        [InspectionResult::AsNew, InspectionResult::Opened, InspectionResult::Damaged, InspectionResult::MissingParts];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InspectionResult::AsNew => "as_new",
+            InspectionResult::Opened => "opened",
+            InspectionResult::Damaged => "damaged",
+            InspectionResult::MissingParts => "missing_parts",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        InspectionResult::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+/// What becomes of a returned item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Disposition {
+    Restock,
+    Refurbish,
+    Scrap,
+    ReturnToVendor,
+}
+
+impl Disposition {
+    pub const ALL: [Disposition; 4] =
+        [Disposition::Restock, Disposition::Refurbish, Disposition::Scrap, Disposition::ReturnToVendor];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Restock => "restock",
+            Disposition::Refurbish => "refurbish",
+            Disposition::Scrap => "scrap",
+            Disposition::ReturnToVendor => "return_to_vendor",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Disposition::ALL.into_iter().find(|d| d.as_str() == raw)
+    }
+}
+
+/// The inspection and disposition of some units of one returned SKU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectedItem {
+    pub sku: String,
+    pub quantity: u32,
+    pub result: InspectionResult,
+    pub disposition: Disposition,
+}
+
+/// Checks that an inspection accounts for exactly the units the return holds: every line names
+/// a SKU of the return, and per SKU the inspected quantities add up to the returned ones.
+pub fn check_inspection(returned: &[ReturnItem], inspected: &[InspectedItem]) -> Result<(), ReturnRefused> {
+    if inspected.is_empty() {
+        return Err(ReturnRefused { field: "items".into(), message: "inspect at least one item".into() });
+    }
+    let mut expected: BTreeMap<&str, u32> = BTreeMap::new();
+    for item in returned {
+        *expected.entry(&item.sku).or_default() += item.quantity;
+    }
+    let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+    for (i, item) in inspected.iter().enumerate() {
+        let Some(&limit) = expected.get(item.sku.as_str()) else {
+            return Err(ReturnRefused {
+                field: format!("items[{i}].sku"),
+                message: format!("`{}` is not in this return", item.sku),
+            });
+        };
+        let total = seen.entry(&item.sku).or_default();
+        *total += item.quantity;
+        if item.quantity == 0 || *total > limit {
+            return Err(ReturnRefused {
+                field: format!("items[{i}].quantity"),
+                message: format!("the return holds {limit} of `{}`", item.sku),
+            });
+        }
+    }
+    if let Some((sku, want)) = expected.iter().find(|(sku, want)| seen.get(*sku) != Some(want)) {
+        return Err(ReturnRefused {
+            field: "items".into(),
+            message: format!("inspect all {want} of `{sku}` (each unit once)"),
+        });
+    }
+    Ok(())
+}
+
 /// An account's rules for what its customers may return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnPolicy {
@@ -431,5 +530,30 @@ mod tests {
         assert_eq!(reason.field, "items[0].reason");
         assert!(reason.message.contains("damaged, wrong_item"));
         assert!(policy.check(&[item("MUG", 2)], delivered, now).is_ok());
+    }
+
+    fn inspected(sku: &str, quantity: u32) -> InspectedItem {
+        InspectedItem { sku: sku.into(), quantity, result: InspectionResult::Opened, disposition: Disposition::Restock }
+    }
+
+    #[test]
+    fn an_inspection_accounts_for_every_returned_unit_exactly_once() {
+        let returned = [item("MUG", 2), item("TEE", 1)];
+        assert!(check_inspection(&returned, &[inspected("MUG", 1), inspected("MUG", 1), inspected("TEE", 1)]).is_ok());
+        assert_eq!(check_inspection(&returned, &[]).unwrap_err().field, "items");
+        assert_eq!(check_inspection(&returned, &[inspected("HAT", 1)]).unwrap_err().field, "items[0].sku");
+        assert_eq!(
+            check_inspection(&returned, &[inspected("MUG", 2), inspected("MUG", 1)]).unwrap_err().field,
+            "items[1].quantity"
+        );
+        let short = check_inspection(&returned, &[inspected("MUG", 2)]).unwrap_err();
+        assert_eq!(short.field, "items");
+        assert!(short.message.contains("`TEE`"));
+        for r in InspectionResult::ALL {
+            assert_eq!(InspectionResult::parse(r.as_str()), Some(r));
+        }
+        for d in Disposition::ALL {
+            assert_eq!(Disposition::parse(d.as_str()), Some(d));
+        }
     }
 }

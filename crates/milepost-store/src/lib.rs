@@ -202,6 +202,15 @@ pub trait Store: Send + Sync + 'static {
     /// longer in `from` (someone moved it meanwhile).
     async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder>;
 
+    /// Records the inspection and disposition of a return's items and moves it with `step`
+    /// (from `inspection_pending` to `disposition_decided`), all or nothing.
+    async fn record_inspection(
+        &self,
+        account: AccountId,
+        step: ReturnMove,
+        items: Vec<milepost_domain::InspectedItem>,
+    ) -> StoreResult<ReturnOfOrder>;
+
     /// The account's returns in a state (all open ones when `None`), oldest first.
     async fn returns_queue(
         &self,

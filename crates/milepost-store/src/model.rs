@@ -306,6 +306,8 @@ pub struct ReturnRecord {
     pub history: Vec<ReturnStep>,
     /// The return parcel it travels in, once one is linked.
     pub return_tracking_number: Option<String>,
+    /// What the warehouse found and decided per item, once inspected.
+    pub inspection: Vec<milepost_domain::InspectedItem>,
 }
 
 /// One state change of a return.

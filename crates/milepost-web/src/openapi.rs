@@ -33,7 +33,7 @@ impl Modify for BearerKeys {
         carrier_codes::unmapped, carrier_codes::put_mapping, scans::post_scan, epcis::capture, imports::post_import,
         branding::get_branding, branding::put_branding,
         notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings,
-        returns::request_return, returns::get_return, returns::transition, returns::list_returns,
+        returns::request_return, returns::get_return, returns::transition, returns::inspect, returns::list_returns,
         returns::get_policy, returns::put_policy
     ),
     components(schemas(
@@ -52,7 +52,8 @@ impl Modify for BearerKeys {
         wire::ReturnOut, wire::ReturnItemOut, branding::BrandingIn, branding::BrandingOut, branding::PageColorsOut,
         notifications::NotificationOut, notifications::DeadLettersOut, notifications::NotificationSettingsIn,
         notifications::NotificationSettingsOut, wire::ReturnStepOut, returns::ReturnItemIn, returns::ReturnIn,
-        returns::TransitionIn, returns::ReturnListOut, returns::ReturnPolicyWire
+        returns::TransitionIn, returns::ReturnListOut, returns::InspectionIn, returns::InspectedItemIn,
+        wire::InspectedItemOut, returns::ReturnPolicyWire
     )),
     modifiers(&BearerKeys)
 )]

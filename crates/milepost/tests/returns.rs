@@ -7,8 +7,53 @@ mod common;
 mod tracking_support;
 
 use common::{TestApp, carrier_event, spawn_app};
+use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
 use tracking_support::{lookup_path, post_form, seed_delivered};
+
+const WEBHOOK_SECRET: &str = "whsec_returns_test_0123456789";
+
+/// A real HTTP endpoint that records each webhook body with whether its `Milepost-Signature`
+/// verifies (`t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`).
+async fn start_receiver() -> (String, Arc<Mutex<Vec<(Value, bool)>>>) {
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+    let seen: Arc<Mutex<Vec<(Value, bool)>>> = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let router = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let record = record.clone();
+            async move {
+                let signature = headers.get("milepost-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+                let parsed = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                record.lock().unwrap().push((parsed, verify(signature, &body)));
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, seen)
+}
+
+fn verify(header: &str, body: &[u8]) -> bool {
+    let parts: Vec<(&str, &str)> = header.split(',').filter_map(|p| p.split_once('=')).collect();
+    let find = |name: &str| parts.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    let (Some(t), Some(v1)) = (find("t"), find("v1")) else { return false };
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET.as_bytes()).unwrap();
+    mac.update(t.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes()) == v1
+}
+
+async fn inspect(app: &TestApp, id: &str, body: Value) -> common::Reply {
+    app.post_json(&format!("/api/v1/returns/{id}/inspection"), &app.admin, &body).await
+}
 
 async fn request_return(app: &TestApp, order_number: &str, body: Value) -> common::Reply {
     app.post_json(&format!("/api/v1/orders/{order_number}/returns"), &app.admin, &body).await
@@ -42,6 +87,12 @@ fn field_of(reply: &common::Reply) -> String {
 #[tokio::test]
 async fn a_return_runs_from_request_to_close_and_its_parcel_moves_it_on_the_way() {
     let app = spawn_app().await;
+    let (hook_url, hooks) = start_receiver().await;
+    let settings = json!({"webhook_url": hook_url, "webhook_secret": WEBHOOK_SECRET});
+    let reply = app
+        .send(reqwest::Method::PUT, "/api/v1/notification-settings", Some(&app.admin), Some(settings.to_string()))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
     seed_delivered(&app, "RT-1").await;
     let created = request_return(&app, "RT-1", one_mug("damaged")).await;
     assert_eq!(created.status, 201, "{}", created.body);
@@ -80,12 +131,67 @@ async fn a_return_runs_from_request_to_close_and_its_parcel_moves_it_on_the_way(
     assert_eq!(read.body["state"], "received");
     assert_eq!(read.body["allowed"], json!(["inspection_pending"]));
 
-    for to in ["inspection_pending", "disposition_decided", "refund_released", "closed"] {
+    assert_eq!(move_return(&app, &id, "inspection_pending").await.body["state"], "inspection_pending");
+    let shortcut = move_return(&app, &id, "disposition_decided").await;
+    assert_eq!(shortcut.status, 422, "a disposition comes with the inspection: {}", shortcut.body);
+    assert_eq!(field_of(&shortcut), "to");
+    let wrong = inspect(
+        &app,
+        &id,
+        json!({"items": [{"sku": "MUG", "quantity": 2, "result": "opened", "disposition": "restock"}]}),
+    )
+    .await;
+    assert_eq!(wrong.status, 422);
+    assert_eq!(field_of(&wrong), "items[0].quantity");
+    let bad =
+        inspect(&app, &id, json!({"items": [{"sku": "MUG", "quantity": 1, "result": "meh", "disposition": "burn"}]}))
+            .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["errors"].as_array().unwrap().len(), 2);
+    let inspected = inspect(
+        &app,
+        &id,
+        json!({"items": [{"sku": "MUG", "quantity": 1, "result": "damaged", "disposition": "scrap"}], "note": "rim chipped"}),
+    )
+    .await;
+    assert_eq!(inspected.status, 200, "{}", inspected.body);
+    assert_eq!(inspected.body["state"], "disposition_decided");
+    assert_eq!(
+        inspected.body["inspection"],
+        json!([{"sku": "MUG", "quantity": 1, "result": "damaged", "disposition": "scrap"}])
+    );
+    let again = inspect(
+        &app,
+        &id,
+        json!({"items": [{"sku": "MUG", "quantity": 1, "result": "damaged", "disposition": "scrap"}]}),
+    )
+    .await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.body["allowed"], json!(["refund_released", "replacement_released", "closed"]));
+
+    for to in ["refund_released", "closed"] {
         let moved = move_return(&app, &id, to).await;
         assert_eq!(moved.status, 200, "{to}: {}", moved.body);
         assert_eq!(moved.body["state"], to);
     }
+
+    // The refund reaches the merchant's system signed, and the customer is told, through the outbox.
+    let mut report = app.notifier.deliver_due().await.unwrap();
+    while report.claimed > 0 {
+        report = app.notifier.deliver_due().await.unwrap();
+    }
+    let hooks = hooks.lock().unwrap().clone();
+    let refund = hooks.iter().find(|(body, _)| body["milestone"] == "refund_released").expect("refund webhook");
+    assert!(refund.1, "the refund webhook is signed: {hooks:#?}");
+    assert_eq!(refund.0["type"], "return.released");
+    assert_eq!(refund.0["order_number"], "RT-1");
+    assert_eq!(refund.0["shipments"], json!(["1ZRETURN01"]));
     let order = app.order("RT-1").await;
+    let messages = order.body["notifications"].as_array().unwrap();
+    assert!(
+        messages.iter().any(|n| n["audience"] == "customer" && n["milestone"] == "refund_released"),
+        "a customer message is queued: {messages:#?}"
+    );
     let shown = &order.body["returns"][0];
     assert_eq!(shown["state"], "closed");
     let steps: Vec<&str> = shown["history"].as_array().unwrap().iter().map(|s| s["to"].as_str().unwrap()).collect();
@@ -103,6 +209,7 @@ async fn a_return_runs_from_request_to_close_and_its_parcel_moves_it_on_the_way(
     );
     assert_eq!(shown["history"][0]["from"], "requested");
     assert_eq!(shown["history"][6]["note"], "to closed");
+    assert_eq!(shown["history"][4]["note"], "rim chipped");
     assert!(shown["history"][0]["actor"].as_str().unwrap().starts_with("key:"));
 }
 

@@ -459,7 +459,18 @@ impl Store for SqliteStore {
     }
 
     async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {
-        self.write(move |conn| returns::move_return(conn, account, &step)).await
+        let policy = self.policy.clone();
+        self.write(move |conn| returns::move_return(conn, &policy, account, &step)).await
+    }
+
+    async fn record_inspection(
+        &self,
+        account: AccountId,
+        step: ReturnMove,
+        items: Vec<milepost_domain::InspectedItem>,
+    ) -> StoreResult<ReturnOfOrder> {
+        let policy = self.policy.clone();
+        self.write(move |conn| returns::record_inspection(conn, &policy, account, &step, &items)).await
     }
 
     async fn returns_queue(

@@ -4,11 +4,16 @@
 //! `in_return_transit` and the warehouse's `return_receive` scan moves it to `received`. Kept in
 //! its own module, in plain SQL, so the PostgreSQL port is a translation.
 
+use super::outbox;
 use super::rows::{exec, parse_utc, row};
 use super::storage_error;
 use crate::{AccountId, ReturnMove, ReturnOfOrder, ReturnRecord, ReturnStep, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use milepost_domain::{OrderNumber, ReturnItem, ReturnPolicy, ReturnReason, ReturnState, TimelineProjection};
+use milepost_domain::notify::{Notice, NotificationPolicy};
+use milepost_domain::{
+    Disposition, InspectedItem, InspectionResult, OrderNumber, ReturnItem, ReturnPolicy, ReturnReason, ReturnState,
+    TimelineProjection,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -107,6 +112,23 @@ pub fn load_return(conn: &Connection, id: i64) -> StoreResult<ReturnRecord> {
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
+    let inspected: Vec<(String, u32, String, String)> = conn
+        .prepare_cached(
+            "SELECT sku, quantity, result, disposition FROM return_inspections WHERE return_id = ?1 ORDER BY line_no",
+        )
+        .and_then(|mut s| s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect())
+        .map_err(storage_error)?;
+    let inspection = inspected
+        .into_iter()
+        .map(|(sku, quantity, result, disposition)| {
+            Ok(InspectedItem {
+                sku,
+                quantity,
+                result: InspectionResult::parse(&result).ok_or_else(|| corrupt("inspection result", &result))?,
+                disposition: Disposition::parse(&disposition).ok_or_else(|| corrupt("disposition", &disposition))?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok(ReturnRecord {
         id,
         state: state_of(&state)?,
@@ -115,6 +137,7 @@ pub fn load_return(conn: &Connection, id: i64) -> StoreResult<ReturnRecord> {
         created_at: parse_utc(&created_at)?,
         history,
         return_tracking_number: tracking,
+        inspection,
     })
 }
 
@@ -174,7 +197,14 @@ fn record_step(
     Ok(true)
 }
 
-pub fn move_return(conn: &Connection, account: AccountId, step: &ReturnMove) -> StoreResult<ReturnOfOrder> {
+/// Stores a checked move; a released refund or replacement queues, in the same transaction, the
+/// customer's message and the merchant's signed webhook through the outbox.
+pub fn move_return(
+    conn: &Connection,
+    policy: &NotificationPolicy,
+    account: AccountId,
+    step: &ReturnMove,
+) -> StoreResult<ReturnOfOrder> {
     let Some(current) = return_by_id(conn, account, step.return_id)? else {
         return Err(StoreError::NotFound(format!("return {}", step.return_id)));
     };
@@ -184,7 +214,42 @@ pub fn move_return(conn: &Connection, account: AccountId, step: &ReturnMove) -> 
             step.return_id, current.record.state, step.from
         )));
     }
+    if let Some(notice) = Notice::for_return_state(step.to) {
+        let order_id: i64 = row(conn, "SELECT order_id FROM returns WHERE id = ?1", [step.return_id], |r| r.get(0))
+            .map_err(storage_error)?;
+        let context = outbox::order_context(conn, policy, order_id, None)?;
+        let parcels: Vec<&str> = current.record.return_tracking_number.as_deref().into_iter().collect();
+        outbox::queue_notice(conn, &context, order_id, &parcels, notice, step.at)?;
+    }
     with_order(conn, step.return_id, current.order_number.to_string())
+}
+
+/// Stores an inspection with the move it completes; nothing when the move no longer applies.
+pub fn record_inspection(
+    conn: &Connection,
+    policy: &NotificationPolicy,
+    account: AccountId,
+    step: &ReturnMove,
+    items: &[InspectedItem],
+) -> StoreResult<ReturnOfOrder> {
+    let moved = move_return(conn, policy, account, step)?;
+    for (line_no, item) in items.iter().enumerate() {
+        exec(
+            conn,
+            "INSERT INTO return_inspections (return_id, line_no, sku, quantity, result, disposition)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                step.return_id,
+                line_no as i64,
+                item.sku,
+                item.quantity,
+                item.result.as_str(),
+                item.disposition.as_str()
+            ],
+        )
+        .map_err(storage_error)?;
+    }
+    with_order(conn, step.return_id, moved.order_number.to_string())
 }
 
 pub fn returns_queue(

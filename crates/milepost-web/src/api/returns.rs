@@ -13,7 +13,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use milepost_app::returns::ReturnRequester;
 use milepost_domain::text::parse_free_text;
-use milepost_domain::{OrderNumber, ReturnItem, ReturnPolicy, ReturnReason, ReturnState};
+use milepost_domain::{
+    Disposition, InspectedItem, InspectionResult, OrderNumber, ReturnItem, ReturnPolicy, ReturnReason, ReturnState,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use utoipa::{IntoParams, ToSchema};
@@ -39,6 +41,24 @@ pub struct ReturnIn {
 pub struct TransitionIn {
     /// The state to move to.
     pub to: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectedItemIn {
+    pub sku: String,
+    pub quantity: u32,
+    /// as_new, opened, damaged, missing_parts.
+    pub result: String,
+    /// restock, refurbish, scrap, return_to_vendor.
+    pub disposition: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionIn {
+    pub items: Vec<InspectedItemIn>,
     pub note: Option<String>,
 }
 
@@ -178,6 +198,51 @@ pub async fn transition(
     };
     let moved = state.app.move_return(&caller.principal, id, to, note).await?;
     Ok(Json(ReturnOut::of_order(&moved)))
+}
+
+/// Record the inspection and disposition of every returned item; the return moves from
+/// `inspection_pending` to `disposition_decided` (409 listing `allowed` from any other state).
+#[utoipa::path(post, path = "/api/v1/returns/{id}/inspection", tag = "returns", params(("id" = String, Path)),
+    request_body = InspectionIn,
+    responses((status = 200, body = ReturnOut), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn inspect(
+    State(state): State<AppState>,
+    caller: Caller<Admin>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<InspectionIn>,
+) -> Result<Json<ReturnOut>, ApiError> {
+    let id = return_id(&id)?;
+    let mut errors = Vec::new();
+    let mut items = Vec::with_capacity(body.items.len());
+    for (i, item) in body.items.iter().enumerate() {
+        let result = InspectionResult::parse(&item.result);
+        if result.is_none() {
+            let all: Vec<&str> = InspectionResult::ALL.iter().map(|r| r.as_str()).collect();
+            errors.push(FieldError::new(format!("items[{i}].result"), format!("must be one of {}", all.join(", "))));
+        }
+        let disposition = Disposition::parse(&item.disposition);
+        if disposition.is_none() {
+            let all: Vec<&str> = Disposition::ALL.iter().map(|d| d.as_str()).collect();
+            errors
+                .push(FieldError::new(format!("items[{i}].disposition"), format!("must be one of {}", all.join(", "))));
+        }
+        if let (Some(result), Some(disposition)) = (result, disposition) {
+            items.push(InspectedItem {
+                sku: item.sku.trim().to_string(),
+                quantity: item.quantity,
+                result,
+                disposition,
+            });
+        }
+    }
+    let note = parse_note(body.note.as_deref(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let inspected = state.app.record_inspection(&caller.principal, id, items, note).await?;
+    Ok(Json(ReturnOut::of_order(&inspected)))
 }
 
 /// The returns queue: open returns (or those in one state), oldest first.

@@ -619,6 +619,17 @@ pub struct ReturnItemOut {
     pub reason: String,
 }
 
+/// The inspection and disposition of some units of one returned SKU.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InspectedItemOut {
+    pub sku: String,
+    pub quantity: u32,
+    /// as_new, opened, damaged, missing_parts.
+    pub result: String,
+    /// restock, refurbish, scrap, return_to_vendor.
+    pub disposition: String,
+}
+
 /// One state change of a return.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReturnStepOut {
@@ -648,6 +659,8 @@ pub struct ReturnOut {
     pub history: Vec<ReturnStepOut>,
     /// The return parcel, once one is linked.
     pub return_tracking_number: Option<String>,
+    /// What the warehouse found and decided per item, once inspected.
+    pub inspection: Vec<InspectedItemOut>,
 }
 
 impl ReturnOut {
@@ -680,6 +693,16 @@ impl ReturnOut {
                 })
                 .collect(),
             return_tracking_number: r.return_tracking_number.clone(),
+            inspection: r
+                .inspection
+                .iter()
+                .map(|i| InspectedItemOut {
+                    sku: i.sku.clone(),
+                    quantity: i.quantity,
+                    result: i.result.as_str().to_string(),
+                    disposition: i.disposition.as_str().to_string(),
+                })
+                .collect(),
         }
     }
 

@@ -24,3 +24,14 @@ CREATE INDEX return_transitions_by_return ON return_transitions(return_id, id);
 ALTER TABLE returns ADD COLUMN return_shipment_id INTEGER REFERENCES shipments(id);
 CREATE INDEX returns_by_shipment ON returns(return_shipment_id);
 CREATE INDEX returns_by_account_state ON returns(account_id, state, created_at);
+
+-- What the warehouse found in each returned item and what becomes of it.
+CREATE TABLE return_inspections (
+    return_id   INTEGER NOT NULL REFERENCES returns(id) ON DELETE CASCADE,
+    line_no     INTEGER NOT NULL,
+    sku         TEXT NOT NULL,
+    quantity    INTEGER NOT NULL CHECK (quantity > 0),
+    result      TEXT NOT NULL,
+    disposition TEXT NOT NULL,
+    PRIMARY KEY (return_id, line_no)
+);
