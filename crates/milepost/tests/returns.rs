@@ -4,10 +4,12 @@
 //! scan move the return on their own; roles and accounts are kept apart.
 
 mod common;
+mod ops_support;
 mod tracking_support;
 
 use common::{TestApp, carrier_event, spawn_app};
 use hmac::{KeyInit, Mac};
+use ops_support::{ADMIN, OTHER, Staff, staff};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
@@ -118,6 +120,9 @@ async fn a_return_runs_from_request_to_close_and_its_parcel_moves_it_on_the_way(
     assert_eq!(read.body["state"], "in_return_transit");
     assert_eq!(read.body["return_tracking_number"], "1ZRETURN01");
     assert_eq!(read.body["history"][1]["actor"], "system");
+    let page = app.client.get(format!("{}{}", app.base, lookup_path("RT-1"))).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("On its way back to us"), "the customer sees the return state");
 
     let scan = app
         .post_json(
@@ -361,4 +366,34 @@ async fn roles_and_accounts_are_kept_apart_and_the_queue_filters_by_state() {
     let again =
         request_return(&app, "RT-5", json!({"items": [{"sku": "MUG", "quantity": 2, "reason": "damaged"}]})).await;
     assert_eq!(again.status, 201, "{}", again.body);
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_returns_queue_by_state_and_age_and_each_return_on_its_order() {
+    let app = spawn_app().await;
+    staff(&app).await;
+    seed_delivered(&app, "RT-6").await;
+    seed_delivered(&app, "RT-7").await;
+    let first = request_return(&app, "RT-6", one_mug("damaged")).await.body["id"].as_str().unwrap().to_string();
+    app.clock.set(at("2026-11-12T12:00:00Z"));
+    request_return(&app, "RT-7", one_mug("wrong_item")).await;
+    assert_eq!(move_return(&app, &first, "approved").await.status, 200);
+    app.clock.set(at("2026-11-13T12:00:00Z"));
+
+    let mut lead = Staff::logged_in(&app, ADMIN).await;
+    let queue = lead.get("/ops/returns").await;
+    assert_eq!(queue.status, 200);
+    assert!(queue.body.contains("requested</a>: 1") && queue.body.contains("approved</a>: 1"), "{}", queue.body);
+    let rt6 = queue.body.find("RT-6").expect("RT-6 listed");
+    let rt7 = queue.body.find("RT-7").expect("RT-7 listed");
+    assert!(rt6 < rt7, "oldest first");
+    let approved = lead.get("/ops/returns?state=approved").await;
+    assert!(approved.body.contains("RT-6") && !approved.body.contains("RT-7"));
+
+    let order = lead.get("/ops/orders/RT-6").await;
+    assert!(order.body.contains("requested → approved"), "the return's steps show on the order");
+
+    let mut stranger = Staff::logged_in(&app, OTHER).await;
+    let theirs = stranger.get("/ops/returns").await;
+    assert!(!theirs.body.contains("RT-6"), "another account's returns stay hidden");
 }
