@@ -39,7 +39,12 @@ use tokio::sync::{mpsc, oneshot};
 /// How many queued writes one transaction may take. Large enough to amortize the fsync, small
 /// enough that one slow batch does not hold many callers.
 const MAX_JOBS_PER_COMMIT: usize = 512;
-const MAX_IDLE_READERS: usize = 32;
+/// Reads running at once. SQLite reads are CPU-bound once the pages are cached, so more
+/// concurrent readers than about twice the cores only add threads, connections and page caches
+/// (memory) without adding throughput; callers beyond it wait their turn in order.
+fn read_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get() * 2).clamp(4, 16)
+}
 
 type Completion = Box<dyn FnOnce(Option<StoreError>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
@@ -57,6 +62,7 @@ pub struct SqliteStore {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    read_slots: Arc<tokio::sync::Semaphore>,
     stats: Arc<Mutex<WriterStats>>,
     truth: Arc<SourceOfTruth>,
     rules: Arc<RuleSettings>,
@@ -115,6 +121,7 @@ impl SqliteStore {
             jobs: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            read_slots: Arc::new(tokio::sync::Semaphore::new(read_concurrency())),
             stats,
             truth: Arc::new(SourceOfTruth::default()),
             rules: Arc::new(RuleSettings::default()),
@@ -180,7 +187,14 @@ impl SqliteStore {
         let readers = self.readers.clone();
         let path = self.path.clone();
         let truth = self.truth.clone();
+        let slot = self
+            .read_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("store is shutting down".into()))?;
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let pooled = readers.lock().expect("readers lock").pop();
             let conn = match pooled {
                 Some(conn) => conn,
@@ -188,9 +202,7 @@ impl SqliteStore {
             };
             let result = work(&conn, &truth);
             let mut pool = readers.lock().expect("readers lock");
-            if pool.len() < MAX_IDLE_READERS {
-                pool.push(conn);
-            }
+            pool.push(conn);
             result
         })
         .await

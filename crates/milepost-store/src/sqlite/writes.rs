@@ -19,7 +19,7 @@ use milepost_domain::{
     SourceOfTruth, TrackingEvent,
 };
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 fn now_text() -> String {
     chrono::Utc::now().to_rfc3339()
@@ -249,17 +249,33 @@ struct Placement {
     tracking_number: Option<String>,
 }
 
-fn place_event(conn: &Connection, account: AccountId, new: &NewEvent) -> StoreResult<Result<Placement, EventOutcome>> {
+/// Parcels already looked up in this batch, by tracking number: a carrier batch carries many
+/// events per parcel, and no parcel is registered in the middle of a batch.
+type ParcelCache = HashMap<String, Option<(i64, i64)>>;
+
+fn place_event(
+    conn: &Connection,
+    account: AccountId,
+    new: &NewEvent,
+    parcels: &mut ParcelCache,
+) -> StoreResult<Result<Placement, EventOutcome>> {
     match &new.target {
         EventTarget::Tracking(tn) => {
-            let found: Option<(i64, i64)> = row(
-                conn,
-                "SELECT id, order_id FROM shipments WHERE account_id = ?1 AND tracking_number = ?2",
-                params![account.0, tn.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(storage_error)?;
+            let found: Option<(i64, i64)> = match parcels.get(tn.as_str()) {
+                Some(found) => *found,
+                None => {
+                    let found = row(
+                        conn,
+                        "SELECT id, order_id FROM shipments WHERE account_id = ?1 AND tracking_number = ?2",
+                        params![account.0, tn.as_str()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(storage_error)?;
+                    parcels.insert(tn.as_str().to_string(), found);
+                    found
+                }
+            };
             Ok(Ok(Placement {
                 scope: format!("t:{tn}"),
                 order_id: found.map(|f| f.1),
@@ -342,39 +358,13 @@ fn insert_event_if_new(
     raw: Option<&serde_json::Value>,
 ) -> StoreResult<bool> {
     let fact_key = event.fact_key();
-    let existing: Option<i64> = match &event.source_event_id {
-        Some(id) => row(
-            conn,
-            "SELECT id FROM events WHERE account_id = ?1 AND source = ?2 AND source_event_id = ?3",
-            params![account.0, event.source.as_str(), id],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(storage_error)?,
-        None => None,
-    };
-    let existing = match existing {
-        Some(id) => Some(id),
-        None => row(
-            conn,
-            "SELECT id FROM events WHERE account_id = ?1 AND scope = ?2 AND fact_key = ?3",
-            params![account.0, scope, fact_key],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(storage_error)?,
-    };
-    if let Some(id) = existing {
-        exec(conn, "UPDATE events SET duplicate_count = duplicate_count + 1 WHERE id = ?1", [id])
-            .map_err(storage_error)?;
-        return Ok(false);
-    }
     let location = event.location.clone().unwrap_or_default();
-    exec(conn,
+    let inserted = exec(conn,
         "INSERT INTO events (account_id, scope, order_id, shipment_id, tracking_number, source, source_event_id, carrier,
             code, description, milestone, mapping, occurred_at, occurred_at_us, received_at, city, region, postal_code,
             country, fact_key, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+         ON CONFLICT DO NOTHING",
         params![
             account.0,
             scope,
@@ -400,7 +390,35 @@ fn insert_event_if_new(
         ],
     )
     .map_err(storage_error)?;
-    Ok(true)
+    if inserted == 1 {
+        return Ok(true);
+    }
+    // A unique index refused it: the same sender's event id, or the same fact in this scope.
+    // The new event is the common case, so the duplicate is looked up only after the insert.
+    let by_source_id = match &event.source_event_id {
+        Some(id) => row(
+            conn,
+            "SELECT id FROM events WHERE account_id = ?1 AND source = ?2 AND source_event_id = ?3",
+            params![account.0, event.source.as_str(), id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage_error)?,
+        None => None,
+    };
+    let existing: i64 = match by_source_id {
+        Some(id) => id,
+        None => row(
+            conn,
+            "SELECT id FROM events WHERE account_id = ?1 AND scope = ?2 AND fact_key = ?3",
+            params![account.0, scope, fact_key],
+            |r| r.get(0),
+        )
+        .map_err(storage_error)?,
+    };
+    exec(conn, "UPDATE events SET duplicate_count = duplicate_count + 1 WHERE id = ?1", [existing])
+        .map_err(storage_error)?;
+    Ok(false)
 }
 
 pub fn append_events(
@@ -416,8 +434,9 @@ pub fn append_events(
     let mut outcomes = Vec::with_capacity(events.len());
     let mut dirty_shipments = BTreeSet::new();
     let mut dirty_orders = BTreeSet::new();
+    let mut parcels = ParcelCache::new();
     for new in events {
-        let placement = match place_event(conn, account, new)? {
+        let placement = match place_event(conn, account, new, &mut parcels)? {
             Ok(p) => p,
             Err(rejected) => {
                 outcomes.push(rejected);
