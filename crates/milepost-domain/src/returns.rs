@@ -409,6 +409,128 @@ pub fn check_return_request(requested: &[ReturnItem], returnable: &BTreeMap<Stri
     Ok(())
 }
 
+/// What the return figures need of one order placed in the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderReturnFacts {
+    /// Every item delivered: only such orders count as the base of the rates.
+    pub delivered: bool,
+    /// Units ordered per SKU.
+    pub ordered_units: BTreeMap<String, u32>,
+    pub returns: Vec<ReturnFacts>,
+}
+
+/// What the return figures need of one return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnFacts {
+    pub state: ReturnState,
+    pub requested_at: DateTime<Utc>,
+    /// When its refund was released, if it was.
+    pub refunded_at: Option<DateTime<Utc>>,
+    pub items: Vec<ReturnItem>,
+}
+
+/// Return rate of one reason: delivered orders with a (not rejected) return line of that reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReasonRate {
+    pub reason: ReturnReason,
+    pub orders: u32,
+    pub rate: Option<f64>,
+}
+
+/// Return rate of one SKU: units returned over units ordered, on delivered orders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkuRate {
+    pub sku: String,
+    pub ordered_units: u32,
+    pub returned_units: u32,
+    pub rate: Option<f64>,
+}
+
+/// The return figures of a period (rates in percent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnKpis {
+    pub delivered_orders: u32,
+    pub returned_orders: u32,
+    pub return_rate: Option<f64>,
+    /// Every reason with at least one return, most frequent first.
+    pub by_reason: Vec<ReasonRate>,
+    /// Every SKU returned at least once, highest rate first.
+    pub by_sku: Vec<SkuRate>,
+    pub request_to_refund_hours_median: Option<f64>,
+    pub request_to_refund_hours_p90: Option<f64>,
+}
+
+fn percent(part: u32, whole: u32) -> Option<f64> {
+    (whole > 0).then(|| f64::from(part) * 100.0 / f64::from(whole))
+}
+
+/// Computes the return figures; rejected returns do not count.
+pub fn return_kpis(orders: &[OrderReturnFacts]) -> ReturnKpis {
+    let delivered: Vec<&OrderReturnFacts> = orders.iter().filter(|o| o.delivered).collect();
+    let counted =
+        |o: &&OrderReturnFacts| o.returns.iter().filter(|r| r.state.holds_items()).cloned().collect::<Vec<_>>();
+    let mut returned_orders = 0;
+    let mut by_reason: BTreeMap<&'static str, (ReturnReason, u32)> = BTreeMap::new();
+    let mut by_sku: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    for order in &delivered {
+        for (sku, units) in &order.ordered_units {
+            by_sku.entry(sku.clone()).or_default().0 += units;
+        }
+        let returns = counted(order);
+        if returns.is_empty() {
+            continue;
+        }
+        returned_orders += 1;
+        let mut reasons: Vec<ReturnReason> = returns.iter().flat_map(|r| r.items.iter().map(|i| i.reason)).collect();
+        reasons.sort_by_key(|r| r.as_str());
+        reasons.dedup();
+        for reason in reasons {
+            by_reason.entry(reason.as_str()).or_insert((reason, 0)).1 += 1;
+        }
+        for item in returns.iter().flat_map(|r| r.items.iter()) {
+            by_sku.entry(item.sku.clone()).or_default().1 += item.quantity;
+        }
+    }
+    let base = delivered.len() as u32;
+    let mut reasons: Vec<ReasonRate> = by_reason
+        .into_values()
+        .map(|(reason, orders)| ReasonRate { reason, orders, rate: percent(orders, base) })
+        .collect();
+    reasons.sort_by(|a, b| b.orders.cmp(&a.orders).then(a.reason.as_str().cmp(b.reason.as_str())));
+    let mut skus: Vec<SkuRate> = by_sku
+        .into_iter()
+        .filter(|(_, (_, returned))| *returned > 0)
+        .map(|(sku, (ordered, returned))| SkuRate {
+            sku,
+            ordered_units: ordered,
+            returned_units: returned,
+            rate: percent(returned, ordered),
+        })
+        .collect();
+    skus.sort_by(|a, b| b.rate.unwrap_or(0.0).total_cmp(&a.rate.unwrap_or(0.0)).then(a.sku.cmp(&b.sku)));
+    let mut refund_hours: Vec<f64> = orders
+        .iter()
+        .flat_map(|o| o.returns.iter())
+        .filter_map(|r| r.refunded_at.map(|at| (at - r.requested_at).num_seconds() as f64 / 3600.0))
+        .collect();
+    refund_hours.sort_by(f64::total_cmp);
+    let rank = |p: f64| {
+        (!refund_hours.is_empty()).then(|| {
+            let idx = ((p * refund_hours.len() as f64).ceil() as usize).clamp(1, refund_hours.len()) - 1;
+            refund_hours[idx]
+        })
+    };
+    ReturnKpis {
+        delivered_orders: base,
+        returned_orders,
+        return_rate: percent(returned_orders, base),
+        by_reason: reasons,
+        by_sku: skus,
+        request_to_refund_hours_median: rank(0.5),
+        request_to_refund_hours_p90: rank(0.9),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,5 +677,64 @@ mod tests {
         for d in Disposition::ALL {
             assert_eq!(Disposition::parse(d.as_str()), Some(d));
         }
+    }
+
+    fn facts(delivered: bool, units: &[(&str, u32)], returns: Vec<ReturnFacts>) -> OrderReturnFacts {
+        OrderReturnFacts { delivered, ordered_units: units.iter().map(|(s, u)| (s.to_string(), *u)).collect(), returns }
+    }
+
+    fn ret(state: ReturnState, items: Vec<ReturnItem>, requested: &str, refunded: Option<&str>) -> ReturnFacts {
+        ReturnFacts { state, requested_at: at(requested), refunded_at: refunded.map(at), items }
+    }
+
+    #[test]
+    fn return_rates_by_reason_and_sku_count_delivered_orders_and_skip_rejected_returns() {
+        let wrong = ReturnItem { sku: "TEE".into(), quantity: 1, reason: ReturnReason::WrongItem };
+        let orders = [
+            facts(
+                true,
+                &[("MUG", 2), ("TEE", 1)],
+                vec![ret(
+                    ReturnState::Closed,
+                    vec![item("MUG", 1), wrong.clone()],
+                    "2026-11-05T10:00:00Z",
+                    Some("2026-11-07T10:00:00Z"),
+                )],
+            ),
+            facts(
+                true,
+                &[("MUG", 2)],
+                vec![ret(ReturnState::Rejected, vec![item("MUG", 2)], "2026-11-05T10:00:00Z", None)],
+            ),
+            facts(
+                true,
+                &[("MUG", 4)],
+                vec![ret(
+                    ReturnState::RefundReleased,
+                    vec![item("MUG", 1)],
+                    "2026-11-06T00:00:00Z",
+                    Some("2026-11-06T12:00:00Z"),
+                )],
+            ),
+            facts(true, &[("MUG", 2)], vec![]),
+            facts(
+                false,
+                &[("MUG", 9)],
+                vec![ret(ReturnState::Requested, vec![item("MUG", 9)], "2026-11-06T00:00:00Z", None)],
+            ),
+        ];
+        let k = return_kpis(&orders);
+        assert_eq!((k.delivered_orders, k.returned_orders), (4, 2));
+        assert_eq!(k.return_rate, Some(50.0));
+        assert_eq!(k.by_reason[0].reason, ReturnReason::Damaged);
+        assert_eq!((k.by_reason[0].orders, k.by_reason[0].rate), (2, Some(50.0)));
+        assert_eq!((k.by_reason[1].reason, k.by_reason[1].rate), (ReturnReason::WrongItem, Some(25.0)));
+        assert_eq!(k.by_sku[0].sku, "TEE");
+        assert_eq!(k.by_sku[0].rate, Some(100.0));
+        assert_eq!((k.by_sku[1].ordered_units, k.by_sku[1].returned_units), (10, 2));
+        assert_eq!(k.by_sku[1].rate, Some(20.0));
+        assert_eq!(k.request_to_refund_hours_median, Some(12.0));
+        assert_eq!(k.request_to_refund_hours_p90, Some(48.0));
+        assert_eq!(return_kpis(&[]).return_rate, None);
     }
 }
