@@ -127,6 +127,20 @@ impl Milepost {
         Ok(self.store.returns_queue(caller.account_id, state, limit).await?)
     }
 
+    /// Return figures over the orders placed in `[from, to)`.
+    pub async fn return_kpis(
+        &self,
+        caller: &Principal,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> AppResult<milepost_domain::returns::ReturnKpis> {
+        if to <= from {
+            return Err(AppError::Invalid { field: "to".into(), message: "must be after from".into() });
+        }
+        let facts = self.store.return_kpi_facts(caller.account_id, from, to).await?;
+        Ok(milepost_domain::returns::return_kpis(&facts))
+    }
+
     /// The caller's return eligibility rules.
     pub async fn return_policy(&self, caller: &Principal) -> AppResult<ReturnPolicy> {
         Ok(self.store.return_policy(caller.account_id).await?)

@@ -211,6 +211,14 @@ pub trait Store: Send + Sync + 'static {
         items: Vec<milepost_domain::InspectedItem>,
     ) -> StoreResult<ReturnOfOrder>;
 
+    /// Facts for the return figures about the orders placed in `[from, to)`.
+    async fn return_kpi_facts(
+        &self,
+        account: AccountId,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Vec<milepost_domain::returns::OrderReturnFacts>>;
+
     /// The account's returns in a state (all open ones when `None`), oldest first.
     async fn returns_queue(
         &self,

@@ -34,7 +34,7 @@ impl Modify for BearerKeys {
         branding::get_branding, branding::put_branding,
         notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings,
         returns::request_return, returns::get_return, returns::transition, returns::inspect, returns::list_returns,
-        returns::get_policy, returns::put_policy
+        returns::get_policy, returns::put_policy, returns::return_kpis
     ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,
@@ -53,7 +53,8 @@ impl Modify for BearerKeys {
         notifications::NotificationOut, notifications::DeadLettersOut, notifications::NotificationSettingsIn,
         notifications::NotificationSettingsOut, wire::ReturnStepOut, returns::ReturnItemIn, returns::ReturnIn,
         returns::TransitionIn, returns::ReturnListOut, returns::InspectionIn, returns::InspectedItemIn,
-        wire::InspectedItemOut, returns::ReturnPolicyWire
+        wire::InspectedItemOut, returns::ReturnKpisOut, returns::ReasonRateOut, returns::SkuRateOut,
+        returns::RefundTimeOut, returns::ReturnPolicyWire
     )),
     modifiers(&BearerKeys)
 )]

@@ -174,6 +174,7 @@ async fn a_return_runs_from_request_to_close_and_its_parcel_moves_it_on_the_way(
     assert_eq!(again.status, 409);
     assert_eq!(again.body["allowed"], json!(["refund_released", "replacement_released", "closed"]));
 
+    app.clock.set(at("2026-11-12T12:00:00Z"));
     for to in ["refund_released", "closed"] {
         let moved = move_return(&app, &id, to).await;
         assert_eq!(moved.status, 200, "{to}: {}", moved.body);
@@ -197,6 +198,19 @@ async fn a_return_runs_from_request_to_close_and_its_parcel_moves_it_on_the_way(
         messages.iter().any(|n| n["audience"] == "customer" && n["milestone"] == "refund_released"),
         "a customer message is queued: {messages:#?}"
     );
+    let figures = app.get("/api/v1/kpis/returns?from=2026-10-01&to=2026-12-01", &app.support).await;
+    assert_eq!(figures.status, 200, "{}", figures.body);
+    assert_eq!(figures.body["delivered_orders"], 1);
+    assert_eq!(figures.body["return_rate"], 100.0);
+    assert_eq!(figures.body["by_reason"], json!([{"reason": "damaged", "orders": 1, "rate": 100.0}]));
+    assert_eq!(figures.body["by_sku"], json!([{"sku": "MUG", "ordered_units": 2, "returned_units": 1, "rate": 50.0}]));
+    assert_eq!(figures.body["request_to_refund_hours"], json!({"median": 48.0, "p90": 48.0}));
+    let overall = app.get("/api/v1/kpis?from=2026-10-01&to=2026-12-01", &app.support).await;
+    assert_eq!(overall.body["return_rate"], 100.0, "{}", overall.body);
+    assert_eq!(overall.body["order_accuracy_rate"], 0.0, "a damaged return counts against accuracy");
+    let bad = app.get("/api/v1/kpis/returns?from=yesterday", &app.support).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(field_of(&bad), "from");
     let shown = &order.body["returns"][0];
     assert_eq!(shown["state"], "closed");
     let steps: Vec<&str> = shown["history"].as_array().unwrap().iter().map(|s| s["to"].as_str().unwrap()).collect();

@@ -485,6 +485,15 @@ impl Store for SqliteStore {
         self.write(move |conn| returns::record_inspection(conn, &policy, account, &step, &items)).await
     }
 
+    async fn return_kpi_facts(
+        &self,
+        account: AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<milepost_domain::returns::OrderReturnFacts>> {
+        self.read(move |conn, _| returns::return_kpi_facts(conn, account, from, to)).await
+    }
+
     async fn returns_queue(
         &self,
         account: AccountId,

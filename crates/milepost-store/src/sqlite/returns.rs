@@ -10,6 +10,7 @@ use super::storage_error;
 use crate::{AccountId, ReturnMove, ReturnOfOrder, ReturnRecord, ReturnStep, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use milepost_domain::notify::{Notice, NotificationPolicy};
+use milepost_domain::returns::{OrderReturnFacts, ReturnFacts};
 use milepost_domain::{
     Disposition, InspectedItem, InspectionResult, OrderNumber, ReturnItem, ReturnPolicy, ReturnReason, ReturnState,
     TimelineProjection,
@@ -352,4 +353,49 @@ pub fn on_return_parcel(
         )?;
     }
     Ok(())
+}
+
+/// Facts for the return figures about the orders placed in `[from, to)`.
+pub fn return_kpi_facts(
+    conn: &Connection,
+    account: AccountId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<OrderReturnFacts>> {
+    let orders: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT id, status FROM orders WHERE account_id = ?1 AND placed_at_us >= ?2 AND placed_at_us < ?3
+             ORDER BY placed_at_us",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![account.0, from.timestamp_micros(), to.timestamp_micros()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect()
+        })
+        .map_err(storage_error)?;
+    let mut facts = Vec::with_capacity(orders.len());
+    for (order_id, status) in orders {
+        let units: Vec<(String, u32)> = conn
+            .prepare_cached("SELECT sku, SUM(quantity) FROM order_items WHERE order_id = ?1 GROUP BY sku")
+            .and_then(|mut s| s.query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(storage_error)?;
+        let mut returns = Vec::new();
+        for record in returns_of_order(conn, order_id)? {
+            let refunded_at =
+                record.history.iter().find(|step| step.to == ReturnState::RefundReleased).map(|step| step.at);
+            returns.push(ReturnFacts {
+                state: record.state,
+                requested_at: record.created_at,
+                refunded_at,
+                items: record.items,
+            });
+        }
+        facts.push(OrderReturnFacts {
+            delivered: status == "delivered",
+            ordered_units: units.into_iter().collect(),
+            returns,
+        });
+    }
+    Ok(facts)
 }

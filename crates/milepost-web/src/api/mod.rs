@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/returns/{id}", get(returns::get_return))
         .route("/api/v1/returns/{id}/transitions", post(returns::transition))
         .route("/api/v1/returns/{id}/inspection", post(returns::inspect))
+        .route("/api/v1/kpis/returns", get(returns::return_kpis))
         .route("/api/v1/return-policy", get(returns::get_policy).put(returns::put_policy))
         .route("/api/v1/events", post(events::post_events))
         .route("/api/v1/exceptions", get(exceptions::list_exceptions))

@@ -337,3 +337,109 @@ pub async fn put_policy(
     state.app.put_return_policy(&caller.principal, policy.clone()).await?;
     Ok(Json(policy_out(&policy)))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnKpiParams {
+    /// Start (RFC 3339 or YYYY-MM-DD, inclusive); default 30 days before `to`.
+    pub from: Option<String>,
+    /// End (RFC 3339 or YYYY-MM-DD, exclusive); default now.
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonRateOut {
+    pub reason: String,
+    /// Delivered orders with a return line of this reason.
+    pub orders: u32,
+    /// Percent of delivered orders.
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkuRateOut {
+    pub sku: String,
+    pub ordered_units: u32,
+    pub returned_units: u32,
+    /// Percent of ordered units returned.
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefundTimeOut {
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+/// Return figures of the orders placed in a period (rejected returns do not count).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReturnKpisOut {
+    pub from: String,
+    pub to: String,
+    pub delivered_orders: u32,
+    pub returned_orders: u32,
+    pub return_rate: Option<f64>,
+    pub by_reason: Vec<ReasonRateOut>,
+    pub by_sku: Vec<SkuRateOut>,
+    pub request_to_refund_hours: RefundTimeOut,
+}
+
+fn round(v: Option<f64>) -> Option<f64> {
+    v.map(|x| (x * 100.0).round() / 100.0)
+}
+
+/// Return rate by reason and SKU, and time from request to refund, over orders placed in a period.
+#[utoipa::path(get, path = "/api/v1/kpis/returns", tag = "kpis", params(ReturnKpiParams),
+    responses((status = 200, body = ReturnKpisOut), (status = 422, body = Problem)), security(("api_key" = [])))]
+pub async fn return_kpis(
+    State(state): State<AppState>,
+    caller: Caller<Support>,
+    params: Result<Query<ReturnKpiParams>, QueryRejection>,
+) -> Result<Json<ReturnKpisOut>, ApiError> {
+    let Query(p) = params.map_err(|r| ApiError::BadRequest {
+        detail: r.body_text(),
+        errors: vec![FieldError::new("query", r.body_text())],
+    })?;
+    let mut errors = Vec::new();
+    let mut bound = |field: &str, raw: &Option<String>| match raw.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => super::kpis::parse_bound(v).or_else(|| {
+            errors.push(FieldError::new(field, "must be an RFC 3339 time or a date YYYY-MM-DD"));
+            None
+        }),
+    };
+    let to = bound("to", &p.to);
+    let from = bound("from", &p.from);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let to = to.unwrap_or_else(|| state.app.clock().now());
+    let from = from.unwrap_or(to - chrono::Duration::days(30));
+    let k = state.app.return_kpis(&caller.principal, from, to).await?;
+    Ok(Json(ReturnKpisOut {
+        from: from.to_rfc3339(),
+        to: to.to_rfc3339(),
+        delivered_orders: k.delivered_orders,
+        returned_orders: k.returned_orders,
+        return_rate: round(k.return_rate),
+        by_reason: k
+            .by_reason
+            .iter()
+            .map(|r| ReasonRateOut { reason: r.reason.as_str().to_string(), orders: r.orders, rate: round(r.rate) })
+            .collect(),
+        by_sku: k
+            .by_sku
+            .iter()
+            .map(|s| SkuRateOut {
+                sku: s.sku.clone(),
+                ordered_units: s.ordered_units,
+                returned_units: s.returned_units,
+                rate: round(s.rate),
+            })
+            .collect(),
+        request_to_refund_hours: RefundTimeOut {
+            median: round(k.request_to_refund_hours_median),
+            p90: round(k.request_to_refund_hours_p90),
+        },
+    }))
+}
