@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod branding;
+pub mod claims;
 pub mod event;
 pub mod exceptions;
 pub mod kpi;

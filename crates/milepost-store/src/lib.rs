@@ -219,6 +219,30 @@ pub trait Store: Send + Sync + 'static {
         to: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Vec<milepost_domain::returns::OrderReturnFacts>>;
 
+    /// Opens a claim from one of the account's exceptions, if its kind is about a lost or damaged
+    /// parcel and no claim is open for it yet.
+    async fn open_claim(&self, account: AccountId, claim: NewClaim) -> StoreResult<ClaimRecord>;
+
+    /// One claim of the account.
+    async fn claim_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<ClaimRecord>>;
+
+    /// Moves a claim from `from` to `to` (compare and set, like `move_return`).
+    async fn move_claim(
+        &self,
+        account: AccountId,
+        id: i64,
+        from: milepost_domain::claims::ClaimState,
+        to: milepost_domain::claims::ClaimState,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<ClaimRecord>;
+
+    /// The claims of one order of the account, oldest first.
+    async fn claims_of_order(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+    ) -> StoreResult<Vec<ClaimRecord>>;
+
     /// The account's returns in a state (all open ones when `None`), oldest first.
     async fn returns_queue(
         &self,

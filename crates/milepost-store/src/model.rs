@@ -412,3 +412,33 @@ pub struct DuplicateScans {
     /// Extra copies received in all.
     pub duplicates: u64,
 }
+
+/// A claim to open from an exception.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClaim {
+    pub exception_id: i64,
+    /// The carrier claimed against; the parcel's carrier when `None`.
+    pub carrier: Option<String>,
+    pub amount: milepost_domain::Money,
+    pub evidence: Option<String>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A stored claim against a carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRecord {
+    pub id: i64,
+    pub order_number: OrderNumber,
+    pub exception_id: i64,
+    pub exception_kind: String,
+    pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+    pub amount: milepost_domain::Money,
+    pub currency: String,
+    pub evidence: Option<String>,
+    pub state: milepost_domain::claims::ClaimState,
+    pub opened_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

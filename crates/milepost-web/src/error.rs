@@ -98,6 +98,21 @@ impl From<milepost_app::returns::ReturnMoveError> for ApiError {
     }
 }
 
+impl From<milepost_app::claims::ClaimMoveError> for ApiError {
+    fn from(e: milepost_app::claims::ClaimMoveError) -> Self {
+        match e {
+            milepost_app::claims::ClaimMoveError::Invalid { from, to, allowed } => {
+                let names: Vec<String> = allowed.iter().map(|s| s.as_str().to_string()).collect();
+                ApiError::InvalidTransition {
+                    detail: format!("a claim in state `{from}` cannot move to `{to}`; allowed: {}", names.join(", ")),
+                    allowed: names,
+                }
+            }
+            milepost_app::claims::ClaimMoveError::Other(e) => e.into(),
+        }
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {

@@ -2,8 +2,8 @@
 //! that it cannot drift from the code. Served at `GET /openapi.json`.
 
 use crate::api::{
-    branding, carrier_codes, epcis, events, exceptions, imports, integrations, kpis, notifications, orders, returns,
-    scans, wire,
+    branding, carrier_codes, claims, epcis, events, exceptions, imports, integrations, kpis, notifications, orders,
+    returns, scans, wire,
 };
 use crate::error::{FieldError, Problem};
 use crate::webhooks;
@@ -34,7 +34,8 @@ impl Modify for BearerKeys {
         branding::get_branding, branding::put_branding,
         notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings,
         returns::request_return, returns::get_return, returns::transition, returns::inspect, returns::list_returns,
-        returns::get_policy, returns::put_policy, returns::return_kpis
+        returns::get_policy, returns::put_policy, returns::return_kpis,
+        claims::open_claim, claims::get_claim, claims::transition, claims::order_claims
     ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,
@@ -54,7 +55,7 @@ impl Modify for BearerKeys {
         notifications::NotificationSettingsOut, wire::ReturnStepOut, returns::ReturnItemIn, returns::ReturnIn,
         returns::TransitionIn, returns::ReturnListOut, returns::InspectionIn, returns::InspectedItemIn,
         wire::InspectedItemOut, returns::ReturnKpisOut, returns::ReasonRateOut, returns::SkuRateOut,
-        returns::RefundTimeOut, returns::ReturnPolicyWire
+        returns::RefundTimeOut, claims::ClaimIn, claims::ClaimTransitionIn, claims::ClaimOut, claims::ClaimListOut, returns::ReturnPolicyWire
     )),
     modifiers(&BearerKeys)
 )]

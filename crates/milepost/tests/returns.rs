@@ -411,3 +411,64 @@ async fn the_dashboard_shows_the_returns_queue_by_state_and_age_and_each_return_
     let theirs = stranger.get("/ops/returns").await;
     assert!(!theirs.body.contains("RT-6"), "another account's returns stay hidden");
 }
+
+#[tokio::test]
+async fn a_claim_for_a_damaged_parcel_is_opened_from_its_exception_and_moves_through_its_states() {
+    let app = spawn_app().await;
+    assert_eq!(app.put_order(&common::order_json("CL-1")).await.status, 201);
+    let parcel = json!({"carrier": "ups", "tracking_number": "1ZCLAIM001"});
+    assert_eq!(app.add_shipment("CL-1", &parcel).await.status, 201);
+    let events = app
+        .post_events(json!([
+            carrier_event("1ZCLAIM001", "c-1", "handed_to_carrier", "2026-11-08T10:00:00Z"),
+            carrier_event("1ZCLAIM001", "c-2", "delivery_attempted", "2026-11-09T10:00:00Z"),
+            {"source": "carrier", "source_event_id": "c-3", "tracking_number": "1ZCLAIM001", "carrier": "ups",
+             "milestone": "exception", "description": "Package damaged in transit", "occurred_at": "2026-11-09T18:00:00Z"}
+        ]))
+        .await;
+    assert_eq!(events.status, 200, "{}", events.body);
+    let list = app.get("/api/v1/exceptions?order_number=CL-1", &app.support).await;
+    let exceptions = list.body["exceptions"].as_array().unwrap().clone();
+    let id_of = |kind: &str| {
+        let e = exceptions.iter().find(|e| e["kind"] == kind).unwrap_or_else(|| panic!("{kind} in {exceptions:#?}"));
+        e["id"].as_str().map(str::to_string).unwrap_or_else(|| e["id"].to_string())
+    };
+    let damaged = id_of("carrier_exception");
+    let failed = id_of("delivery_failed");
+    let open = |key: &str, exception: &str, body: Value| {
+        let (app, key, path) = (&app, key.to_string(), format!("/api/v1/exceptions/{exception}/claims"));
+        async move { app.post_json(&path, &key, &body).await }
+    };
+    let claim = json!({"amount": "36.00", "evidence": "Photos of the crushed box; invoice 7731"});
+
+    let not_lost = open(&app.admin, &failed, claim.clone()).await;
+    assert_eq!(not_lost.status, 422, "{}", not_lost.body);
+    assert_eq!(field_of(&not_lost), "exception");
+    let bad_amount = open(&app.admin, &damaged, json!({"amount": "-3"})).await;
+    assert_eq!(field_of(&bad_amount), "amount");
+    assert_eq!(open(&app.support, &damaged, claim.clone()).await.status, 403);
+    assert_eq!(open(&app.other_admin, &damaged, claim.clone()).await.status, 404);
+
+    let opened = open(&app.admin, &damaged, claim.clone()).await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    assert_eq!(opened.body["state"], "open");
+    assert_eq!(opened.body["carrier"], "ups");
+    assert_eq!(opened.body["amount"], "36.00");
+    assert_eq!(opened.body["currency"], "USD");
+    assert_eq!(opened.body["tracking_number"], "1ZCLAIM001");
+    assert_eq!(open(&app.admin, &damaged, claim).await.status, 409, "one claim per exception");
+    let id = opened.body["id"].as_str().unwrap().to_string();
+
+    let path = format!("/api/v1/claims/{id}/transitions");
+    let early = app.post_json(&path, &app.admin, &json!({"to": "paid"})).await;
+    assert_eq!(early.status, 409);
+    assert_eq!(early.body["allowed"], json!(["submitted", "closed"]));
+    for to in ["submitted", "approved", "paid"] {
+        let moved = app.post_json(&path, &app.admin, &json!({"to": to})).await;
+        assert_eq!(moved.body["state"], to, "{}", moved.body);
+    }
+    assert_eq!(app.get(&format!("/api/v1/claims/{id}"), &app.other_admin).await.status, 404);
+    let listed = app.get("/api/v1/orders/CL-1/claims", &app.support).await;
+    assert_eq!(listed.body["claims"][0]["state"], "paid");
+    assert_eq!(listed.body["claims"][0]["evidence"], "Photos of the crushed box; invoice 7731");
+}

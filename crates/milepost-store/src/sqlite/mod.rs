@@ -494,6 +494,34 @@ impl Store for SqliteStore {
         self.read(move |conn, _| returns::return_kpi_facts(conn, account, from, to)).await
     }
 
+    async fn open_claim(&self, account: AccountId, claim: crate::NewClaim) -> StoreResult<crate::ClaimRecord> {
+        self.write(move |conn| returns::open_claim(conn, account, &claim)).await
+    }
+
+    async fn claim_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<crate::ClaimRecord>> {
+        self.read(move |conn, _| returns::claim_by_id(conn, account, id)).await
+    }
+
+    async fn move_claim(
+        &self,
+        account: AccountId,
+        id: i64,
+        from: milepost_domain::claims::ClaimState,
+        to: milepost_domain::claims::ClaimState,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::ClaimRecord> {
+        self.write(move |conn| returns::move_claim(conn, account, id, from, to, at)).await
+    }
+
+    async fn claims_of_order(
+        &self,
+        account: AccountId,
+        order_number: &OrderNumber,
+    ) -> StoreResult<Vec<crate::ClaimRecord>> {
+        let order_number = order_number.clone();
+        self.read(move |conn, _| returns::claims_of_order(conn, account, &order_number)).await
+    }
+
     async fn returns_queue(
         &self,
         account: AccountId,

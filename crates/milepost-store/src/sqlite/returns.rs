@@ -1,19 +1,24 @@
 //! Returns (RMA) in SQLite: an account's eligibility rules, reading a return with its history,
 //! compare-and-set state changes checked by the caller against the domain's state machine, the
 //! returns queue, and the one automatic rule: a return parcel's carrier scans move its return to
-//! `in_return_transit` and the warehouse's `return_receive` scan moves it to `received`. Kept in
+//! `in_return_transit` and the warehouse's `return_receive` scan moves it to `received`; and claims
+//! against a carrier opened from an exception. Kept in
 //! its own module, in plain SQL, so the PostgreSQL port is a translation.
 
 use super::outbox;
 use super::rows::{exec, parse_utc, row};
 use super::storage_error;
-use crate::{AccountId, ReturnMove, ReturnOfOrder, ReturnRecord, ReturnStep, StoreError, StoreResult};
+use crate::{
+    AccountId, ClaimRecord, NewClaim, ReturnMove, ReturnOfOrder, ReturnRecord, ReturnStep, StoreError, StoreResult,
+};
 use chrono::{DateTime, Utc};
+use milepost_domain::claims::{ClaimState, exception_allows_claim};
+use milepost_domain::exceptions::ExceptionKind;
 use milepost_domain::notify::{Notice, NotificationPolicy};
 use milepost_domain::returns::{OrderReturnFacts, ReturnFacts};
 use milepost_domain::{
-    Disposition, InspectedItem, InspectionResult, OrderNumber, ReturnItem, ReturnPolicy, ReturnReason, ReturnState,
-    TimelineProjection,
+    Disposition, InspectedItem, InspectionResult, Money, OrderNumber, ReturnItem, ReturnPolicy, ReturnReason,
+    ReturnState, TimelineProjection,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -398,4 +403,171 @@ pub fn return_kpi_facts(
         });
     }
     Ok(facts)
+}
+
+const CLAIM_COLUMNS: &str = "c.id, o.order_number, c.exception_id, e.kind, s.tracking_number, c.carrier, c.amount_e4,
+    c.currency, c.evidence, c.state, c.opened_by, c.created_at, c.updated_at
+    FROM claims c JOIN orders o ON o.id = c.order_id JOIN exceptions e ON e.id = c.exception_id
+    LEFT JOIN shipments s ON s.id = e.shipment_id";
+
+type ClaimRow = (
+    i64,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn claim_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
+    ))
+}
+
+fn claim_record(row: ClaimRow) -> StoreResult<ClaimRecord> {
+    let (
+        id,
+        number,
+        exception_id,
+        kind,
+        tracking,
+        carrier,
+        amount,
+        currency,
+        evidence,
+        state,
+        opened_by,
+        created,
+        updated,
+    ) = row;
+    Ok(ClaimRecord {
+        id,
+        order_number: OrderNumber::parse(&number).map_err(|e| corrupt("order number", e))?,
+        exception_id,
+        exception_kind: kind,
+        tracking_number: tracking,
+        carrier,
+        amount: Money::from_ten_thousandths(amount),
+        currency,
+        evidence,
+        state: ClaimState::parse(&state).ok_or_else(|| corrupt("claim state", &state))?,
+        opened_by,
+        created_at: parse_utc(&created)?,
+        updated_at: parse_utc(&updated)?,
+    })
+}
+
+pub fn claim_by_id(conn: &Connection, account: AccountId, id: i64) -> StoreResult<Option<ClaimRecord>> {
+    let sql = format!("SELECT {CLAIM_COLUMNS} WHERE c.id = ?1 AND c.account_id = ?2");
+    row(conn, &sql, params![id, account.0], claim_from_row)
+        .optional()
+        .map_err(storage_error)?
+        .map(claim_record)
+        .transpose()
+}
+
+pub fn claims_of_order(conn: &Connection, account: AccountId, number: &OrderNumber) -> StoreResult<Vec<ClaimRecord>> {
+    let sql = format!("SELECT {CLAIM_COLUMNS} WHERE c.account_id = ?1 AND o.order_number = ?2 ORDER BY c.id");
+    let rows: Vec<ClaimRow> = conn
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_map(params![account.0, number.as_str()], claim_from_row)?.collect())
+        .map_err(storage_error)?;
+    rows.into_iter().map(claim_record).collect()
+}
+
+pub fn open_claim(conn: &Connection, account: AccountId, claim: &NewClaim) -> StoreResult<ClaimRecord> {
+    let found: Option<(i64, String, Option<String>, String)> = row(
+        conn,
+        "SELECT e.order_id, e.kind, s.carrier, o.currency FROM exceptions e JOIN orders o ON o.id = e.order_id
+         LEFT JOIN shipments s ON s.id = e.shipment_id WHERE e.id = ?1 AND e.account_id = ?2",
+        params![claim.exception_id, account.0],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()
+    .map_err(storage_error)?;
+    let Some((order_id, kind, parcel_carrier, currency)) = found else {
+        return Err(StoreError::NotFound(format!("exception {}", claim.exception_id)));
+    };
+    let allowed = ExceptionKind::parse(&kind).is_some_and(exception_allows_claim);
+    if !allowed {
+        return Err(StoreError::Invalid {
+            field: "exception".into(),
+            message: format!("a `{kind}` exception is not about a lost or damaged parcel"),
+        });
+    }
+    let open: bool = row(
+        conn,
+        "SELECT EXISTS(SELECT 1 FROM claims WHERE exception_id = ?1 AND state <> 'closed')",
+        [claim.exception_id],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    if open {
+        return Err(StoreError::Conflict(format!("exception {} already has a claim", claim.exception_id)));
+    }
+    let at = claim.at.to_rfc3339();
+    exec(
+        conn,
+        "INSERT INTO claims (account_id, order_id, exception_id, carrier, amount_e4, currency, evidence, state,
+            opened_by, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?9)",
+        params![
+            account.0,
+            order_id,
+            claim.exception_id,
+            claim.carrier.clone().or(parcel_carrier),
+            claim.amount.ten_thousandths(),
+            currency,
+            claim.evidence,
+            claim.actor,
+            at
+        ],
+    )
+    .map_err(storage_error)?;
+    let id = conn.last_insert_rowid();
+    claim_by_id(conn, account, id)?.ok_or_else(|| StoreError::Unexpected("the new claim cannot be read".into()))
+}
+
+pub fn move_claim(
+    conn: &Connection,
+    account: AccountId,
+    id: i64,
+    from: ClaimState,
+    to: ClaimState,
+    at: DateTime<Utc>,
+) -> StoreResult<ClaimRecord> {
+    let changed = exec(
+        conn,
+        "UPDATE claims SET state = ?4, updated_at = ?5 WHERE id = ?1 AND account_id = ?2 AND state = ?3",
+        params![id, account.0, from.as_str(), to.as_str(), at.to_rfc3339()],
+    )
+    .map_err(storage_error)?;
+    let current = claim_by_id(conn, account, id)?.ok_or_else(|| StoreError::NotFound(format!("claim {id}")))?;
+    if changed == 0 {
+        return Err(StoreError::Conflict(format!(
+            "claim {id} is now `{}`, not `{from}`; read it again",
+            current.state
+        )));
+    }
+    Ok(current)
 }

@@ -3,6 +3,7 @@
 
 pub mod branding;
 pub mod carrier_codes;
+pub mod claims;
 pub mod epcis;
 pub mod events;
 pub mod exceptions;
@@ -29,6 +30,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/returns/{id}", get(returns::get_return))
         .route("/api/v1/returns/{id}/transitions", post(returns::transition))
         .route("/api/v1/returns/{id}/inspection", post(returns::inspect))
+        .route("/api/v1/exceptions/{id}/claims", post(claims::open_claim))
+        .route("/api/v1/claims/{id}", get(claims::get_claim))
+        .route("/api/v1/claims/{id}/transitions", post(claims::transition))
+        .route("/api/v1/orders/{order_number}/claims", get(claims::order_claims))
         .route("/api/v1/kpis/returns", get(returns::return_kpis))
         .route("/api/v1/return-policy", get(returns::get_policy).put(returns::put_policy))
         .route("/api/v1/events", post(events::post_events))

@@ -35,3 +35,21 @@ CREATE TABLE return_inspections (
     disposition TEXT NOT NULL,
     PRIMARY KEY (return_id, line_no)
 );
+
+-- Claims against a carrier for a lost or damaged parcel, opened from an exception.
+CREATE TABLE claims (
+    id           INTEGER PRIMARY KEY,
+    account_id   INTEGER NOT NULL REFERENCES accounts(id),
+    order_id     INTEGER NOT NULL REFERENCES orders(id),
+    exception_id INTEGER NOT NULL REFERENCES exceptions(id),
+    carrier      TEXT,
+    amount_e4    INTEGER NOT NULL CHECK (amount_e4 > 0),
+    currency     TEXT NOT NULL,
+    evidence     TEXT,
+    state        TEXT NOT NULL,
+    opened_by    TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX claims_by_order ON claims(order_id, id);
+CREATE INDEX claims_by_exception ON claims(exception_id);
