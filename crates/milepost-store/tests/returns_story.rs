@@ -66,8 +66,8 @@ fn event(
     }
 }
 
-/// An order of two mugs, delivered on 2026-11-03.
-async fn delivered_order(store: &SqliteStore, account: AccountId, number: &OrderNumber) {
+/// An order of two mugs in one parcel.
+async fn order_with_parcel(store: &SqliteStore, account: AccountId, number: &OrderNumber, tracking: &str) {
     let order = Order {
         order_number: number.clone(),
         channel: Channel::api(),
@@ -84,7 +84,12 @@ async fn delivered_order(store: &SqliteStore, account: AccountId, number: &Order
         }],
     };
     store.upsert_order(account, order).await.unwrap();
-    store.add_shipment(account, number, parcel("1ZOUT0001", Direction::Outbound, vec![])).await.unwrap();
+    store.add_shipment(account, number, parcel(tracking, Direction::Outbound, vec![])).await.unwrap();
+}
+
+/// An order of two mugs, delivered on 2026-11-03.
+async fn delivered_order(store: &SqliteStore, account: AccountId, number: &OrderNumber) {
+    order_with_parcel(store, account, number, "1ZOUT0001").await;
     let delivered =
         event("1ZOUT0001", "d1", EventSource::Carrier, Some(Milestone::Delivered), None, "2026-11-03T15:00:00Z");
     store.append_events(account, vec![delivered]).await.unwrap();
@@ -194,4 +199,42 @@ async fn a_return_parcel_moves_its_approved_return_to_transit_and_the_warehouse_
     assert_eq!(read.history.last().unwrap().at, utc("2026-11-07T08:00:00Z"));
     let steps: Vec<ReturnState> = read.history.iter().map(|s| s.to).collect();
     assert_eq!(steps, [ReturnState::Approved, ReturnState::InReturnTransit, ReturnState::Received]);
+}
+
+#[tokio::test]
+async fn a_claim_opens_once_from_a_damage_exception_and_moves_compare_and_set() {
+    use milepost_domain::claims::ClaimState;
+    use milepost_store::{ExceptionQuery, NewClaim};
+    let (_dir, store) = store();
+    let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
+    let globex = store.ensure_account(&AccountName::parse("globex").unwrap()).await.unwrap();
+    let number = OrderNumber::parse("C-1").unwrap();
+    order_with_parcel(&store, acme, &number, "1ZDMG0001").await;
+    let damaged =
+        event("1ZDMG0001", "x1", EventSource::Carrier, Some(Milestone::Exception), None, "2026-11-05T09:00:00Z");
+    store.append_events(acme, vec![damaged]).await.unwrap();
+    let page = store.exceptions(acme, ExceptionQuery { limit: 50, ..ExceptionQuery::default() }).await.unwrap();
+    let exception = page.exceptions.iter().find(|e| e.kind == "carrier_exception").expect("carrier_exception");
+    let claim = |exception_id| NewClaim {
+        exception_id,
+        carrier: None,
+        amount: Money::parse("19.99").unwrap(),
+        evidence: Some("photos".into()),
+        actor: "key:test".into(),
+        at: utc("2026-11-06T09:00:00Z"),
+    };
+
+    let opened = store.open_claim(acme, claim(exception.id)).await.unwrap();
+    assert_eq!((opened.state, opened.carrier.as_deref()), (ClaimState::Open, Some("ups")));
+    assert_eq!(opened.order_number, number);
+    assert!(matches!(store.open_claim(acme, claim(exception.id)).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(store.open_claim(globex, claim(exception.id)).await, Err(StoreError::NotFound(_))));
+
+    let at = utc("2026-11-07T09:00:00Z");
+    let moved = store.move_claim(acme, opened.id, ClaimState::Open, ClaimState::Submitted, at).await.unwrap();
+    assert_eq!((moved.state, moved.updated_at), (ClaimState::Submitted, at));
+    let stale = store.move_claim(acme, opened.id, ClaimState::Open, ClaimState::Closed, at).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert_eq!(store.claims_of_order(acme, &number).await.unwrap().len(), 1);
+    assert!(store.claims_of_order(globex, &number).await.unwrap().is_empty());
 }

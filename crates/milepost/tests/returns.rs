@@ -471,4 +471,9 @@ async fn a_claim_for_a_damaged_parcel_is_opened_from_its_exception_and_moves_thr
     let listed = app.get("/api/v1/orders/CL-1/claims", &app.support).await;
     assert_eq!(listed.body["claims"][0]["state"], "paid");
     assert_eq!(listed.body["claims"][0]["evidence"], "Photos of the crushed box; invoice 7731");
+
+    staff(&app).await;
+    let mut lead = Staff::logged_in(&app, ADMIN).await;
+    let order = lead.get("/ops/orders/CL-1").await;
+    assert!(order.body.contains(&format!("Claim {id} · paid · 36.00 USD against ups")), "{}", order.body);
 }

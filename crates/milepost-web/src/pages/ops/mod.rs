@@ -413,7 +413,12 @@ async fn order_view(State(state): State<AppState>, Staff(session): Staff, Path(n
         || page(StatusCode::NOT_FOUND, render::message_page(Some(&session), "Not found", "No order with that number."));
     let Ok(number) = OrderNumber::parse(&number) else { return not_found() };
     match state.app.order(&session.principal, &number).await {
-        Ok(record) => page(StatusCode::OK, render::order_page(&session, &record, state.app.clock().now())),
+        Ok(record) => {
+            let Ok(claims) = state.app.claims_of_order(&session.principal, &number).await else {
+                return unavailable(Some(&session));
+            };
+            page(StatusCode::OK, render::order_page(&session, &record, &claims, state.app.clock().now()))
+        }
         Err(AppError::NotFound(_)) => not_found(),
         Err(_) => unavailable(Some(&session)),
     }

@@ -8,8 +8,8 @@
 use crate::pages::render::{esc, url_encode};
 use chrono::{DateTime, FixedOffset, Utc};
 use milepost_app::records::{
-    DuplicateScans, ExceptionRecord, LaneRhythmRecord, OrderRecord, OrderSummary, ReturnOfOrder, StaleShipment,
-    StoredEntry, UnmappedCode,
+    ClaimRecord, DuplicateScans, ExceptionRecord, LaneRhythmRecord, OrderRecord, OrderSummary, ReturnOfOrder,
+    StaleShipment, StoredEntry, UnmappedCode,
 };
 use milepost_app::staff::StaffSession;
 use milepost_domain::{Milestone, ReturnState, SourceOfTruth};
@@ -401,7 +401,7 @@ fn fact(html: &mut String, name: &str, value: Option<&str>) {
 
 /// One order with its one timeline: the order's own events and every parcel's, in the order
 /// they happened, with raw codes, sources, advisory claims and late arrivals marked.
-pub fn order_page(session: &StaffSession, record: &OrderRecord, now: DateTime<Utc>) -> String {
+pub fn order_page(session: &StaffSession, record: &OrderRecord, claims: &[ClaimRecord], now: DateTime<Utc>) -> String {
     let o = &record.order;
     let number = o.order_number.as_str();
     let mut main = format!("<h1>Order {}</h1><div class=\"card\"><dl class=\"facts\">", esc(number));
@@ -535,6 +535,26 @@ pub fn order_page(session: &StaffSession, record: &OrderRecord, now: DateTime<Ut
             }
             main.push_str("</ol>");
         }
+    }
+
+    main.push_str("<h2>Claims</h2>");
+    if claims.is_empty() {
+        main.push_str("<p>None.</p>");
+    }
+    for c in claims {
+        let _ = write!(
+            main,
+            "<p>Claim {} · {} · {} {} against {} · from exception {} ({}) · opened {}{}</p>",
+            c.id,
+            esc(c.state.as_str()),
+            esc(&c.amount.to_string()),
+            esc(&c.currency),
+            esc(c.carrier.as_deref().unwrap_or("the carrier")),
+            c.exception_id,
+            esc(&c.exception_kind),
+            esc(&c.created_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            c.evidence.as_deref().map(|e| format!(" · {}", esc(e))).unwrap_or_default()
+        );
     }
 
     main.push_str("<h2>Timeline</h2>");
