@@ -35,7 +35,8 @@ impl Modify for BearerKeys {
         notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings,
         returns::request_return, returns::get_return, returns::transition, returns::inspect, returns::list_returns,
         returns::get_policy, returns::put_policy, returns::return_kpis,
-        claims::open_claim, claims::get_claim, claims::transition, claims::order_claims
+        claims::open_claim, claims::get_claim, claims::transition, claims::order_claims,
+        notifications::get_policy, notifications::put_policy, notifications::preview
     ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,
@@ -55,7 +56,8 @@ impl Modify for BearerKeys {
         notifications::NotificationSettingsOut, wire::ReturnStepOut, returns::ReturnItemIn, returns::ReturnIn,
         returns::TransitionIn, returns::ReturnListOut, returns::InspectionIn, returns::InspectedItemIn,
         wire::InspectedItemOut, returns::ReturnKpisOut, returns::ReasonRateOut, returns::SkuRateOut,
-        returns::RefundTimeOut, claims::ClaimIn, claims::ClaimTransitionIn, claims::ClaimOut, claims::ClaimListOut, returns::ReturnPolicyWire
+        returns::RefundTimeOut, claims::ClaimIn, claims::ClaimTransitionIn, claims::ClaimOut, claims::ClaimListOut, returns::ReturnPolicyWire,
+        notifications::NotificationSettingsOut, notifications::NotificationPreviewOut, notifications::PreviewEmailOut
     )),
     modifiers(&BearerKeys)
 )]
