@@ -267,6 +267,20 @@ impl Milepost {
         Ok((overall, groups))
     }
 
+    /// The plain facts behind the KPI figures for orders placed in `[from, to)`, for the
+    /// dashboard's charts, which need distributions and not only the summary figures.
+    pub async fn kpi_facts(
+        &self,
+        caller: &Principal,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<Vec<milepost_domain::kpi::OrderKpiFacts>> {
+        if to <= from {
+            return Err(AppError::Invalid { field: "to".into(), message: "must be after from".into() });
+        }
+        Ok(self.store.kpi_facts(caller.account_id, from, to).await?)
+    }
+
     /// Re-learns every lane's rhythm from the last 90 days of deliveries.
     pub async fn learn_lanes(&self) -> AppResult<u32> {
         Ok(self.store.learn_lane_rhythm(self.clock.now(), 90).await?)

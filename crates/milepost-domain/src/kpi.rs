@@ -19,6 +19,15 @@ pub struct ShipmentKpiFacts {
     pub failed_attempts: u32,
 }
 
+/// What the figures need of one exception: its kind (`stalled`, `late`…) and when it opened
+/// and was resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionKpiFacts {
+    pub kind: String,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
 /// What the figures need of one order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderKpiFacts {
@@ -30,8 +39,8 @@ pub struct OrderKpiFacts {
     /// When the last parcel arrived, if every item has been delivered.
     pub delivered_at: Option<DateTime<Utc>>,
     pub shipments: Vec<ShipmentKpiFacts>,
-    /// (opened, resolved) of each exception.
-    pub exceptions: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    /// Each exception opened on the order.
+    pub exceptions: Vec<ExceptionKpiFacts>,
     /// Return reasons, one per returned item line.
     pub return_reasons: Vec<String>,
 }
@@ -69,10 +78,7 @@ impl KpiGrouping {
         let or_none = |v: Option<&String>| v.cloned().unwrap_or_else(|| "none".into());
         match self {
             KpiGrouping::Day => order.placed_at.format("%Y-%m-%d").to_string(),
-            KpiGrouping::Week => {
-                let week = order.placed_at.iso_week();
-                format!("{}-W{:02}", week.year(), week.week())
-            }
+            KpiGrouping::Week => iso_week_key(order.placed_at),
             KpiGrouping::Month => order.placed_at.format("%Y-%m").to_string(),
             KpiGrouping::Carrier => or_none(first.and_then(|s| s.carrier.as_ref())),
             KpiGrouping::Service => or_none(first.and_then(|s| s.service.as_ref())),
@@ -145,7 +151,7 @@ pub fn compute(orders: &[OrderKpiFacts]) -> Kpis {
     let mut resolve: Vec<f64> = orders
         .iter()
         .flat_map(|o| o.exceptions.iter())
-        .filter_map(|(opened, closed)| closed.map(|c| hours(c - *opened)))
+        .filter_map(|e| e.resolved_at.map(|c| hours(c - e.opened_at)))
         .collect();
     resolve.sort_by(f64::total_cmp);
 
@@ -174,6 +180,38 @@ pub fn compute_grouped(orders: &[OrderKpiFacts], by: KpiGrouping) -> Vec<(String
         groups.entry(by.key(order)).or_default().push(order.clone());
     }
     groups.into_iter().map(|(key, members)| (key, compute(&members))).collect()
+}
+
+/// The ISO week a time falls in, as `2026-W45`.
+pub fn iso_week_key(at: DateTime<Utc>) -> String {
+    let week = at.iso_week();
+    format!("{}-W{:02}", week.year(), week.week())
+}
+
+/// Each shipped order's cycle time (placed to first carrier possession) in hours, ascending:
+/// the distribution behind the median and p90.
+pub fn cycle_times_hours(orders: &[OrderKpiFacts]) -> Vec<f64> {
+    let mut cycle: Vec<f64> = orders.iter().filter_map(|o| o.shipped_at.map(|s| hours(s - o.placed_at))).collect();
+    cycle.sort_by(f64::total_cmp);
+    cycle
+}
+
+/// Exceptions opened per ISO week and kind, counted by when each opened: the weeks in order,
+/// and for each the count per kind (every kind seen in any week appears in every week).
+pub fn exceptions_by_week_and_kind(orders: &[OrderKpiFacts]) -> (Vec<String>, BTreeMap<String, Vec<u32>>) {
+    let mut counts: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
+    for e in orders.iter().flat_map(|o| o.exceptions.iter()) {
+        *counts.entry(iso_week_key(e.opened_at)).or_default().entry(e.kind.clone()).or_default() += 1;
+    }
+    let weeks: Vec<String> = counts.keys().cloned().collect();
+    let mut by_kind: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for kind in counts.values().flat_map(|k| k.keys()) {
+        by_kind.entry(kind.clone()).or_default();
+    }
+    for (kind, series) in by_kind.iter_mut() {
+        *series = weeks.iter().map(|w| counts[w].get(kind).copied().unwrap_or(0)).collect();
+    }
+    (weeks, by_kind)
 }
 
 #[cfg(test)]
@@ -223,7 +261,11 @@ mod tests {
             "2026-11-07T00:00:00Z",
         );
         late.shipments = vec![parcel("fedex", "10.00", Some("2026-11-09T12:00:00Z"), 1)];
-        late.exceptions = vec![(t("2026-11-07T00:00:00Z"), Some(t("2026-11-07T06:00:00Z")))];
+        late.exceptions = vec![ExceptionKpiFacts {
+            kind: "late".into(),
+            opened_at: t("2026-11-07T00:00:00Z"),
+            resolved_at: Some(t("2026-11-07T06:00:00Z")),
+        }];
         late.return_reasons = vec!["damaged".into()];
         let mut moving = order("2026-11-10T10:00:00Z", Some("2026-11-10T14:00:00Z"), None, "2026-11-15T00:00:00Z");
         moving.shipments = vec![parcel("ups", "6.00", None, 0), parcel("usps", "3.00", None, 0)];
@@ -249,6 +291,22 @@ mod tests {
         assert_eq!(k.exception_rate, Some(25.0));
         assert_eq!(k.exception_resolve_hours_median, Some(6.0));
         assert_eq!(k.return_rate, Some(50.0));
+    }
+
+    #[test]
+    fn cycle_times_are_listed_in_hours_in_ascending_order() {
+        assert_eq!(cycle_times_hours(&sample()), vec![4.0, 10.0, 24.0]);
+    }
+
+    #[test]
+    fn exceptions_are_counted_per_week_of_opening_and_kind() {
+        let mut orders = sample();
+        let stall = |at: &str| ExceptionKpiFacts { kind: "stalled".into(), opened_at: t(at), resolved_at: None };
+        orders[2].exceptions = vec![stall("2026-11-10T00:00:00Z"), stall("2026-11-12T00:00:00Z")];
+        let (weeks, by_kind) = exceptions_by_week_and_kind(&orders);
+        assert_eq!(weeks, vec!["2026-W45", "2026-W46"]);
+        assert_eq!(by_kind["late"], vec![1, 0]);
+        assert_eq!(by_kind["stalled"], vec![0, 2]);
     }
 
     #[test]

@@ -80,4 +80,22 @@ async fn kpis_follow_the_formulas_over_known_orders() {
     assert_eq!(fields, vec![json!("from"), json!("group_by")]);
     let backwards = app.get("/api/v1/kpis?from=2026-11-08&to=2026-11-01", &app.support).await;
     assert_eq!(backwards.status, 422);
+
+    // The same figures as CSV: a header, the row for all orders, then one row per carrier.
+    let csv = app.get("/api/v1/kpis?from=2026-11-01&to=2026-11-08&group_by=carrier&format=csv", &app.support).await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.content_type, "text/csv; charset=utf-8");
+    let text = csv.body.as_str().expect("CSV text");
+    let rows: Vec<Vec<&str>> = text.split_terminator("\r\n").map(|r| r.split(',').collect()).collect();
+    assert_eq!(rows.len(), 5, "{text}");
+    assert_eq!(rows[0][..5], ["key", "orders", "shipped_orders", "deliveries", "on_time_delivery_rate"]);
+    assert_eq!(rows[1][..11], ["all", "3", "2", "2", "50", "10", "24", "100", "9.50", "50", "33.33"], "{text}");
+    let keys: Vec<&str> = rows[2..].iter().map(|r| r[0]).collect();
+    assert_eq!(keys, ["fedex", "none", "ups"]);
+    assert_eq!(rows[2][..5], ["fedex", "1", "1", "1", "0"], "K-2 arrived after its promise");
+    assert_eq!(rows[3][4], "", "an order never shipped has no on-time rate, not zero");
+    assert_eq!(rows[4][..5], ["ups", "1", "1", "1", "100"]);
+    let bad = app.get("/api/v1/kpis?format=xml", &app.support).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["errors"][0]["field"], "format");
 }

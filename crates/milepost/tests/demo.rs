@@ -2,6 +2,7 @@
 //! issues promise, and the exception rules find each problem in it.
 
 mod common;
+mod ops_support;
 
 use common::spawn_app;
 use milepost_domain::Role;
@@ -46,4 +47,21 @@ async fn the_demo_seeds_realistic_orders_and_the_rules_find_each_planted_problem
 
     let again = milepost::demo::seed(&app.milepost, &caller, 40, now, false).await.unwrap();
     assert_eq!(again.orders, 0, "seeding twice does not duplicate the demo");
+}
+
+#[tokio::test]
+async fn the_demo_dashboard_shows_the_kpi_charts_with_every_carrier() {
+    let app = spawn_app().await;
+    let caller = app.milepost.authenticate(Some(&app.admin), Role::Admin).await.unwrap();
+    milepost::demo::seed(&app.milepost, &caller, 40, common::test_start(), false).await.unwrap();
+    ops_support::staff(&app).await;
+    let mut lead = ops_support::Staff::logged_in(&app, ops_support::ADMIN).await;
+    let page = lead.get("/ops/insights").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.matches("<svg class=\"chart\"").count(), 3, "{}", page.body);
+    assert!(page.body.contains("<circle class=\"chart-dot\""), "the on-time line has points");
+    assert!(page.body.matches("<rect class=\"chart-bar").count() >= 3, "cycle times and exceptions have bars");
+    let carriers = page.body.matches("<th scope=\"row\">").count();
+    assert!(carriers >= 3, "the demo ships with several carriers, got {carriers}");
+    assert_eq!(page.body.matches("<svg class=\"spark\"").count(), carriers, "one sparkline per carrier");
 }

@@ -351,6 +351,40 @@ async fn cleanup_lists_parcels_gone_quiet_and_scans_resent_by_source_and_station
 }
 
 #[tokio::test]
+async fn the_insights_page_draws_the_kpi_charts_as_svg_for_the_callers_account_only() {
+    let (app, _) = seeded().await;
+    let mut agent = Staff::logged_in(&app, SUPPORT).await;
+    let page = agent.get("/ops/insights").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<h1>Insights</h1>"));
+    assert_eq!(page.body.matches("<svg class=\"chart\"").count(), 3, "three charts: {}", page.body);
+    for title in ["On-time delivery rate by week", "Order cycle time", "Exceptions opened by kind"] {
+        assert!(page.body.contains(title), "{title} missing");
+    }
+    assert!(page.body.contains(">percent (%)</text>") && page.body.contains(">hours</text>"), "axes carry units");
+    // The order was placed 2026-11-09 (ISO week 46) and shipped 8 hours later.
+    assert!(page.body.contains(">2026-W46</text>"));
+    assert!(page.body.contains("2026-W46: 2"), "the failed attempt and the held parcel: {}", page.body);
+    assert!(page.body.contains(">delivery_failed</text>"), "the legend names each kind");
+    assert!(page.body.contains("<th scope=\"row\">ups</th>"), "the carrier table has the order's carrier");
+    assert!(page.body.contains("<svg class=\"spark\""), "each carrier row has a sparkline");
+    assert!(page.body.contains("prefers-color-scheme:dark"), "the charts have a dark palette");
+    assert!(!page.body.contains("<script"), "no JavaScript");
+
+    let mut other = Staff::logged_in(&app, OTHER).await;
+    let theirs = other.get("/ops/insights").await;
+    assert_eq!(theirs.status, 200);
+    assert!(
+        theirs.body.contains("No orders were placed in this period."),
+        "another account sees none of acme's orders"
+    );
+    assert!(!theirs.body.contains("<svg class=\"chart\""));
+
+    let anonymous = Staff::new(&app).get("/ops/insights").await;
+    assert_eq!((anonymous.status, anonymous.location.as_str()), (303, "/ops/login"));
+}
+
+#[tokio::test]
 async fn the_order_view_lists_its_notifications_among_its_events_with_why_one_was_suppressed() {
     let (app, _) = seeded().await;
     // No mail server is configured here: the customer's notice of the failed attempt is

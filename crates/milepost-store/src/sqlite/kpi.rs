@@ -7,7 +7,7 @@ use super::storage_error;
 use crate::{AccountId, StoreResult};
 use chrono::{DateTime, Utc};
 use milepost_domain::Money;
-use milepost_domain::kpi::{OrderKpiFacts, ShipmentKpiFacts};
+use milepost_domain::kpi::{ExceptionKpiFacts, OrderKpiFacts, ShipmentKpiFacts};
 use rusqlite::{Connection, params};
 
 pub fn kpi_facts(
@@ -39,7 +39,7 @@ pub fn kpi_facts(
         )
         .map_err(storage_error)?;
     let mut exceptions_stmt = conn
-        .prepare_cached("SELECT opened_at, closed_at FROM exceptions WHERE order_id = ?1")
+        .prepare_cached("SELECT kind, opened_at, closed_at FROM exceptions WHERE order_id = ?1 ORDER BY id")
         .map_err(storage_error)?;
     // Reasons of returns that still hold their items (a rejected return does not count).
     let mut reasons_stmt = conn
@@ -77,8 +77,8 @@ pub fn kpi_facts(
         }
         let delivered_at =
             (status == "delivered").then(|| shipments.iter().filter_map(|s| s.delivered_at).max()).flatten();
-        let exceptions: Vec<(String, Option<String>)> = exceptions_stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        let exceptions: Vec<(String, String, Option<String>)> = exceptions_stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(storage_error)?
             .collect::<Result<_, _>>()
             .map_err(storage_error)?;
@@ -91,7 +91,13 @@ pub fn kpi_facts(
             shipments,
             exceptions: exceptions
                 .into_iter()
-                .map(|(o, c)| Ok((parse_utc(&o)?, c.as_deref().map(parse_utc).transpose()?)))
+                .map(|(kind, opened, closed)| {
+                    Ok(ExceptionKpiFacts {
+                        kind,
+                        opened_at: parse_utc(&opened)?,
+                        resolved_at: closed.as_deref().map(parse_utc).transpose()?,
+                    })
+                })
                 .collect::<StoreResult<_>>()?,
             return_reasons: reasons_stmt
                 .query_map([id], |r| r.get(0))

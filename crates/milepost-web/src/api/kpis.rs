@@ -7,6 +7,8 @@ use crate::extract::{Caller, Support};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use milepost_domain::kpi::{KpiGrouping, Kpis};
 use serde::{Deserialize, Serialize};
@@ -21,6 +23,8 @@ pub struct KpiParams {
     pub to: Option<String>,
     /// `day`, `week`, `month`, `carrier`, `service`, `channel` or `warehouse`.
     pub group_by: Option<String>,
+    /// `json` (the default) or `csv`: one row for all orders (key `all`), then one per group.
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -95,14 +99,69 @@ pub fn parse_bound(raw: &str) -> Option<DateTime<Utc>> {
     })
 }
 
-/// KPI figures over orders placed in a period.
+/// The columns of the CSV export, in order.
+pub const CSV_COLUMNS: [&str; 13] = [
+    "key",
+    "orders",
+    "shipped_orders",
+    "deliveries",
+    "on_time_delivery_rate",
+    "order_cycle_time_hours_median",
+    "order_cycle_time_hours_p90",
+    "order_accuracy_rate",
+    "fulfillment_cost_per_order",
+    "first_attempt_delivery_rate",
+    "exception_rate",
+    "exception_resolve_hours_median",
+    "return_rate",
+];
+
+/// A CSV field: quoted when it holds a comma, quote or line break.
+fn csv_field(raw: &str) -> String {
+    if raw.contains([',', '"', '\n', '\r']) { format!("\"{}\"", raw.replace('"', "\"\"")) } else { raw.to_string() }
+}
+
+fn csv_row(key: &str, f: &KpiFiguresOut) -> String {
+    let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    [
+        csv_field(key),
+        f.orders.to_string(),
+        f.shipped_orders.to_string(),
+        f.deliveries.to_string(),
+        num(f.on_time_delivery_rate),
+        num(f.order_cycle_time_hours.median),
+        num(f.order_cycle_time_hours.p90),
+        num(f.order_accuracy_rate),
+        f.fulfillment_cost_per_order.clone().unwrap_or_default(),
+        num(f.first_attempt_delivery_rate),
+        num(f.exception_rate),
+        num(f.exception_resolve_hours_median),
+        num(f.return_rate),
+    ]
+    .join(",")
+}
+
+/// The figures as CSV (RFC 4180 line ends): a header, the row `all`, then one row per group;
+/// figures with nothing to divide by are empty.
+pub fn kpis_csv(out: &KpisOut) -> String {
+    let mut csv = CSV_COLUMNS.join(",") + "\r\n";
+    csv.push_str(&csv_row("all", &out.figures));
+    csv.push_str("\r\n");
+    for group in &out.groups {
+        csv.push_str(&csv_row(&group.key, &group.figures));
+        csv.push_str("\r\n");
+    }
+    csv
+}
+
+/// KPI figures over orders placed in a period, as JSON or (`format=csv`) as CSV.
 #[utoipa::path(get, path = "/api/v1/kpis", tag = "kpis", params(KpiParams),
     responses((status = 200, body = KpisOut), (status = 422, body = Problem)), security(("api_key" = [])))]
 pub async fn kpis(
     State(state): State<AppState>,
     caller: Caller<Support>,
     params: Result<Query<KpiParams>, QueryRejection>,
-) -> Result<Json<KpisOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|r| ApiError::BadRequest {
         detail: r.body_text(),
         errors: vec![FieldError::new("query", r.body_text())],
@@ -125,13 +184,21 @@ pub async fn kpis(
             None
         }),
     };
+    let csv = match p.format.as_deref().filter(|v| !v.is_empty()) {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            errors.push(FieldError::new("format", "must be json or csv"));
+            false
+        }
+    };
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
     let to = to.unwrap_or_else(|| state.app.clock().now());
     let from = from.unwrap_or(to - Duration::days(30));
     let (overall, groups) = state.app.kpis(&caller.principal, from, to, group_by).await?;
-    Ok(Json(KpisOut {
+    let out = KpisOut {
         from: from.to_rfc3339(),
         to: to.to_rfc3339(),
         figures: KpiFiguresOut::from_kpis(&overall),
@@ -140,5 +207,9 @@ pub async fn kpis(
             .iter()
             .map(|(key, k)| KpiGroupOut { key: key.clone(), figures: KpiFiguresOut::from_kpis(k) })
             .collect(),
-    }))
+    };
+    if csv {
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], kpis_csv(&out)).into_response());
+    }
+    Ok(Json(out).into_response())
 }

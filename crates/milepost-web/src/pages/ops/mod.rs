@@ -9,6 +9,7 @@
 //! short-lived random cookie (double submit), so another site cannot log a browser into an
 //! account of its choosing either. Login attempts are rate limited per client address.
 
+pub mod chart;
 pub mod render;
 
 use super::ClientAddr;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/ops/orders", get(search))
         .route("/ops/orders/{order_number}", get(order_view))
         .route("/ops/cleanup", get(cleanup))
+        .route("/ops/insights", get(insights))
         .route("/ops/cleanup/codes", post(map_code))
 }
 
@@ -498,6 +500,31 @@ async fn map_code(
         Err(AppError::Invalid { message, .. }) | Err(AppError::Conflict(message)) => {
             page(StatusCode::UNPROCESSABLE_ENTITY, render::message_page(Some(&session), "Not done", &message))
         }
+        Err(_) => unavailable(Some(&session)),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InsightsParams {
+    weeks: Option<u32>,
+}
+
+/// Weeks the charts cover unless chosen.
+const DEFAULT_INSIGHT_WEEKS: u32 = 12;
+
+/// `GET /ops/insights`: KPI charts over the last weeks (on-time rate by week, cycle-time
+/// distribution, exceptions by kind, carriers side by side), drawn on the server as SVG.
+async fn insights(
+    State(state): State<AppState>,
+    Staff(session): Staff,
+    params: Result<Query<InsightsParams>, QueryRejection>,
+) -> Response {
+    let Query(p) = params.unwrap_or_default();
+    let weeks = p.weeks.unwrap_or(DEFAULT_INSIGHT_WEEKS).clamp(1, 104);
+    let to = state.app.clock().now();
+    let from = to - chrono::Duration::weeks(i64::from(weeks));
+    match state.app.kpi_facts(&session.principal, from, to).await {
+        Ok(facts) => page(StatusCode::OK, render::insights_page(&session, weeks, &facts)),
         Err(_) => unavailable(Some(&session)),
     }
 }

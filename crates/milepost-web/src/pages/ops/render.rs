@@ -13,8 +13,11 @@ use milepost_app::records::{
     StaleShipment, StoredEntry, UnmappedCode,
 };
 use milepost_app::staff::StaffSession;
+use milepost_domain::kpi::{self, KpiGrouping, OrderKpiFacts};
 use milepost_domain::{Milestone, ReturnState, SourceOfTruth};
 use std::fmt::Write;
+
+use super::chart;
 
 /// An event received this long after it happened is marked as arriving late (rule 2).
 const LATE_ARRIVAL_MINUTES: i64 = 60;
@@ -62,6 +65,27 @@ dl.facts dt{font-weight:600}
 dl.facts dd{margin:0}
 .muted{color:#52606d}
 code{font-size:.9em}
+:root{--chart-ink:#1f2933;--chart-grid:#d9e2ec;--chart-line:#0b4f8a;--chart-s0:#0b4f8a;--chart-s1:#b54708;--chart-s2:#027a48;--chart-s3:#6941c6;--chart-s4:#b42318;--chart-s5:#52606d}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,30rem),1fr));gap:1rem}
+svg.chart{width:100%;height:auto;display:block}
+svg.spark{vertical-align:middle}
+.chart-title{font-weight:700;font-size:13px;fill:var(--chart-ink)}
+.chart-tick,.chart-label{font-size:11px;fill:var(--chart-ink)}
+.chart-grid{stroke:var(--chart-grid);stroke-width:1}
+.chart-axis{stroke:var(--chart-ink);stroke-width:1}
+.chart-line{fill:none;stroke:var(--chart-line);stroke-width:2}
+.chart-dot{fill:var(--chart-line)}
+.chart-bar.s0{fill:var(--chart-s0)}.chart-bar.s1{fill:var(--chart-s1)}.chart-bar.s2{fill:var(--chart-s2)}
+.chart-bar.s3{fill:var(--chart-s3)}.chart-bar.s4{fill:var(--chart-s4)}.chart-bar.s5{fill:var(--chart-s5)}
+@media (prefers-color-scheme:dark){
+:root{--chart-ink:#e4e7eb;--chart-grid:#3e4c59;--chart-line:#7cc4fa;--chart-s0:#7cc4fa;--chart-s1:#f7b267;--chart-s2:#6ce9a6;--chart-s3:#bdb4fe;--chart-s4:#fda29b;--chart-s5:#cbd2d9}
+body{background:#0f1720;color:#e4e7eb}
+a{color:#7cc4fa}
+.card,table,.counts li,input,select{background:#1f2933;color:#e4e7eb;border-color:#3e4c59}
+th{background:#323f4b}
+th,td{border-color:#3e4c59}
+.muted{color:#9aa5b1}
+}
 ";
 
 /// Which page of the dashboard is showing, to mark it in the navigation.
@@ -71,6 +95,7 @@ pub enum Section {
     Returns,
     Orders,
     Cleanup,
+    Insights,
     Login,
 }
 
@@ -94,6 +119,7 @@ pub fn layout(title: &str, section: Section, session: Option<&StaffSession>, mai
             ("/ops/returns", "Returns", Section::Returns),
             ("/ops/orders", "Order search", Section::Orders),
             ("/ops/cleanup", "Data cleanup", Section::Cleanup),
+            ("/ops/insights", "Insights", Section::Insights),
         ] {
             let current = if which == section { " aria-current=\"page\"" } else { "" };
             let _ = write!(html, "<li><a href=\"{href}\"{current}>{label}</a></li>");
@@ -822,6 +848,119 @@ pub fn cleanup_page(session: &StaffSession, view: &CleanupView<'_>) -> String {
     }
     main.push_str("</tbody></table>");
     layout("Data cleanup", Section::Cleanup, Some(session), &main)
+}
+
+fn rate_text(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "–".into(), |r| format!("{r:.1}%"))
+}
+
+/// Cycle-time buckets: round widths up to the 95th percentile, the last bucket open-ended.
+fn cycle_time_buckets(cycle_hours: &[f64]) -> (Vec<String>, Vec<u32>) {
+    let p95 = cycle_hours.get(((cycle_hours.len() as f64 * 0.95).ceil() as usize).saturating_sub(1)).copied();
+    let ticks = chart::nice_ticks(p95.unwrap_or(1.0), 8);
+    let width = ticks.get(1).copied().unwrap_or(1.0);
+    let counts = chart::histogram(cycle_hours, width, ticks.len());
+    let labels = ticks
+        .iter()
+        .enumerate()
+        .map(|(i, lower)| if i + 1 == ticks.len() { format!("≥{lower}") } else { format!("{lower}–{}", lower + width) })
+        .collect();
+    (labels, counts)
+}
+
+/// The KPI charts over the orders placed in the last `weeks` weeks.
+pub fn insights_page(session: &StaffSession, weeks: u32, facts: &[OrderKpiFacts]) -> String {
+    let mut main = String::from("<h1>Insights</h1>");
+    let _ = write!(
+        main,
+        "<form class=\"filters\" method=\"get\" action=\"/ops/insights\"><div><label for=\"weeks\">Weeks</label>\
+         <input id=\"weeks\" name=\"weeks\" type=\"number\" min=\"1\" max=\"104\" value=\"{weeks}\"></div>\
+         <button type=\"submit\">Show</button></form>"
+    );
+    let overall = kpi::compute(facts);
+    let _ = write!(
+        main,
+        "<ul class=\"counts\" aria-label=\"Figures\"><li>Orders placed: {}</li><li>Shipped: {}</li><li>Delivered: {}</li>\
+         <li>On time: {}</li><li>First attempt: {}</li><li>Exception rate: {}</li></ul>",
+        overall.orders,
+        overall.shipped_orders,
+        overall.deliveries,
+        rate_text(overall.on_time_delivery_rate),
+        rate_text(overall.first_attempt_delivery_rate),
+        rate_text(overall.exception_rate)
+    );
+    if facts.is_empty() {
+        main.push_str("<p class=\"muted\">No orders were placed in this period.</p>");
+        return layout("Insights", Section::Insights, Some(session), &main);
+    }
+    let by_week = kpi::compute_grouped(facts, KpiGrouping::Week);
+    let week_labels: Vec<String> = by_week.iter().map(|(k, _)| k.clone()).collect();
+    let on_time: Vec<Option<f64>> = by_week.iter().map(|(_, k)| k.on_time_delivery_rate).collect();
+    let (cycle_labels, cycle_counts) = cycle_time_buckets(&kpi::cycle_times_hours(facts));
+    let (exception_weeks, by_kind) = kpi::exceptions_by_week_and_kind(facts);
+    let kinds: Vec<(String, Vec<u32>)> = by_kind.into_iter().collect();
+    main.push_str("<div class=\"charts\"><div class=\"card\">");
+    main.push_str(&chart::percent_line_chart(
+        "on-time",
+        "On-time delivery rate by week",
+        "week placed (ISO)",
+        &week_labels,
+        &on_time,
+    ));
+    main.push_str("</div><div class=\"card\">");
+    main.push_str(&chart::bar_chart(
+        "cycle-time",
+        "Order cycle time (placed to first carrier scan)",
+        "hours",
+        "orders",
+        &cycle_labels,
+        &cycle_counts,
+    ));
+    main.push_str("</div><div class=\"card\">");
+    if kinds.is_empty() {
+        main.push_str("<p class=\"muted\">No exceptions opened on these orders.</p>");
+    } else {
+        main.push_str(&chart::stacked_bar_chart(
+            "exceptions",
+            "Exceptions opened by kind",
+            "week opened (ISO)",
+            "exceptions",
+            &exception_weeks,
+            &kinds,
+        ));
+    }
+    main.push_str("</div></div><h2>Carriers</h2><table><caption class=\"sr\">Carriers side by side</caption><thead><tr>\
+        <th scope=\"col\">Carrier</th><th scope=\"col\">Orders</th><th scope=\"col\">Delivered</th>\
+        <th scope=\"col\">On time</th><th scope=\"col\">On time by week</th><th scope=\"col\">Cycle time median (h)</th>\
+        <th scope=\"col\">First attempt</th><th scope=\"col\">Exception rate</th><th scope=\"col\">Cost per order</th>\
+        </tr></thead><tbody>");
+    for (carrier, k) in kpi::compute_grouped(facts, KpiGrouping::Carrier) {
+        let mine: Vec<OrderKpiFacts> = facts
+            .iter()
+            .filter(|o| o.shipments.first().and_then(|s| s.carrier.as_deref()).unwrap_or("none") == carrier)
+            .cloned()
+            .collect();
+        let weekly = kpi::compute_grouped(&mine, KpiGrouping::Week);
+        let trend: Vec<Option<f64>> = week_labels
+            .iter()
+            .map(|w| weekly.iter().find(|(k, _)| k == w).and_then(|(_, k)| k.on_time_delivery_rate))
+            .collect();
+        let _ = write!(
+            main,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&carrier),
+            k.orders,
+            k.deliveries,
+            rate_text(k.on_time_delivery_rate),
+            chart::sparkline(&format!("{carrier} on time by week"), &trend),
+            k.order_cycle_time_hours_median.map_or_else(|| "–".into(), |h| format!("{h:.1}")),
+            rate_text(k.first_attempt_delivery_rate),
+            rate_text(k.exception_rate),
+            k.fulfillment_cost_per_order.map_or_else(|| "–".into(), |m| m.to_string()),
+        );
+    }
+    main.push_str("</tbody></table>");
+    layout("Insights", Section::Insights, Some(session), &main)
 }
 
 #[cfg(test)]
