@@ -3,12 +3,14 @@
 //! domain values, applies the rules that need configuration (code mapping tables, carrier
 //! detection) and calls the store once. Nothing here knows HTTP or SQL.
 
+pub mod claims;
 pub mod cleanup;
 pub mod clock;
 pub mod ingest;
 pub mod keys;
 pub mod message_templates;
 pub mod notifications;
+pub mod returns;
 pub mod staff;
 pub mod tracking;
 
@@ -290,9 +292,9 @@ impl Milepost {
 pub mod records {
     pub use milepost_ingest::tracking_url;
     pub use milepost_store::{
-        AccountId, DuplicateScans, EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery,
-        ExceptionRecord, LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, PollTarget, Principal,
-        Renormalized, ReturnRecord, ShipmentRecord, StaffUpsert, StaleShipment, StoredEntry, SweepReport, UnmappedCode,
-        UpsertOutcome,
+        AccountId, ClaimRecord, DuplicateScans, EventOutcome, EventTarget, ExceptionAction, ExceptionPage,
+        ExceptionQuery, ExceptionRecord, LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary,
+        PollTarget, Principal, Renormalized, ReturnOfOrder, ReturnRecord, ReturnStep, ShipmentRecord, StaffUpsert,
+        StaleShipment, StoredEntry, SweepReport, UnmappedCode, UpsertOutcome,
     };
 }

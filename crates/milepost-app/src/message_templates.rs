@@ -74,6 +74,10 @@ fn notice_words(lang: MessageLanguage, notice: Notice, parcels: usize) -> (&'sta
         (En, AvailableForPickup) => ("Your order is ready for pickup", "It is waiting for you at the pickup point."),
         (En, Delivered) if several => ("Your parcels were delivered", "Every parcel of your order has arrived."),
         (En, Delivered) => ("Your order was delivered", "Enjoy it!"),
+        (En, RefundReleased) => ("Your refund was released", "We received your return and released your refund."),
+        (En, ReplacementReleased) => {
+            ("Your replacement is on its way", "We received your return and are sending a replacement.")
+        }
         (Es, Confirmed) => ("Tu pedido está confirmado", "Hemos recibido tu pedido y lo estamos preparando."),
         (Es, Shipped) if several => ("Tus paquetes están en camino", "El transportista ya tiene tus paquetes."),
         (Es, Shipped) => ("Tu pedido está en camino", "El transportista ya tiene tu paquete."),
@@ -87,6 +91,10 @@ fn notice_words(lang: MessageLanguage, notice: Notice, parcels: usize) -> (&'sta
             ("Tus paquetes han sido entregados", "Han llegado todos los paquetes de tu pedido.")
         }
         (Es, Delivered) => ("Tu pedido ha sido entregado", "¡Que lo disfrutes!"),
+        (Es, RefundReleased) => ("Tu reembolso está en camino", "Recibimos tu devolución y emitimos tu reembolso."),
+        (Es, ReplacementReleased) => {
+            ("Tu reemplazo está en camino", "Recibimos tu devolución y te enviamos un reemplazo.")
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use milepost_domain::order::{normalize_postal_code, parse_email};
 use milepost_domain::{AccountName, Branding, OrderNumber, ReturnItem};
-use milepost_store::{AccountId, NewReturn, OrderProof, OrderRecord, Principal, ReturnRecord, Store};
+use milepost_store::{AccountId, OrderProof, OrderRecord, Principal, ReturnRecord, Store};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
@@ -257,8 +257,8 @@ impl Milepost {
         items: Vec<ReturnItem>,
         note: Option<String>,
     ) -> AppResult<ReturnRecord> {
-        let request = NewReturn { items, note, source: "customer".into() };
-        Ok(self.store.create_return(claim.account, &claim.order_number, request).await?)
+        self.request_return(claim.account, &claim.order_number, items, note, crate::returns::ReturnRequester::Customer)
+            .await
     }
 }
 

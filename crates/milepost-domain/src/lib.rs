@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod branding;
+pub mod claims;
 pub mod event;
 pub mod exceptions;
 pub mod kpi;
@@ -28,7 +29,10 @@ pub use event::{EventSource, Location, TrackingEvent};
 pub use milestone::Milestone;
 pub use money::Money;
 pub use order::{Address, Channel, Customer, LineItem, Order, OrderNumber};
-pub use returns::{ReturnItem, ReturnReason, ReturnState};
+pub use returns::{
+    Disposition, InspectedItem, InspectionResult, InvalidTransition, ReturnItem, ReturnPolicy, ReturnReason,
+    ReturnState,
+};
 pub use rollup::{ItemProgress, OrderRollUp, OrderStatus, RolledShipment, roll_up_order};
 pub use shipment::{Direction, Shipment, ShipmentItem, ShipmentStatus, TrackingNumber};
 pub use source_of_truth::SourceOfTruth;

@@ -95,10 +95,14 @@ pub enum Notice {
     DeliveryAttempted,
     AvailableForPickup,
     Delivered,
+    /// A return's refund was released to the customer.
+    RefundReleased,
+    /// A return's replacement was released (a new outbound parcel follows).
+    ReplacementReleased,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 7] = [
+    pub const ALL: [Notice; 9] = [
         Notice::Confirmed,
         Notice::Shipped,
         Notice::Delayed,
@@ -106,6 +110,8 @@ impl Notice {
         Notice::DeliveryAttempted,
         Notice::AvailableForPickup,
         Notice::Delivered,
+        Notice::RefundReleased,
+        Notice::ReplacementReleased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +123,8 @@ impl Notice {
             Notice::DeliveryAttempted => "delivery_attempted",
             Notice::AvailableForPickup => "available_for_pickup",
             Notice::Delivered => "delivered",
+            Notice::RefundReleased => "refund_released",
+            Notice::ReplacementReleased => "replacement_released",
         }
     }
 
@@ -134,7 +142,23 @@ impl Notice {
             Notice::DeliveryAttempted => "We tried to deliver your order",
             Notice::AvailableForPickup => "Your order is ready for pickup",
             Notice::Delivered => "Your order was delivered",
+            Notice::RefundReleased => "Your refund was released",
+            Notice::ReplacementReleased => "Your replacement is on its way",
         }
+    }
+
+    /// The notice a return's new state sends, if any (the states a customer acts on or waits for).
+    pub fn for_return_state(state: crate::ReturnState) -> Option<Notice> {
+        match state {
+            crate::ReturnState::RefundReleased => Some(Notice::RefundReleased),
+            crate::ReturnState::ReplacementReleased => Some(Notice::ReplacementReleased),
+            _ => None,
+        }
+    }
+
+    /// True for the notices of a return rather than of a delivery.
+    pub fn is_return(self) -> bool {
+        matches!(self, Notice::RefundReleased | Notice::ReplacementReleased)
     }
 }
 

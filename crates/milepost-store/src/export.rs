@@ -69,7 +69,31 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec { name: "carrier_code_overrides", filter: BY_ACCOUNT, generated_id: false, refs: &[ACCOUNT] },
     TableSpec { name: "channel_order_refs", filter: BY_ACCOUNT, generated_id: false, refs: &[ACCOUNT] },
     TableSpec { name: "branding", filter: BY_ACCOUNT, generated_id: false, refs: &[ACCOUNT] },
-    TableSpec { name: "returns", filter: BY_ACCOUNT, generated_id: true, refs: &[ACCOUNT, ("order_id", "orders")] },
+    TableSpec {
+        name: "returns",
+        filter: BY_ACCOUNT,
+        generated_id: true,
+        refs: &[ACCOUNT, ("order_id", "orders"), ("return_shipment_id", "shipments")],
+    },
+    TableSpec { name: "return_policies", filter: BY_ACCOUNT, generated_id: false, refs: &[ACCOUNT] },
+    TableSpec {
+        name: "return_transitions",
+        filter: "return_id IN (SELECT id FROM returns WHERE account_id = $1)",
+        generated_id: true,
+        refs: &[("return_id", "returns")],
+    },
+    TableSpec {
+        name: "return_inspections",
+        filter: "return_id IN (SELECT id FROM returns WHERE account_id = $1)",
+        generated_id: false,
+        refs: &[("return_id", "returns")],
+    },
+    TableSpec {
+        name: "claims",
+        filter: BY_ACCOUNT,
+        generated_id: true,
+        refs: &[ACCOUNT, ("order_id", "orders"), ("exception_id", "exceptions")],
+    },
     TableSpec {
         name: "return_items",
         filter: "return_id IN (SELECT id FROM returns WHERE account_id = $1)",

@@ -186,6 +186,73 @@ pub trait Store: Send + Sync + 'static {
         request: NewReturn,
     ) -> StoreResult<ReturnRecord>;
 
+    /// The account's return eligibility rules; the defaults when never set.
+    async fn return_policy(&self, account: AccountId) -> StoreResult<milepost_domain::ReturnPolicy>;
+
+    /// Replaces the account's return eligibility rules.
+    async fn put_return_policy(
+        &self,
+        account: AccountId,
+        policy: milepost_domain::ReturnPolicy,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
+
+    /// One return of the account, with its order number.
+    async fn return_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<ReturnOfOrder>>;
+
+    /// Moves a return from `from` to `to` and records the step; a conflict when the return is no
+    /// longer in `from` (someone moved it meanwhile).
+    async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder>;
+
+    /// Records the inspection and disposition of a return's items and moves it with `step`
+    /// (from `inspection_pending` to `disposition_decided`), all or nothing.
+    async fn record_inspection(
+        &self,
+        account: AccountId,
+        step: ReturnMove,
+        items: Vec<milepost_domain::InspectedItem>,
+    ) -> StoreResult<ReturnOfOrder>;
+
+    /// Facts for the return figures about the orders placed in `[from, to)`.
+    async fn return_kpi_facts(
+        &self,
+        account: AccountId,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Vec<milepost_domain::returns::OrderReturnFacts>>;
+
+    /// Opens a claim from one of the account's exceptions, if its kind is about a lost or damaged
+    /// parcel and no claim is open for it yet.
+    async fn open_claim(&self, account: AccountId, claim: NewClaim) -> StoreResult<ClaimRecord>;
+
+    /// One claim of the account.
+    async fn claim_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<ClaimRecord>>;
+
+    /// Moves a claim from `from` to `to` (compare and set, like `move_return`).
+    async fn move_claim(
+        &self,
+        account: AccountId,
+        id: i64,
+        from: milepost_domain::claims::ClaimState,
+        to: milepost_domain::claims::ClaimState,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<ClaimRecord>;
+
+    /// The claims of one order of the account, oldest first.
+    async fn claims_of_order(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+    ) -> StoreResult<Vec<ClaimRecord>>;
+
+    /// The account's returns in a state (all open ones when `None`), oldest first.
+    async fn returns_queue(
+        &self,
+        account: AccountId,
+        state: Option<milepost_domain::ReturnState>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReturnOfOrder>>;
+
     /// What a customer may prove an order with (e-mail, postal codes), read with one indexed
     /// query, so a lookup does the same work for an unknown order as for a wrong proof.
     async fn order_proof(

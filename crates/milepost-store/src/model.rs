@@ -291,6 +291,8 @@ pub struct NewReturn {
     pub note: Option<String>,
     /// Who started it: `customer` (the tracking page) or `staff` (the API).
     pub source: String,
+    /// When it was asked for, by the caller's clock.
+    pub requested_at: DateTime<Utc>,
 }
 
 /// A stored return request.
@@ -301,6 +303,42 @@ pub struct ReturnRecord {
     pub items: Vec<ReturnItem>,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Every state change after the request, oldest first.
+    pub history: Vec<ReturnStep>,
+    /// The return parcel it travels in, once one is linked.
+    pub return_tracking_number: Option<String>,
+    /// What the warehouse found and decided per item, once inspected.
+    pub inspection: Vec<milepost_domain::InspectedItem>,
+}
+
+/// One state change of a return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnStep {
+    pub from: Option<ReturnState>,
+    pub to: ReturnState,
+    /// `customer`, `system` or the staff caller (`api:<role>`, a staff e-mail).
+    pub actor: String,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A state change to store, valid only while the return is still in `from` (compare and set:
+/// the caller checked the move against the state machine with the state it read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnMove {
+    pub return_id: i64,
+    pub from: ReturnState,
+    pub to: ReturnState,
+    pub actor: String,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A return with the order it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnOfOrder {
+    pub order_number: OrderNumber,
+    pub record: ReturnRecord,
 }
 
 /// What the tracking page's lookup compares: the order's contact details as stored.
@@ -374,4 +412,34 @@ pub struct DuplicateScans {
     pub events: u64,
     /// Extra copies received in all.
     pub duplicates: u64,
+}
+
+/// A claim to open from an exception.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClaim {
+    pub exception_id: i64,
+    /// The carrier claimed against; the parcel's carrier when `None`.
+    pub carrier: Option<String>,
+    pub amount: milepost_domain::Money,
+    pub evidence: Option<String>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A stored claim against a carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRecord {
+    pub id: i64,
+    pub order_number: OrderNumber,
+    pub exception_id: i64,
+    pub exception_kind: String,
+    pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+    pub amount: milepost_domain::Money,
+    pub currency: String,
+    pub evidence: Option<String>,
+    pub state: milepost_domain::claims::ClaimState,
+    pub opened_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }

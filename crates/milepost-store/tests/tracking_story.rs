@@ -88,6 +88,7 @@ async fn a_return_may_ask_for_no_more_than_shipped_less_earlier_requests(backend
         items: vec![ReturnItem { sku: "MUG".into(), quantity, reason: ReturnReason::Damaged }],
         note: None,
         source: "customer".into(),
+        requested_at: chrono::Utc::now(),
     };
     let refused = store.create_return(acme, &number, request(1)).await.unwrap_err();
     assert!(matches!(refused, StoreError::Invalid { .. }), "nothing has shipped yet: {refused:?}");

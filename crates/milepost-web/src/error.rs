@@ -36,6 +36,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub results: Option<serde_json::Value>,
+    /// The states a return may move to, when a transition was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -58,6 +61,11 @@ pub enum ApiError {
     NotFound(String),
     MethodNotAllowed,
     Conflict(String),
+    /// A state change the state machine does not allow from the current state.
+    InvalidTransition {
+        detail: String,
+        allowed: Vec<String>,
+    },
     Unauthenticated,
     Forbidden(String),
     Unavailable(String),
@@ -75,6 +83,33 @@ impl ApiError {
             _ => format!("{} fields are invalid", errors.len()),
         };
         ApiError::Unprocessable { detail, errors, results: None }
+    }
+}
+
+impl From<milepost_app::returns::ReturnMoveError> for ApiError {
+    fn from(e: milepost_app::returns::ReturnMoveError) -> Self {
+        match e {
+            milepost_app::returns::ReturnMoveError::Invalid(refused) => ApiError::InvalidTransition {
+                detail: refused.to_string(),
+                allowed: refused.allowed.iter().map(|s| s.as_str().to_string()).collect(),
+            },
+            milepost_app::returns::ReturnMoveError::Other(e) => e.into(),
+        }
+    }
+}
+
+impl From<milepost_app::claims::ClaimMoveError> for ApiError {
+    fn from(e: milepost_app::claims::ClaimMoveError) -> Self {
+        match e {
+            milepost_app::claims::ClaimMoveError::Invalid { from, to, allowed } => {
+                let names: Vec<String> = allowed.iter().map(|s| s.as_str().to_string()).collect();
+                ApiError::InvalidTransition {
+                    detail: format!("a claim in state `{from}` cannot move to `{to}`; allowed: {}", names.join(", ")),
+                    allowed: names,
+                }
+            }
+            milepost_app::claims::ClaimMoveError::Other(e) => e.into(),
+        }
     }
 }
 
@@ -111,6 +146,7 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Probl
         detail,
         errors: Vec::new(),
         results: None,
+        allowed: None,
     }
 }
 
@@ -161,6 +197,11 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Conflict(detail) => {
                 (StatusCode::CONFLICT, problem(StatusCode::CONFLICT, "conflict", "Conflict", detail))
+            }
+            ApiError::InvalidTransition { detail, allowed } => {
+                let mut p = problem(StatusCode::CONFLICT, "invalid-transition", "Invalid transition", detail);
+                p.allowed = Some(allowed);
+                (StatusCode::CONFLICT, p)
             }
             ApiError::Unauthenticated => (
                 StatusCode::UNAUTHORIZED,

@@ -2,7 +2,8 @@
 //! that it cannot drift from the code. Served at `GET /openapi.json`.
 
 use crate::api::{
-    branding, carrier_codes, epcis, events, exceptions, imports, integrations, kpis, notifications, orders, scans, wire,
+    branding, carrier_codes, claims, epcis, events, exceptions, imports, integrations, kpis, notifications, orders,
+    returns, scans, wire,
 };
 use crate::error::{FieldError, Problem};
 use crate::webhooks;
@@ -32,6 +33,9 @@ impl Modify for BearerKeys {
         carrier_codes::unmapped, carrier_codes::put_mapping, scans::post_scan, epcis::capture, imports::post_import,
         branding::get_branding, branding::put_branding,
         notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings,
+        returns::request_return, returns::get_return, returns::transition, returns::inspect, returns::list_returns,
+        returns::get_policy, returns::put_policy, returns::return_kpis,
+        claims::open_claim, claims::get_claim, claims::transition, claims::order_claims,
         notifications::get_policy, notifications::put_policy, notifications::preview
     ),
     components(schemas(
@@ -49,6 +53,10 @@ impl Modify for BearerKeys {
         imports::ImportSummaryOut, imports::ImportedOrderOut, imports::RejectedRowOut,
         wire::ReturnOut, wire::ReturnItemOut, branding::BrandingIn, branding::BrandingOut, branding::PageColorsOut,
         notifications::NotificationOut, notifications::DeadLettersOut, notifications::NotificationSettingsIn,
+        notifications::NotificationSettingsOut, wire::ReturnStepOut, returns::ReturnItemIn, returns::ReturnIn,
+        returns::TransitionIn, returns::ReturnListOut, returns::InspectionIn, returns::InspectedItemIn,
+        wire::InspectedItemOut, returns::ReturnKpisOut, returns::ReasonRateOut, returns::SkuRateOut,
+        returns::RefundTimeOut, claims::ClaimIn, claims::ClaimTransitionIn, claims::ClaimOut, claims::ClaimListOut, returns::ReturnPolicyWire,
         notifications::NotificationSettingsOut, notifications::NotificationPreviewOut, notifications::PreviewEmailOut
     )),
     modifiers(&BearerKeys)

@@ -19,6 +19,7 @@ mod outbox;
 mod policy;
 mod polling;
 mod reads;
+mod returns;
 mod rows;
 mod rules;
 mod scratch;
@@ -30,8 +31,8 @@ use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
     ExceptionQuery, ExceptionRecord, IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment,
     NotificationRecord, NotificationSettings, OrderPage, OrderProof, OrderQuery, OrderRecord, PollTarget, Principal,
-    Reference, Renormalized, ReturnRecord, ShipmentRecord, StaffUpsert, StaffUserRecord, Store, StoreError,
-    StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
+    Reference, Renormalized, ReturnMove, ReturnOfOrder, ReturnRecord, ShipmentRecord, StaffUpsert, StaffUserRecord,
+    Store, StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -593,5 +594,83 @@ impl Store for PgStore {
     ) -> StoreResult<AccountId> {
         let name = name.clone();
         self.write(move |conn| export::import_account(conn, &name, &history)).await
+    }
+
+    async fn return_policy(&self, account: AccountId) -> StoreResult<milepost_domain::ReturnPolicy> {
+        self.read(move |conn, _| returns::return_policy(conn, account)).await
+    }
+
+    async fn put_return_policy(
+        &self,
+        account: AccountId,
+        policy: milepost_domain::ReturnPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |conn| returns::put_return_policy(conn, account, &policy, now)).await
+    }
+
+    async fn return_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<ReturnOfOrder>> {
+        self.read(move |conn, _| returns::return_by_id(conn, account, id)).await
+    }
+
+    async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {
+        let policy = self.policy.clone();
+        self.write(move |conn| returns::move_return(conn, &policy, account, &step)).await
+    }
+
+    async fn record_inspection(
+        &self,
+        account: AccountId,
+        step: ReturnMove,
+        items: Vec<milepost_domain::InspectedItem>,
+    ) -> StoreResult<ReturnOfOrder> {
+        let policy = self.policy.clone();
+        self.write(move |conn| returns::record_inspection(conn, &policy, account, &step, &items)).await
+    }
+
+    async fn return_kpi_facts(
+        &self,
+        account: AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<milepost_domain::returns::OrderReturnFacts>> {
+        self.read(move |conn, _| returns::return_kpi_facts(conn, account, from, to)).await
+    }
+
+    async fn open_claim(&self, account: AccountId, claim: crate::NewClaim) -> StoreResult<crate::ClaimRecord> {
+        self.write(move |conn| returns::open_claim(conn, account, &claim)).await
+    }
+
+    async fn claim_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<crate::ClaimRecord>> {
+        self.read(move |conn, _| returns::claim_by_id(conn, account, id)).await
+    }
+
+    async fn move_claim(
+        &self,
+        account: AccountId,
+        id: i64,
+        from: milepost_domain::claims::ClaimState,
+        to: milepost_domain::claims::ClaimState,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::ClaimRecord> {
+        self.write(move |conn| returns::move_claim(conn, account, id, from, to, at)).await
+    }
+
+    async fn claims_of_order(
+        &self,
+        account: AccountId,
+        order_number: &OrderNumber,
+    ) -> StoreResult<Vec<crate::ClaimRecord>> {
+        let order_number = order_number.clone();
+        self.read(move |conn, _| returns::claims_of_order(conn, account, &order_number)).await
+    }
+
+    async fn returns_queue(
+        &self,
+        account: AccountId,
+        state: Option<milepost_domain::ReturnState>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReturnOfOrder>> {
+        self.read(move |conn, _| returns::returns_queue(conn, account, state, limit)).await
     }
 }

@@ -35,7 +35,7 @@ pub fn parcel_view(conn: &Connection, shipment_id: i64) -> StoreResult<ParcelVie
 }
 
 /// What every row about one order needs: who, where, and which class.
-struct OrderContext {
+pub(super) struct OrderContext {
     account_id: i64,
     order_number: String,
     customer_email: Option<String>,
@@ -49,7 +49,7 @@ struct OrderContext {
 
 /// The order's context under its account's policy; `fallback` is the policy of accounts that
 /// have not written their own.
-fn order_context(
+pub(super) fn order_context(
     conn: &Connection,
     fallback: &NotificationPolicy,
     order_id: i64,
@@ -139,7 +139,7 @@ fn enqueue(
 }
 
 /// Queues a customer notice on every channel the order can take, and the merchant's webhook.
-fn queue_notice(
+pub(super) fn queue_notice(
     conn: &Connection,
     context: &OrderContext,
     order_id: i64,

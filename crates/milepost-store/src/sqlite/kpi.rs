@@ -41,6 +41,13 @@ pub fn kpi_facts(
     let mut exceptions_stmt = conn
         .prepare_cached("SELECT kind, opened_at, closed_at FROM exceptions WHERE order_id = ?1 ORDER BY id")
         .map_err(storage_error)?;
+    // Reasons of returns that still hold their items (a rejected return does not count).
+    let mut reasons_stmt = conn
+        .prepare_cached(
+            "SELECT i.reason FROM return_items i JOIN returns r ON r.id = i.return_id
+             WHERE r.order_id = ?1 AND r.state <> 'rejected' ORDER BY r.id, i.line_no",
+        )
+        .map_err(storage_error)?;
     let mut facts = Vec::with_capacity(orders.len());
     for (id, placed_at, promised_by, channel, status) in orders {
         let rows: Vec<(Option<String>, Option<String>, Option<String>, i64, String, Option<i64>, Option<i64>, u32)> =
@@ -92,7 +99,11 @@ pub fn kpi_facts(
                     })
                 })
                 .collect::<StoreResult<_>>()?,
-            return_reasons: Vec::new(),
+            return_reasons: reasons_stmt
+                .query_map([id], |r| r.get(0))
+                .map_err(storage_error)?
+                .collect::<Result<_, _>>()
+                .map_err(storage_error)?,
         });
     }
     Ok(facts)

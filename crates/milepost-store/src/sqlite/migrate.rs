@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_notifications.sql")),
     (6, include_str!("migrations/0006_staff.sql")),
     (7, include_str!("migrations/0007_polling.sql")),
+    (8, include_str!("migrations/0008_returns.sql")),
     (9, include_str!("migrations/0009_notify_policy.sql")),
 ];
 

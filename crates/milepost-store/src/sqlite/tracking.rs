@@ -3,13 +3,10 @@
 //! belong to the customer-facing feature, not to the event log.
 
 use super::reads;
-use super::rows::parse_utc;
 use super::storage_error;
 use crate::{AccountId, NewReturn, OrderProof, ReturnRecord, StoreError, StoreResult};
 use milepost_domain::returns::{check_return_request, returnable_quantities};
-use milepost_domain::{
-    AccountName, Branding, HexColor, OrderNumber, ReturnItem, ReturnReason, ReturnState, SourceOfTruth,
-};
+use milepost_domain::{AccountName, Branding, HexColor, OrderNumber, ReturnState, SourceOfTruth};
 use rusqlite::{Connection, OptionalExtension, params};
 
 fn now_text() -> String {
@@ -91,38 +88,8 @@ pub fn server_secret(conn: &Connection, name: &str, candidate: &str) -> StoreRes
     conn.query_row("SELECT value FROM server_secrets WHERE name = ?1", [name], |r| r.get(0)).map_err(storage_error)
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unexpected(format!("stored {what} is invalid: {e}"))
-}
-
 pub fn returns_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<ReturnRecord>> {
-    let heads: Vec<(i64, String, Option<String>, String)> = conn
-        .prepare_cached("SELECT id, state, note, created_at FROM returns WHERE order_id = ?1 ORDER BY id")
-        .and_then(|mut s| s.query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect())
-        .map_err(storage_error)?;
-    heads
-        .into_iter()
-        .map(|(id, state, note, created_at)| {
-            let lines: Vec<(String, u32, String)> = conn
-                .prepare_cached("SELECT sku, quantity, reason FROM return_items WHERE return_id = ?1 ORDER BY line_no")
-                .and_then(|mut s| s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
-                .map_err(storage_error)?;
-            let items = lines
-                .into_iter()
-                .map(|(sku, quantity, reason)| {
-                    let reason = ReturnReason::parse(&reason).ok_or_else(|| corrupt("return reason", &reason))?;
-                    Ok(ReturnItem { sku, quantity, reason })
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            Ok(ReturnRecord {
-                id,
-                state: ReturnState::parse(&state).ok_or_else(|| corrupt("return state", &state))?,
-                items,
-                note,
-                created_at: parse_utc(&created_at)?,
-            })
-        })
-        .collect()
+    super::returns::returns_of_order(conn, order_id)
 }
 
 pub fn create_return(
@@ -147,7 +114,7 @@ pub fn create_return(
     let left = returnable_quantities(&record.items, &earlier);
     check_return_request(&request.items, &left)
         .map_err(|refused| StoreError::Invalid { field: refused.field, message: refused.message })?;
-    let now = now_text();
+    let now = request.requested_at.to_rfc3339();
     conn.execute(
         "INSERT INTO returns (account_id, order_id, state, source, note, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -162,13 +129,7 @@ pub fn create_return(
         )
         .map_err(storage_error)?;
     }
-    Ok(ReturnRecord {
-        id,
-        state: ReturnState::Requested,
-        items: request.items.clone(),
-        note: request.note.clone(),
-        created_at: parse_utc(&now)?,
-    })
+    super::returns::load_return(conn, id)
 }
 
 pub fn order_proof(conn: &Connection, account: AccountId, number: &OrderNumber) -> StoreResult<Option<OrderProof>> {

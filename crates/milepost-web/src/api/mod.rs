@@ -3,6 +3,7 @@
 
 pub mod branding;
 pub mod carrier_codes;
+pub mod claims;
 pub mod epcis;
 pub mod events;
 pub mod exceptions;
@@ -11,6 +12,7 @@ pub mod integrations;
 pub mod kpis;
 pub mod notifications;
 pub mod orders;
+pub mod returns;
 pub mod scans;
 pub mod wire;
 
@@ -23,6 +25,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders", post(orders::put_order).get(orders::search_orders))
         .route("/api/v1/orders/{order_number}", get(orders::get_order))
         .route("/api/v1/orders/{order_number}/shipments", post(orders::add_shipment))
+        .route("/api/v1/orders/{order_number}/returns", post(returns::request_return))
+        .route("/api/v1/returns", get(returns::list_returns))
+        .route("/api/v1/returns/{id}", get(returns::get_return))
+        .route("/api/v1/returns/{id}/transitions", post(returns::transition))
+        .route("/api/v1/returns/{id}/inspection", post(returns::inspect))
+        .route("/api/v1/exceptions/{id}/claims", post(claims::open_claim))
+        .route("/api/v1/claims/{id}", get(claims::get_claim))
+        .route("/api/v1/claims/{id}/transitions", post(claims::transition))
+        .route("/api/v1/orders/{order_number}/claims", get(claims::order_claims))
+        .route("/api/v1/kpis/returns", get(returns::return_kpis))
+        .route("/api/v1/return-policy", get(returns::get_policy).put(returns::put_policy))
         .route("/api/v1/events", post(events::post_events))
         .route("/api/v1/exceptions", get(exceptions::list_exceptions))
         .route("/api/v1/exceptions/{id}/acknowledge", post(exceptions::acknowledge))

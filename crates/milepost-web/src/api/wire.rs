@@ -619,21 +619,55 @@ pub struct ReturnItemOut {
     pub reason: String,
 }
 
+/// The inspection and disposition of some units of one returned SKU.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InspectedItemOut {
+    pub sku: String,
+    pub quantity: u32,
+    /// as_new, opened, damaged, missing_parts.
+    pub result: String,
+    /// restock, refurbish, scrap, return_to_vendor.
+    pub disposition: String,
+}
+
+/// One state change of a return.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReturnStepOut {
+    pub from: Option<String>,
+    pub to: String,
+    /// `customer`, `system` or the staff caller.
+    pub actor: String,
+    pub note: Option<String>,
+    pub at: String,
+}
+
 /// A return request (RMA) of the order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReturnOut {
     pub id: String,
+    /// Present when the return is read on its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<String>,
     /// requested, approved, rejected, pickup_scheduled, in_return_transit, received, …
     pub state: String,
     pub items: Vec<ReturnItemOut>,
     pub note: Option<String>,
     pub created_at: String,
+    /// The states the return may move to next.
+    pub allowed: Vec<String>,
+    /// Every state change after the request, oldest first.
+    pub history: Vec<ReturnStepOut>,
+    /// The return parcel, once one is linked.
+    pub return_tracking_number: Option<String>,
+    /// What the warehouse found and decided per item, once inspected.
+    pub inspection: Vec<InspectedItemOut>,
 }
 
 impl ReturnOut {
     pub fn from_record(r: &milepost_app::records::ReturnRecord) -> Self {
         ReturnOut {
             id: r.id.to_string(),
+            order_number: None,
             state: r.state.as_str().to_string(),
             items: r
                 .items
@@ -646,6 +680,34 @@ impl ReturnOut {
                 .collect(),
             note: r.note.clone(),
             created_at: r.created_at.to_rfc3339(),
+            allowed: r.state.allowed_next().iter().map(|s| s.as_str().to_string()).collect(),
+            history: r
+                .history
+                .iter()
+                .map(|step| ReturnStepOut {
+                    from: step.from.map(|s| s.as_str().to_string()),
+                    to: step.to.as_str().to_string(),
+                    actor: step.actor.clone(),
+                    note: step.note.clone(),
+                    at: step.at.to_rfc3339(),
+                })
+                .collect(),
+            return_tracking_number: r.return_tracking_number.clone(),
+            inspection: r
+                .inspection
+                .iter()
+                .map(|i| InspectedItemOut {
+                    sku: i.sku.clone(),
+                    quantity: i.quantity,
+                    result: i.result.as_str().to_string(),
+                    disposition: i.disposition.as_str().to_string(),
+                })
+                .collect(),
         }
+    }
+
+    /// A return read on its own, naming its order.
+    pub fn of_order(r: &milepost_app::records::ReturnOfOrder) -> Self {
+        ReturnOut { order_number: Some(r.order_number.to_string()), ..ReturnOut::from_record(&r.record) }
     }
 }

@@ -27,7 +27,7 @@ use milepost_app::staff::StaffSession;
 use milepost_app::{AppError, Milepost};
 use milepost_domain::exceptions::{ExceptionKind, ExceptionState};
 use milepost_domain::text::{parse_free_text, parse_identifier};
-use milepost_domain::{Milestone, OrderNumber, SourceOfTruth};
+use milepost_domain::{Milestone, OrderNumber, ReturnState, SourceOfTruth};
 use serde::Deserialize;
 use std::time::Instant;
 
@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/ops/logout", post(logout))
         .route("/ops/exceptions", get(queue))
         .route("/ops/exceptions/{id}/{action}", post(act_on_exception))
+        .route("/ops/returns", get(returns_queue))
         .route("/ops/orders", get(search))
         .route("/ops/orders/{order_number}", get(order_view))
         .route("/ops/cleanup", get(cleanup))
@@ -382,6 +383,32 @@ async fn search(
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct ReturnsParams {
+    state: Option<String>,
+}
+
+/// `GET /ops/returns`: the returns queue by state and age.
+async fn returns_queue(
+    State(state): State<AppState>,
+    Staff(session): Staff,
+    params: Result<Query<ReturnsParams>, QueryRejection>,
+) -> Response {
+    let Query(p) = params.unwrap_or_default();
+    let chosen = p.state.as_deref().map(str::trim).and_then(ReturnState::parse);
+    let Ok(open) = state.app.returns_queue(&session.principal, None, QUEUE_PAGE).await else {
+        return unavailable(Some(&session));
+    };
+    let shown = match chosen {
+        None => open.clone(),
+        Some(s) => match state.app.returns_queue(&session.principal, Some(s), QUEUE_PAGE).await {
+            Ok(found) => found,
+            Err(_) => return unavailable(Some(&session)),
+        },
+    };
+    page(StatusCode::OK, render::returns_page(&session, chosen, &open, &shown, state.app.clock().now()))
+}
+
 /// `GET /ops/orders/{order_number}`: the order's one timeline, its notifications among its events.
 async fn order_view(State(state): State<AppState>, Staff(session): Staff, Path(number): Path<String>) -> Response {
     let not_found =
@@ -392,10 +419,14 @@ async fn order_view(State(state): State<AppState>, Staff(session): Staff, Path(n
         Err(AppError::NotFound(_)) => return not_found(),
         Err(_) => return unavailable(Some(&session)),
     };
+    let Ok(claims) = state.app.claims_of_order(&session.principal, &number).await else {
+        return unavailable(Some(&session));
+    };
     match state.app.order_notifications(&session.principal, &number).await {
-        Ok(notifications) => {
-            page(StatusCode::OK, render::order_page(&session, &record, &notifications, state.app.clock().now()))
-        }
+        Ok(notifications) => page(
+            StatusCode::OK,
+            render::order_page(&session, &record, &notifications, &claims, state.app.clock().now()),
+        ),
         Err(_) => unavailable(Some(&session)),
     }
 }

@@ -9,12 +9,12 @@ use crate::pages::render::{esc, url_encode};
 use chrono::{DateTime, FixedOffset, Utc};
 use milepost_app::notifications::NotificationRecord;
 use milepost_app::records::{
-    DuplicateScans, ExceptionRecord, LaneRhythmRecord, OrderRecord, OrderSummary, StaleShipment, StoredEntry,
-    UnmappedCode,
+    ClaimRecord, DuplicateScans, ExceptionRecord, LaneRhythmRecord, OrderRecord, OrderSummary, ReturnOfOrder,
+    StaleShipment, StoredEntry, UnmappedCode,
 };
 use milepost_app::staff::StaffSession;
 use milepost_domain::kpi::{self, KpiGrouping, OrderKpiFacts};
-use milepost_domain::{Milestone, SourceOfTruth};
+use milepost_domain::{Milestone, ReturnState, SourceOfTruth};
 use std::fmt::Write;
 
 use super::chart;
@@ -92,6 +92,7 @@ th,td{border-color:#3e4c59}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Queue,
+    Returns,
     Orders,
     Cleanup,
     Insights,
@@ -115,6 +116,7 @@ pub fn layout(title: &str, section: Section, session: Option<&StaffSession>, mai
         html.push_str("<nav aria-label=\"Dashboard\"><ul>");
         for (href, label, which) in [
             ("/ops/exceptions", "Exception queue", Section::Queue),
+            ("/ops/returns", "Returns", Section::Returns),
             ("/ops/orders", "Order search", Section::Orders),
             ("/ops/cleanup", "Data cleanup", Section::Cleanup),
             ("/ops/insights", "Insights", Section::Insights),
@@ -374,6 +376,50 @@ pub fn search_page(session: &StaffSession, q: &str, orders: Option<&[OrderSummar
     layout("Order search", Section::Orders, Some(session), &main)
 }
 
+/// The returns queue: how many open returns wait in each state, then every one (or those of the
+/// chosen state), oldest first, with its age.
+pub fn returns_page(
+    session: &StaffSession,
+    chosen: Option<ReturnState>,
+    open: &[ReturnOfOrder],
+    shown: &[ReturnOfOrder],
+    now: DateTime<Utc>,
+) -> String {
+    let mut main = String::from("<h1>Returns</h1><ul class=\"counts\">");
+    for state in ReturnState::ALL.into_iter().filter(|s| s.is_open()) {
+        let n = open.iter().filter(|r| r.record.state == state).count();
+        let _ = write!(main, "<li><a href=\"/ops/returns?state={0}\">{0}</a>: {n}</li>", state.as_str());
+    }
+    main.push_str("</ul>");
+    let _ = write!(main, "<h2>{}</h2>", esc(chosen.map(|s| s.as_str()).unwrap_or("All open returns")));
+    if shown.is_empty() {
+        main.push_str("<p>No return waits here.</p>");
+    } else {
+        main.push_str(
+            "<table><caption class=\"sr\">Returns, oldest first</caption><thead><tr><th scope=\"col\">Return</th>\
+             <th scope=\"col\">Order</th><th scope=\"col\">State</th><th scope=\"col\">Age</th><th scope=\"col\">In state for</th>\
+             <th scope=\"col\">Items</th></tr></thead><tbody>",
+        );
+        for r in shown {
+            let since = r.record.history.last().map(|s| s.at).unwrap_or(r.record.created_at);
+            let items: Vec<String> =
+                r.record.items.iter().map(|i| format!("{} × {} ({})", i.quantity, i.sku, i.reason.as_str())).collect();
+            let _ = write!(
+                main,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                r.record.id,
+                order_link(r.order_number.as_str()),
+                esc(r.record.state.as_str()),
+                esc(&age_text((now - r.record.created_at).num_seconds())),
+                esc(&age_text((now - since).num_seconds())),
+                esc(&items.join("; "))
+            );
+        }
+        main.push_str("</tbody></table>");
+    }
+    layout("Returns", Section::Returns, Some(session), &main)
+}
+
 fn fact(html: &mut String, name: &str, value: Option<&str>) {
     if let Some(v) = value.filter(|v| !v.is_empty()) {
         let _ = write!(html, "<dt>{}</dt><dd>{}</dd>", esc(name), esc(v));
@@ -420,6 +466,7 @@ pub fn order_page(
     session: &StaffSession,
     record: &OrderRecord,
     notifications: &[NotificationRecord],
+    claims: &[ClaimRecord],
     now: DateTime<Utc>,
 ) -> String {
     let o = &record.order;
@@ -528,6 +575,52 @@ pub fn order_page(
             esc(&r.created_at.format("%Y-%m-%d %H:%M UTC").to_string()),
             esc(&items.join("; ")),
             r.note.as_deref().map(|n| format!(" · {}", esc(n))).unwrap_or_default()
+        );
+        if let Some(parcel) = &r.return_tracking_number {
+            let _ = write!(main, "<p>Return parcel {}</p>", esc(parcel));
+        }
+        if !r.inspection.is_empty() {
+            let found: Vec<String> = r
+                .inspection
+                .iter()
+                .map(|i| format!("{} × {}: {} → {}", i.quantity, i.sku, i.result.as_str(), i.disposition.as_str()))
+                .collect();
+            let _ = write!(main, "<p>Inspection: {}</p>", esc(&found.join("; ")));
+        }
+        if !r.history.is_empty() {
+            main.push_str("<ol class=\"return-steps\">");
+            for step in &r.history {
+                let _ = write!(
+                    main,
+                    "<li>{} · {} → {} · {}{}</li>",
+                    esc(&step.at.format("%Y-%m-%d %H:%M UTC").to_string()),
+                    esc(step.from.map(|f| f.as_str()).unwrap_or("")),
+                    esc(step.to.as_str()),
+                    esc(&step.actor),
+                    step.note.as_deref().map(|n| format!(" · {}", esc(n))).unwrap_or_default()
+                );
+            }
+            main.push_str("</ol>");
+        }
+    }
+
+    main.push_str("<h2>Claims</h2>");
+    if claims.is_empty() {
+        main.push_str("<p>None.</p>");
+    }
+    for c in claims {
+        let _ = write!(
+            main,
+            "<p>Claim {} · {} · {} {} against {} · from exception {} ({}) · opened {}{}</p>",
+            c.id,
+            esc(c.state.as_str()),
+            esc(&c.amount.to_string()),
+            esc(&c.currency),
+            esc(c.carrier.as_deref().unwrap_or("the carrier")),
+            c.exception_id,
+            esc(&c.exception_kind),
+            esc(&c.created_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            c.evidence.as_deref().map(|e| format!(" · {}", esc(e))).unwrap_or_default()
         );
     }
 
