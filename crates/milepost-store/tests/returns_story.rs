@@ -2,25 +2,28 @@
 //! with their history, the returns queue, and return parcels whose carrier and warehouse scans
 //! move their return on their own. Every backend must pass it.
 
+mod backends;
+
+use backends::{Backend, TestStore};
 use chrono::{DateTime, Utc};
 use milepost_domain::order::Channel;
 use milepost_domain::{
     AccountName, Address, Customer, Direction, EventSource, LineItem, Milestone, Money, Order, OrderNumber, ReturnItem,
     ReturnPolicy, ReturnReason, ReturnState, Shipment, ShipmentItem, TrackingEvent, TrackingNumber,
 };
-use milepost_store::sqlite::SqliteStore;
 use milepost_store::{
     AccountId, EventTarget, MappingState, NewEvent, NewReturn, NewShipment, ReturnMove, Store, StoreError,
 };
+use std::sync::Arc;
 
 fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("m.db")).unwrap();
-    (dir, store)
+fn store(backend: Backend) -> (TestStore, Arc<dyn Store>) {
+    let place = TestStore::open(backend).expect("backend available");
+    let store = place.store.clone();
+    (place, store)
 }
 
 fn parcel(tracking: &str, direction: Direction, items: Vec<ShipmentItem>) -> NewShipment {
@@ -67,7 +70,7 @@ fn event(
 }
 
 /// An order of two mugs in one parcel.
-async fn order_with_parcel(store: &SqliteStore, account: AccountId, number: &OrderNumber, tracking: &str) {
+async fn order_with_parcel(store: &Arc<dyn Store>, account: AccountId, number: &OrderNumber, tracking: &str) {
     let order = Order {
         order_number: number.clone(),
         channel: Channel::api(),
@@ -88,7 +91,7 @@ async fn order_with_parcel(store: &SqliteStore, account: AccountId, number: &Ord
 }
 
 /// An order of two mugs, delivered on 2026-11-03.
-async fn delivered_order(store: &SqliteStore, account: AccountId, number: &OrderNumber) {
+async fn delivered_order(store: &Arc<dyn Store>, account: AccountId, number: &OrderNumber) {
     order_with_parcel(store, account, number, "1ZOUT0001").await;
     let delivered =
         event("1ZOUT0001", "d1", EventSource::Carrier, Some(Milestone::Delivered), None, "2026-11-03T15:00:00Z");
@@ -108,9 +111,8 @@ fn step(id: i64, from: ReturnState, to: ReturnState, at: &str) -> ReturnMove {
     ReturnMove { return_id: id, from, to, actor: "key:test".into(), note: Some(format!("to {to}")), at: utc(at) }
 }
 
-#[tokio::test]
-async fn the_return_policy_is_the_default_until_set_and_belongs_to_its_account() {
-    let (_dir, store) = store();
+async fn the_return_policy_is_the_default_until_set_and_belongs_to_its_account(backend: Backend) {
+    let (_dir, store) = store(backend);
     let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
     let globex = store.ensure_account(&AccountName::parse("globex").unwrap()).await.unwrap();
     assert_eq!(store.return_policy(acme).await.unwrap(), ReturnPolicy::default());
@@ -127,9 +129,8 @@ async fn the_return_policy_is_the_default_until_set_and_belongs_to_its_account()
     assert_eq!(store.return_policy(acme).await.unwrap(), shorter);
 }
 
-#[tokio::test]
-async fn a_move_is_stored_only_from_the_state_it_was_checked_against() {
-    let (_dir, store) = store();
+async fn a_move_is_stored_only_from_the_state_it_was_checked_against(backend: Backend) {
+    let (_dir, store) = store(backend);
     let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
     let globex = store.ensure_account(&AccountName::parse("globex").unwrap()).await.unwrap();
     let number = OrderNumber::parse("R-1").unwrap();
@@ -163,9 +164,8 @@ async fn a_move_is_stored_only_from_the_state_it_was_checked_against() {
     assert!(store.returns_queue(globex, None, 10).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_return_parcel_moves_its_approved_return_to_transit_and_the_warehouse_scan_receives_it() {
-    let (_dir, store) = store();
+async fn a_return_parcel_moves_its_approved_return_to_transit_and_the_warehouse_scan_receives_it(backend: Backend) {
+    let (_dir, store) = store(backend);
     let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
     let number = OrderNumber::parse("R-2").unwrap();
     delivered_order(&store, acme, &number).await;
@@ -201,11 +201,10 @@ async fn a_return_parcel_moves_its_approved_return_to_transit_and_the_warehouse_
     assert_eq!(steps, [ReturnState::Approved, ReturnState::InReturnTransit, ReturnState::Received]);
 }
 
-#[tokio::test]
-async fn a_claim_opens_once_from_a_damage_exception_and_moves_compare_and_set() {
+async fn a_claim_opens_once_from_a_damage_exception_and_moves_compare_and_set(backend: Backend) {
     use milepost_domain::claims::ClaimState;
     use milepost_store::{ExceptionQuery, NewClaim};
-    let (_dir, store) = store();
+    let (_dir, store) = store(backend);
     let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
     let globex = store.ensure_account(&AccountName::parse("globex").unwrap()).await.unwrap();
     let number = OrderNumber::parse("C-1").unwrap();
@@ -238,3 +237,10 @@ async fn a_claim_opens_once_from_a_damage_exception_and_moves_compare_and_set() 
     assert_eq!(store.claims_of_order(acme, &number).await.unwrap().len(), 1);
     assert!(store.claims_of_order(globex, &number).await.unwrap().is_empty());
 }
+
+on_both_backends!(
+    the_return_policy_is_the_default_until_set_and_belongs_to_its_account,
+    a_move_is_stored_only_from_the_state_it_was_checked_against,
+    a_return_parcel_moves_its_approved_return_to_transit_and_the_warehouse_scan_receives_it,
+    a_claim_opens_once_from_a_damage_exception_and_moves_compare_and_set,
+);
