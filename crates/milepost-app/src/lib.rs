@@ -232,7 +232,8 @@ impl Milepost {
     /// Runs the time-based exception rules for every shipment that is due now, in batches, and
     /// returns the total. One step of the sweeper; tests call it directly.
     pub async fn sweep(&self) -> AppResult<SweepReport> {
-        const BATCH: u32 = 500;
+        // Small enough that a write queued behind one batch waits milliseconds, not a whole sweep.
+        const BATCH: u32 = 100;
         let now = self.clock.now();
         let mut total = SweepReport::default();
         loop {

@@ -76,8 +76,25 @@ impl Location {
 
     /// A compact, comparable form used in the duplicate key of rule 4.
     pub fn key(&self) -> String {
-        let part = |p: &Option<String>| p.as_deref().unwrap_or("").trim().to_lowercase();
-        format!("{}|{}|{}|{}", part(&self.city), part(&self.region), part(&self.postal_code), part(&self.country))
+        let mut key = String::with_capacity(32);
+        self.write_key(&mut key);
+        key
+    }
+
+    /// Appends `key()` to `out` (the duplicate key is built for every event of every read, so
+    /// it is built in one buffer).
+    fn write_key(&self, out: &mut String) {
+        for (i, part) in [&self.city, &self.region, &self.postal_code, &self.country].into_iter().enumerate() {
+            if i > 0 {
+                out.push('|');
+            }
+            let part = part.as_deref().unwrap_or("").trim();
+            if part.is_ascii() {
+                out.extend(part.chars().map(|c| c.to_ascii_lowercase()));
+            } else {
+                out.push_str(&part.to_lowercase());
+            }
+        }
     }
 }
 
@@ -104,14 +121,20 @@ impl TrackingEvent {
     /// Rule 4, second form: the same fact from one source, whatever id it came with. Within one
     /// shipment (the caller scopes the key), same milestone, raw code, instant and location.
     pub fn fact_key(&self) -> String {
-        format!(
-            "{}|{}|{}|{}|{}",
-            self.source.as_str(),
-            self.milestone.map(Milestone::as_str).unwrap_or("unmapped"),
-            self.code.as_deref().unwrap_or(""),
-            self.occurred_at.with_timezone(&Utc).timestamp_micros(),
-            self.location.as_ref().map(Location::key).unwrap_or_default()
-        )
+        use std::fmt::Write;
+        let mut key = String::with_capacity(96);
+        key.push_str(self.source.as_str());
+        key.push('|');
+        key.push_str(self.milestone.map(Milestone::as_str).unwrap_or("unmapped"));
+        key.push('|');
+        key.push_str(self.code.as_deref().unwrap_or(""));
+        key.push('|');
+        let _ = write!(key, "{}", self.occurred_at.timestamp_micros());
+        key.push('|');
+        if let Some(location) = &self.location {
+            location.write_key(&mut key);
+        }
+        key
     }
 
     pub fn occurred_at_utc(&self) -> DateTime<Utc> {
@@ -143,6 +166,21 @@ mod tests {
         assert_eq!(a.fact_key(), b.fact_key());
         let c = event("2026-11-02T15:00:01Z");
         assert_ne!(a.fact_key(), c.fact_key());
+    }
+
+    #[test]
+    fn the_fact_key_keeps_its_stored_form() {
+        // Stored keys are compared with new ones: their form must never drift.
+        let mut e = event("2026-11-02T10:00:00-05:00");
+        e.location =
+            Some(Location { city: Some(" Memphis ".into()), country: Some("US".into()), ..Location::default() });
+        assert_eq!(e.fact_key(), "carrier|in_transit|AR|1793631600000000|memphis|||us");
+        e.location = Some(Location { city: Some("ΟΔΟΣ".into()), ..Location::default() });
+        assert_eq!(e.fact_key(), format!("carrier|in_transit|AR|1793631600000000|{}|||", "ΟΔΟΣ".to_lowercase()));
+        e.location = None;
+        e.milestone = None;
+        e.code = None;
+        assert_eq!(e.fact_key(), "carrier|unmapped||1793631600000000|");
     }
 
     #[test]

@@ -666,6 +666,50 @@ pub struct SweepReportOut {
     pub exceptions_opened: u32,
     /// A sweep with nothing due: the cost of the check itself (reading the due index).
     pub idle_sweep_ms: f64,
+    /// One-event ingest batches made while nothing else runs: the baseline.
+    pub ingest_idle: IngestLatency,
+    /// The same ingest while the full sweep runs: what "does not stall ingestion" means.
+    pub ingest_during_sweep: IngestLatency,
+}
+
+/// Latency of small ingest batches (one event each) made one after another.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestLatency {
+    pub batches: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// Ingests one new event at a time into the first `shipments` parcels until `stop` is set (or
+/// `limit` batches are made), and reports the latency of each acknowledged batch.
+async fn probe_ingest(
+    app: Milepost,
+    caller: milepost_app::records::Principal,
+    shipments: usize,
+    tag: &'static str,
+    limit: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<IngestLatency> {
+    let mut latencies = Vec::new();
+    while latencies.len() < limit && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let n = latencies.len();
+        let order = (n * 7919) % shipments;
+        let mut event = bench_events(order, 4).pop().expect("one event");
+        event.source_event_id = Some(format!("probe-{tag}-{n}"));
+        event.occurred_at += Duration::minutes(n as i64 + 1);
+        let t = Instant::now();
+        app.ingest_events(&caller, vec![event]).await?;
+        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    Ok(IngestLatency {
+        batches: latencies.len(),
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: percentile(&latencies, 0.99),
+        max_ms: latencies.last().copied().unwrap_or(0.0),
+    })
 }
 
 /// The exception sweeper over `active` in-transit shipments, all due at once (the worst case:
@@ -704,11 +748,17 @@ pub async fn sweep(active: usize, writers: usize) -> anyhow::Result<SweepReportO
 
     // Everything the ingest left due is evaluated; then mark all due again and time a full sweep.
     app.sweep().await?;
+    let never = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ingest_idle = probe_ingest(app.clone(), caller.clone(), active, "idle", 400, never).await?;
     app.store().mark_all_due().await?;
-    eprintln!("sweep bench: sweeping {active} due shipments…");
+    eprintln!("sweep bench: sweeping {active} due shipments while ingesting one event at a time…");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let prober = tokio::spawn(probe_ingest(app.clone(), caller.clone(), active, "sweep", usize::MAX, stop.clone()));
     let started = Instant::now();
     let report = app.sweep().await?;
     let sweep_seconds = started.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let ingest_during_sweep = prober.await??;
     let started = Instant::now();
     app.sweep().await?;
     let idle_sweep_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -719,5 +769,7 @@ pub async fn sweep(active: usize, writers: usize) -> anyhow::Result<SweepReportO
         shipments_per_second: f64::from(report.evaluated) / sweep_seconds,
         exceptions_opened: report.opened,
         idle_sweep_ms,
+        ingest_idle,
+        ingest_during_sweep,
     })
 }

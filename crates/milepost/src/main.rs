@@ -213,7 +213,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { sweep: Some(active), out, .. } => {
-            let report = milepost::bench::sweep(active, 16).await?;
+            let report = milepost::bench::sweep(active, 48).await?;
             println!(
                 "exception sweep: {} active shipments, all due: {:.1} s ({:.0} shipments/s, {} exceptions opened); \
                  a sweep with nothing due: {:.2} ms (setup took {:.0} s)",
@@ -224,6 +224,12 @@ async fn main() -> anyhow::Result<()> {
                 report.idle_sweep_ms,
                 report.setup_seconds
             );
+            for (when, l) in [("idle", &report.ingest_idle), ("during the sweep", &report.ingest_during_sweep)] {
+                println!(
+                    "one-event ingest {when}: {} batches, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                    l.batches, l.p50_ms, l.p99_ms, l.max_ms
+                );
+            }
             if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
