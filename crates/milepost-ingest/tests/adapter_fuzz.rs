@@ -2,9 +2,9 @@
 //! adapters, EPCIS, Shopify's topics, CSV order files and Amazon order reports) gets arbitrary
 //! bytes, byte-level mutations of its seed payload from the tests, and structure-aware mutations
 //! (any JSON value of the seed replaced by a hostile one). Whatever comes in, it must answer
-//! `Ok` or `Err`: never panic, never hang. `cargo fuzz` needs a nightly compiler's sanitizer
-//! flags; this proptest harness runs on the stable toolchain in CI instead. Set
-//! `PROPTEST_CASES` to fuzz longer.
+//! `Ok` or `Err`: never panic, never hang. This proptest harness runs in every `cargo test`;
+//! the coverage-guided `cargo fuzz` targets of the same readers are in `fuzz/` (run with
+//! `fuzz/run`, which needs a build with sanitizer flags). Set `PROPTEST_CASES` to fuzz longer.
 
 use milepost_ingest::adapters::{SenderKind, parse};
 use milepost_ingest::epcis::parse_epcis;
