@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod clock;
 pub mod ingest;
 pub mod keys;
+pub mod message_templates;
 pub mod notifications;
 pub mod staff;
 pub mod tracking;

@@ -3,9 +3,14 @@
 //! against the outbox (claim what is due, record how each attempt ended), all on the injected
 //! clock so tests can move time and drive the worker one step at a time.
 
+use crate::message_templates::{MessageFacts, RenderedEmail, customer_email, customer_sms};
 use crate::{AppError, AppResult, Milepost};
 use milepost_domain::OrderNumber;
+use milepost_domain::notify::{Notice, NotificationPolicy, NotifyChannel};
+use milepost_domain::notify_policy::{MessageLanguage, parse_policy, policy_document};
+use milepost_domain::{Branding, Direction};
 pub use milepost_ingest::signature::sign_milepost;
+use milepost_store::AccountId;
 use milepost_store::Principal;
 pub use milepost_store::{ClaimedNotification, DeliveryOutcome, NotificationRecord, NotificationSettings, Subject};
 
@@ -16,6 +21,17 @@ pub struct SettingsChange {
     pub webhook_secret: Option<String>,
     pub alert_email: Option<String>,
     pub chat_webhook_url: Option<String>,
+}
+
+/// A customer message as it would be sent now: the address it would go to (absent when the
+/// order has none, so it would be suppressed), the e-mail for the e-mail channel, and the text
+/// (the e-mail's plain text, or the SMS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationPreview {
+    pub language: MessageLanguage,
+    pub to: Option<String>,
+    pub email: Option<RenderedEmail>,
+    pub text: String,
 }
 
 fn invalid(field: &str, message: &str) -> AppError {
@@ -98,6 +114,86 @@ impl Milepost {
         let settings = change.parse()?;
         self.store.set_notification_settings(caller.account_id, settings.clone(), self.clock.now()).await?;
         Ok(settings)
+    }
+
+    /// The caller's notification policy as a complete TOML document: its own, with every
+    /// section it left out filled in from the built-in policy.
+    pub async fn notification_policy(&self, caller: &Principal) -> AppResult<String> {
+        let stored = self.store.notification_policy(caller.account_id).await?;
+        let policy = match stored {
+            Some(text) => parse_policy(&text).map_err(|e| AppError::Unexpected(format!("stored policy: {e}")))?,
+            None => NotificationPolicy::default(),
+        };
+        Ok(policy_document(&policy))
+    }
+
+    /// Checks and stores the caller's policy document (TOML; an empty document returns to the
+    /// built-in policy); answers the complete policy now in force. Messages already queued
+    /// keep the decision they were made under; every later change follows the new policy.
+    pub async fn set_notification_policy(&self, caller: &Principal, document: &str) -> AppResult<String> {
+        if document.len() > 64 * 1024 {
+            return Err(invalid("document", "must be at most 64 KiB"));
+        }
+        let policy = parse_policy(document).map_err(|e| AppError::Invalid { field: e.field, message: e.message })?;
+        let stored = (!document.trim().is_empty()).then(|| document.to_string());
+        self.store.set_notification_policy(caller.account_id, stored, self.clock.now()).await?;
+        Ok(policy_document(&policy))
+    }
+
+    /// The policy an account's messages follow: its own document, or the built-in policy.
+    async fn account_policy(&self, account: AccountId) -> AppResult<NotificationPolicy> {
+        Ok(match self.store.notification_policy(account).await? {
+            Some(text) => parse_policy(&text).unwrap_or_default(),
+            None => NotificationPolicy::default(),
+        })
+    }
+
+    /// How an account's customer messages look: its branding and its language.
+    pub async fn message_style(&self, account: AccountId) -> AppResult<(Branding, MessageLanguage)> {
+        let branding = self.store.branding(account).await?;
+        Ok((branding, self.account_policy(account).await?.language))
+    }
+
+    /// Renders the customer message an order would get for `notice` on `channel` (`email` or
+    /// `sms`), with the account's branding, language and a fresh signed tracking link, exactly
+    /// as the worker would send it now. Nothing is queued or sent.
+    pub async fn preview_notification(
+        &self,
+        caller: &Principal,
+        number: &OrderNumber,
+        notice: Notice,
+        channel: NotifyChannel,
+    ) -> AppResult<NotificationPreview> {
+        if !matches!(channel, NotifyChannel::Email | NotifyChannel::Sms) {
+            return Err(invalid("channel", "customer messages are previewed for email or sms"));
+        }
+        let order = self.order(caller, number).await?;
+        let (branding, language) = self.message_style(caller.account_id).await?;
+        let tracking_numbers: Vec<String> = order
+            .shipments
+            .iter()
+            .filter(|s| s.shipment.direction == Direction::Outbound)
+            .map(|s| s.shipment.tracking_number.as_str().to_string())
+            .collect();
+        let link = self.tracking_link(caller.account_id, number);
+        let facts = MessageFacts {
+            account_name: caller.account_name.as_str(),
+            order_number: number.as_str(),
+            customer_name: order.order.customer.name.as_deref(),
+            tracking_numbers: &tracking_numbers,
+            link: &link,
+        };
+        let (to, email, text) = match channel {
+            NotifyChannel::Sms => {
+                (order.order.customer.phone.clone(), None, customer_sms(language, &branding, notice, &facts))
+            }
+            _ => {
+                let email = customer_email(language, &branding, notice, &facts);
+                let text = email.text.clone();
+                (order.order.customer.email.clone(), Some(email), text)
+            }
+        };
+        Ok(NotificationPreview { language, to, email, text })
     }
 
     /// Claims up to `limit` notifications due now for `lease` (one step of the worker).

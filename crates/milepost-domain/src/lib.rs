@@ -11,6 +11,7 @@ pub mod kpi;
 pub mod milestone;
 pub mod money;
 pub mod notify;
+pub mod notify_policy;
 pub mod order;
 pub mod polling;
 pub mod returns;

@@ -6,8 +6,9 @@
 //! only delivers what was decided here.
 
 use crate::exceptions::ExceptionKind;
+use crate::notify_policy::{AlertRoute, MessageLanguage, QuietHours};
 use crate::{Milestone, Money};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use std::fmt;
 
 /// The class of an order, picked by rules on value, items and service; each class has its own
@@ -221,6 +222,13 @@ pub struct NotificationPolicy {
     /// a split order hears once ("your 3 parcels were delivered") instead of once per parcel. It
     /// goes out at once when no other parcel is still on its way to that step.
     pub merge_window: Duration,
+    /// Which team each exception alerts and over which internal channels; a kind not listed
+    /// takes `AlertRoute::default_for`.
+    pub alerts: Vec<(ExceptionKind, AlertRoute)>,
+    /// Hours in which customer messages wait; none (the default) sends at any hour.
+    pub quiet_hours: Option<QuietHours>,
+    /// The language of customer messages.
+    pub language: MessageLanguage,
 }
 
 impl Default for NotificationPolicy {
@@ -244,6 +252,9 @@ impl Default for NotificationPolicy {
             ],
             retry: RetryPolicy::default(),
             merge_window: Duration::hours(8),
+            alerts: Vec::new(),
+            quiet_hours: None,
+            language: MessageLanguage::En,
         }
     }
 }
@@ -251,6 +262,16 @@ impl Default for NotificationPolicy {
 impl NotificationPolicy {
     pub fn customer_hears(&self, class: OrderClass, notice: Notice) -> bool {
         self.customer_notices.iter().any(|(c, notices)| *c == class && notices.contains(&notice))
+    }
+
+    /// Who an exception alerts, and how.
+    pub fn alert_route(&self, kind: ExceptionKind) -> AlertRoute {
+        self.alerts.iter().find(|(k, _)| *k == kind).map(|(_, r)| r.clone()).unwrap_or(AlertRoute::default_for(kind))
+    }
+
+    /// When a customer message due at `due` may go out, given the customer's ship-to country.
+    pub fn customer_release_at(&self, due: DateTime<Utc>, country: Option<&str>) -> DateTime<Utc> {
+        self.quiet_hours.as_ref().map_or(due, |q| q.release_at(due, country))
     }
 }
 

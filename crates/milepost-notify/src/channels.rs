@@ -3,10 +3,11 @@
 //! now) or transient (retry with backoff). SMTP goes through lettre; SMS and webhooks are plain
 //! HTTP posts. Connection settings come in as URLs and are parsed once, at start-up.
 
-use crate::render;
+use crate::render::{self, MessageStyle};
 use crate::{NotifyError, NotifySettings};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use milepost_app::notifications::{ClaimedNotification, sign_milepost};
 use milepost_domain::notify::Audience;
@@ -63,15 +64,34 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// How to reach the mail server: `MILEPOST_SMTP_URL` (`smtp://[user:pass@]host[:port]`) and the
-/// sender `MILEPOST_SMTP_FROM`. This build speaks plain SMTP only; `smtps://` is refused at
-/// start-up rather than silently sending in the clear.
+/// How the connection to the mail server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain SMTP (`smtp://`): only for a relay on a trusted network.
+    Plain,
+    /// Plain connection upgraded with STARTTLS, refusing a server that does not offer it
+    /// (`smtp+starttls://`, or `smtp://…?tls=starttls` / `?tls=required`).
+    StartTls,
+    /// TLS from the first byte (`smtps://`, usually port 465).
+    ImplicitTls,
+}
+
+/// How to reach the mail server: `MILEPOST_SMTP_URL` and the sender `MILEPOST_SMTP_FROM`.
+/// `smtp://[user:pass@]host[:port]` is plain SMTP (port 25); `smtp+starttls://` (or `smtp://` with
+/// `?tls=starttls` or `?tls=required`) upgrades with STARTTLS and refuses a server that will not
+/// (port 587); `smtps://` speaks TLS from the start (port 465). Certificates are checked against
+/// the public web roots plus `extra_root_pem`; user and password (percent-encoded) come from the
+/// URL and are only sent over TLS unless the URL is plain `smtp://`.
 #[derive(Clone)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
+    pub security: SmtpSecurity,
     pub credentials: Option<(String, String)>,
     pub from: Mailbox,
+    /// A PEM certificate (or several) to trust besides the public roots: a company mail relay
+    /// with a private CA, or a test server.
+    pub extra_root_pem: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -80,6 +100,7 @@ impl std::fmt::Debug for SmtpSettings {
         f.debug_struct("SmtpSettings")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("security", &self.security)
             .field("user", &self.credentials.as_ref().map(|c| &c.0))
             .field("from", &self.from.to_string())
             .finish()
@@ -88,31 +109,73 @@ impl std::fmt::Debug for SmtpSettings {
 
 impl SmtpSettings {
     pub fn parse(url: &str, from: &str) -> Result<SmtpSettings, NotifyError> {
-        let (scheme, credentials, rest) =
-            split_url(url.trim()).ok_or_else(|| bad("MILEPOST_SMTP_URL", "use smtp://host:port"))?;
-        match scheme {
-            "smtp" => {}
-            "smtps" => {
+        const USE: &str = "use smtp://, smtp+starttls:// or smtps://[user:pass@]host[:port]";
+        let (scheme, credentials, rest) = split_url(url.trim()).ok_or_else(|| bad("MILEPOST_SMTP_URL", USE))?;
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let mut tls_option = None;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("tls", value)) => tls_option = Some(value.to_ascii_lowercase()),
+                _ => return Err(bad("MILEPOST_SMTP_URL", format!("unknown option `{pair}`; only tls= is known"))),
+            }
+        }
+        let security = match (scheme.to_ascii_lowercase().as_str(), tls_option.as_deref()) {
+            ("smtp", None | Some("none")) => SmtpSecurity::Plain,
+            ("smtp", Some("starttls" | "required")) | ("smtp+starttls", None | Some("starttls" | "required")) => {
+                SmtpSecurity::StartTls
+            }
+            ("smtps", None | Some("wrapper" | "implicit")) => SmtpSecurity::ImplicitTls,
+            ("smtp" | "smtp+starttls" | "smtps", Some(other)) => {
                 return Err(bad(
                     "MILEPOST_SMTP_URL",
-                    "smtps:// needs TLS, which is not part of this build; use smtp://",
+                    format!("tls={other} does not fit {scheme}://; use tls=starttls (or required) with smtp://"),
                 ));
             }
-            other => return Err(bad("MILEPOST_SMTP_URL", format!("unsupported scheme `{other}`; use smtp://"))),
-        }
+            (other, _) => return Err(bad("MILEPOST_SMTP_URL", format!("unsupported scheme `{other}`; {USE}"))),
+        };
         let authority = rest.split('/').next().unwrap_or("");
+        let default_port = match security {
+            SmtpSecurity::Plain => 25,
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::ImplicitTls => 465,
+        };
         let (host, port) = match authority.rsplit_once(':') {
             Some((host, port)) => {
                 (host, port.parse::<u16>().map_err(|_| bad("MILEPOST_SMTP_URL", format!("bad port `{port}`")))?)
             }
-            None => (authority, 25),
+            None => (authority, default_port),
         };
-        if host.is_empty() {
+        if host.is_empty() || host.contains(char::is_whitespace) {
             return Err(bad("MILEPOST_SMTP_URL", "names no host"));
         }
         let from: Mailbox =
             from.trim().parse().map_err(|e| bad("MILEPOST_SMTP_FROM", format!("not a mail address: {e}")))?;
-        Ok(SmtpSettings { host: host.to_string(), port, credentials, from })
+        Ok(SmtpSettings { host: host.to_string(), port, security, credentials, from, extra_root_pem: None })
+    }
+
+    /// The lettre transport for these settings. TLS uses rustls on the aws-lc-rs provider, the
+    /// same one reqwest uses, so the two never disagree about the process's provider.
+    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
+        let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.as_str())
+            .port(self.port)
+            .timeout(Some(std::time::Duration::from_secs(15)));
+        if self.security != SmtpSecurity::Plain {
+            let mut params = TlsParameters::builder(self.host.clone());
+            if let Some(pem) = &self.extra_root_pem {
+                let certificate = Certificate::from_pem(pem)
+                    .map_err(|e| SendError::Permanent(format!("the extra root certificate does not parse: {e}")))?;
+                params = params.add_root_certificate(certificate);
+            }
+            let params = params.build_rustls().map_err(|e| SendError::Permanent(format!("cannot set up TLS: {e}")))?;
+            transport = transport.tls(match self.security {
+                SmtpSecurity::ImplicitTls => Tls::Wrapper(params),
+                _ => Tls::Required(params),
+            });
+        }
+        if let Some((user, pass)) = &self.credentials {
+            transport = transport.credentials(Credentials::new(user.clone(), pass.clone()));
+        }
+        Ok(transport.build())
     }
 }
 
@@ -153,7 +216,13 @@ pub fn message_id(message: &ClaimedNotification) -> String {
     format!("<{}@milepost>", &hex::encode(digest)[..40])
 }
 
-pub async fn send_email(settings: &NotifySettings, message: &ClaimedNotification, link: &str) -> Result<(), SendError> {
+/// Sends one message by e-mail: to the customer, or to the account's staff alert address.
+pub async fn send_email(
+    settings: &NotifySettings,
+    message: &ClaimedNotification,
+    link: &str,
+    style: &MessageStyle,
+) -> Result<(), SendError> {
     let smtp = settings.smtp.as_ref().ok_or_else(|| SendError::NotConfigured("MILEPOST_SMTP_URL is not set".into()))?;
     let to = match message.audience {
         Audience::Customer => message.customer_email.as_deref(),
@@ -161,7 +230,7 @@ pub async fn send_email(settings: &NotifySettings, message: &ClaimedNotification
     }
     .ok_or_else(|| SendError::NotConfigured("no e-mail address".into()))?;
     let to: Mailbox = to.parse().map_err(|e| SendError::Permanent(format!("bad address: {e}")))?;
-    let rendered = render::email(link, message);
+    let rendered = render::email(link, style, message);
     let email = Message::builder()
         .from(smtp.from.clone())
         .to(to)
@@ -169,13 +238,7 @@ pub async fn send_email(settings: &NotifySettings, message: &ClaimedNotification
         .message_id(Some(message_id(message)))
         .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
         .map_err(|e| SendError::Permanent(format!("cannot build the mail: {e}")))?;
-    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
-        .port(smtp.port)
-        .timeout(Some(std::time::Duration::from_secs(15)));
-    if let Some((user, pass)) = &smtp.credentials {
-        transport = transport.credentials(Credentials::new(user.clone(), pass.clone()));
-    }
-    match transport.build().send(email).await {
+    match smtp.transport()?.send(email).await {
         Ok(_) => Ok(()),
         Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
         Err(e) => Err(SendError::Transient(e.to_string())),
@@ -197,10 +260,11 @@ pub async fn send_sms(
     settings: &NotifySettings,
     message: &ClaimedNotification,
     link: &str,
+    style: &MessageStyle,
 ) -> Result<(), SendError> {
     let sms = settings.sms.as_ref().ok_or_else(|| SendError::NotConfigured("MILEPOST_SMS_URL is not set".into()))?;
     let to = message.customer_phone.as_deref().ok_or_else(|| SendError::NotConfigured("no phone number".into()))?;
-    let text = render::sms(link, message);
+    let text = render::sms(link, style, message);
     let form = format!(
         "To={}&From={}&Body={}",
         render::encode_query_value(to),
@@ -227,7 +291,7 @@ pub async fn send_chat(http: &reqwest::Client, message: &ClaimedNotification, li
         .chat_webhook_url
         .as_deref()
         .ok_or_else(|| SendError::NotConfigured("no chat webhook for the account".into()))?;
-    let rendered = render::email(link, message);
+    let rendered = render::email(link, &MessageStyle::default(), message);
     let body = serde_json::json!({ "text": format!("{}\n{}", rendered.subject, rendered.text) });
     let response = http
         .post(url)
@@ -274,9 +338,39 @@ mod tests {
         assert_eq!(s.credentials, Some(("mailer".into(), "p@ss".into())));
         assert!(!format!("{s:?}").contains("p@ss"), "the password stays out of logs");
         assert_eq!(SmtpSettings::parse("smtp://127.0.0.1", "a@b.test").unwrap().port, 25);
-        assert!(SmtpSettings::parse("smtps://u:p@mail.example.com", "a@b.test").is_err());
+        assert_eq!(SmtpSettings::parse("smtp://127.0.0.1", "a@b.test").unwrap().security, SmtpSecurity::Plain);
         assert!(SmtpSettings::parse("http://mail.example.com", "a@b.test").is_err());
         assert!(SmtpSettings::parse("smtp://mail.example.com", "not an address").is_err());
+    }
+
+    #[test]
+    fn tls_is_chosen_by_scheme_or_option_with_its_usual_port() {
+        let table = [
+            ("smtp+starttls://u:p@mail.example.com", SmtpSecurity::StartTls, 587),
+            ("smtp://mail.example.com:2525?tls=starttls", SmtpSecurity::StartTls, 2525),
+            ("smtp://mail.example.com?tls=required", SmtpSecurity::StartTls, 587),
+            ("SMTP+STARTTLS://mail.example.com:25", SmtpSecurity::StartTls, 25),
+            ("smtps://u:p@mail.example.com", SmtpSecurity::ImplicitTls, 465),
+            ("smtps://mail.example.com:1465", SmtpSecurity::ImplicitTls, 1465),
+            ("smtp://mail.example.com?tls=none", SmtpSecurity::Plain, 25),
+        ];
+        for (url, security, port) in table {
+            let s = SmtpSettings::parse(url, "a@b.test").unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!((s.security, s.port, s.host.as_str()), (security, port, "mail.example.com"), "{url}");
+        }
+        let secured = SmtpSettings::parse("smtps://mailer:s%3Acret@mail.example.com", "a@b.test").unwrap();
+        assert_eq!(secured.credentials, Some(("mailer".into(), "s:cret".into())));
+        for refused in [
+            "smtps://mail.example.com?tls=starttls",
+            "smtp://mail.example.com?tls=maybe",
+            "smtp://mail.example.com?verify=false",
+            "smtp+ssl://mail.example.com",
+            "smtps://:465",
+            "smtp://mail.example.com:99999",
+            "mail.example.com",
+        ] {
+            assert!(SmtpSettings::parse(refused, "a@b.test").is_err(), "{refused} should be refused");
+        }
     }
 
     #[test]

@@ -18,10 +18,11 @@ use chrono::Duration;
 use milepost_app::notifications::{ClaimedNotification, DeliveryOutcome};
 use milepost_app::{AppResult, Milepost};
 use milepost_domain::notify::{NotifyChannel, RetryPolicy};
+use render::MessageStyle;
 use std::sync::Arc;
 use tracing::Instrument;
 
-pub use channels::{SendError, SmsSettings, SmtpSettings};
+pub use channels::{SendError, SmsSettings, SmtpSecurity, SmtpSettings, send_email};
 
 /// Why the notifier could not be configured.
 #[derive(Debug, thiserror::Error)]
@@ -109,18 +110,30 @@ impl Notifier {
         Ok(report)
     }
 
-    /// The link a message carries: a signed, expiring link that opens the order without the
-    /// lookup form (so no e-mail address or postal code travels in a URL), or the bare form when
-    /// the order cannot be named.
-    async fn tracking_link(&self, message: &ClaimedNotification) -> String {
+    /// The link a message carries and how it looks. The link is signed and expiring and opens
+    /// the order without the lookup form (so no e-mail address or postal code travels in a URL),
+    /// or is the bare form when the order cannot be named; the style is the account's branding
+    /// and language, or the plain English default when they cannot be read.
+    async fn link_and_style(&self, message: &ClaimedNotification) -> (String, MessageStyle) {
         let account = match milepost_domain::AccountName::parse(&message.account_name) {
             Ok(name) => self.app.store().account_by_name(&name).await.ok().flatten(),
             Err(_) => None,
         };
-        match (account, milepost_domain::OrderNumber::parse(&message.order_number)) {
+        let style = match account {
+            Some(account) => match self.app.message_style(account).await {
+                Ok((branding, language)) => MessageStyle { branding, language },
+                Err(error) => {
+                    tracing::warn!(%error, "the account's branding could not be read; sending the plain style");
+                    MessageStyle::default()
+                }
+            },
+            None => MessageStyle::default(),
+        };
+        let link = match (account, milepost_domain::OrderNumber::parse(&message.order_number)) {
             (Some(account), Ok(order)) => self.app.tracking_link(account, &order),
             _ => format!("{}/track", self.settings.public_url),
-        }
+        };
+        (link, style)
     }
 
     /// Sends one message and decides what its result means for the outbox.
@@ -132,11 +145,11 @@ impl Notifier {
             audience = message.audience.as_str(),
             attempt = message.attempts
         );
-        let link = self.tracking_link(message).await;
+        let (link, style) = self.link_and_style(message).await;
         let sent = async {
             match message.channel {
-                NotifyChannel::Email => channels::send_email(&self.settings, message, &link).await,
-                NotifyChannel::Sms => channels::send_sms(&self.http, &self.settings, message, &link).await,
+                NotifyChannel::Email => channels::send_email(&self.settings, message, &link, &style).await,
+                NotifyChannel::Sms => channels::send_sms(&self.http, &self.settings, message, &link, &style).await,
                 NotifyChannel::Webhook => channels::send_webhook(&self.http, message, self.app.clock().now()).await,
                 NotifyChannel::Chat => channels::send_chat(&self.http, message, &link).await,
             }

@@ -1,10 +1,13 @@
 //! What a message says: the subject, plain-text and HTML bodies of an e-mail, the short SMS text
 //! and the webhook's JSON body, from a claimed outbox row. Kept apart from the sending code so
-//! the wording can be read and tested without a server; templates per account language come
-//! with the branding work.
+//! the wording can be read and tested without a server. Customer wording and branding live in
+//! `milepost_app::message_templates`, shared with the preview endpoint.
 
+use milepost_app::message_templates::{MessageFacts, customer_email, customer_sms};
 use milepost_app::notifications::{ClaimedNotification, Subject};
+use milepost_domain::Branding;
 use milepost_domain::notify::Audience;
+use milepost_domain::notify_policy::MessageLanguage;
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
 pub fn encode_query_value(value: &str) -> String {
@@ -30,33 +33,32 @@ pub struct Email {
     pub html: String,
 }
 
+/// How an account's customer messages look: its branding and language.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageStyle {
+    pub branding: Branding,
+    pub language: MessageLanguage,
+}
+
+fn facts<'a>(link: &'a str, message: &'a ClaimedNotification) -> MessageFacts<'a> {
+    MessageFacts {
+        account_name: &message.account_name,
+        order_number: &message.order_number,
+        customer_name: message.customer_name.as_deref(),
+        tracking_numbers: &message.shipments,
+        link,
+    }
+}
+
 /// The e-mail for a message; `link` opens the order on the tracking page (a signed link, so no
-/// personal data travels in the URL).
-pub fn email(link: &str, message: &ClaimedNotification) -> Email {
+/// personal data travels in the URL). Customer notices use the account's branded template in
+/// its language (`milepost_app::message_templates`); staff alerts are plain and in English.
+pub fn email(link: &str, style: &MessageStyle, message: &ClaimedNotification) -> Email {
     let parcels = message.shipments.join(", ");
     match (message.audience, message.subject) {
         (Audience::Customer, Subject::Notice(notice)) => {
-            let greeting = match &message.customer_name {
-                Some(name) => format!("Hello {name},"),
-                None => "Hello,".to_string(),
-            };
-            let headline = notice.headline();
-            let subject = format!("{headline}: order {}", message.order_number);
-            let mut text = format!("{greeting}\n\n{headline} (order {}).\n", message.order_number);
-            if !parcels.is_empty() {
-                text.push_str(&format!("Tracking number: {parcels}\n"));
-            }
-            text.push_str(&format!("\nFollow your order: {link}\n"));
-            let html = format!(
-                "<!doctype html><html><body style=\"font-family:sans-serif\"><p>{}</p><h1 style=\"font-size:20px\">{}</h1>\
-                 <p>Order {}{}</p><p><a href=\"{}\">Follow your order</a></p></body></html>",
-                escape_html(&greeting),
-                escape_html(headline),
-                escape_html(&message.order_number),
-                if parcels.is_empty() { String::new() } else { format!(" · tracking {}", escape_html(&parcels)) },
-                escape_html(link),
-            );
-            Email { subject, text, html }
+            let rendered = customer_email(style.language, &style.branding, notice, &facts(link, message));
+            Email { subject: rendered.subject, text: rendered.text, html: rendered.html }
         }
         (_, subject) => {
             let what = match subject {
@@ -79,13 +81,12 @@ pub fn email(link: &str, message: &ClaimedNotification) -> Email {
     }
 }
 
-/// The short text of a customer SMS.
-pub fn sms(link: &str, message: &ClaimedNotification) -> String {
-    let headline = match message.subject {
-        Subject::Notice(notice) => notice.headline().to_string(),
-        Subject::Exception(kind) => format!("Exception {kind}"),
-    };
-    format!("{headline} (order {}). {}", message.order_number, link)
+/// The short text of a customer SMS, in the account's language.
+pub fn sms(link: &str, style: &MessageStyle, message: &ClaimedNotification) -> String {
+    match message.subject {
+        Subject::Notice(notice) => customer_sms(style.language, &style.branding, notice, &facts(link, message)),
+        Subject::Exception(kind) => format!("Exception {kind} (order {}). {}", message.order_number, link),
+    }
 }
 
 /// The webhook body: what happened, to which order and parcels, named by the dedupe key.

@@ -254,6 +254,19 @@ pub trait Store: Send + Sync + 'static {
         now: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<()>;
 
+    /// The account's own notification policy document (TOML), if it wrote one.
+    async fn notification_policy(&self, account: AccountId) -> StoreResult<Option<String>>;
+
+    /// Replaces the account's notification policy document (already checked with
+    /// `milepost_domain::notify_policy::parse_policy`); `None` returns to the built-in policy.
+    /// Changes the decisions of every later write; queued messages stay as they are.
+    async fn set_notification_policy(
+        &self,
+        account: AccountId,
+        document: Option<String>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
+
     /// Creates a staff user of an account, or replaces the password and role of the account's
     /// user with that e-mail (ending their sessions); an e-mail of another account's user is a
     /// conflict.

@@ -197,7 +197,8 @@ pub struct OrderQuery {
     pub status: Option<OrderStatus>,
     /// Only orders with an open exception of this kind (`any` for any kind).
     pub exception: Option<String>,
-    /// Free text: order number, tracking number, customer e-mail or name.
+    /// Free text: order number, tracking number, customer e-mail, postal code (customer's or
+    /// ship-to, spaces and case ignored) or name.
     pub text: Option<String>,
     /// Opaque cursor from a previous page.
     pub cursor: Option<i64>,

@@ -31,7 +31,8 @@ impl Modify for BearerKeys {
         integrations::create_integration, webhooks::carrier_webhook, webhooks::channel_webhook,
         carrier_codes::unmapped, carrier_codes::put_mapping, scans::post_scan, epcis::capture, imports::post_import,
         branding::get_branding, branding::put_branding,
-        notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings
+        notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings,
+        notifications::get_policy, notifications::put_policy, notifications::preview
     ),
     components(schemas(
         Problem, FieldError, wire::OrderIn, wire::OrderItemIn, wire::CustomerWire, wire::AddressWire, wire::ShipmentIn,
@@ -48,7 +49,7 @@ impl Modify for BearerKeys {
         imports::ImportSummaryOut, imports::ImportedOrderOut, imports::RejectedRowOut,
         wire::ReturnOut, wire::ReturnItemOut, branding::BrandingIn, branding::BrandingOut, branding::PageColorsOut,
         notifications::NotificationOut, notifications::DeadLettersOut, notifications::NotificationSettingsIn,
-        notifications::NotificationSettingsOut
+        notifications::NotificationSettingsOut, notifications::NotificationPreviewOut, notifications::PreviewEmailOut
     )),
     modifiers(&BearerKeys)
 )]

@@ -38,6 +38,11 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// An account's notification policy (a TOML document; see docs/notifications.md).
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// KPI figures of an account over a period.
     Kpi {
         #[arg(long, default_value = "demo")]
@@ -113,6 +118,23 @@ enum KeysCommand {
 }
 
 #[derive(Subcommand)]
+enum PolicyCommand {
+    /// Check and store the account's policy from a TOML file (an empty file returns to the
+    /// built-in policy); prints the complete policy now in force.
+    Set {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Print the account's complete policy as TOML.
+    Show {
+        #[arg(long)]
+        account: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum UsersCommand {
     /// Create a staff user (and the account, if new), or reset their password and role. The
     /// password comes from MILEPOST_PASSWORD or one line of standard input.
@@ -174,6 +196,25 @@ async fn main() -> anyhow::Result<()> {
             let store = milepost::open_store(&settings)?;
             let app = milepost_app::Milepost::new(store, std::sync::Arc::new(milepost_app::SystemClock));
             println!("{}", milepost::users::create(&app, &account, &email, role, &password).await?);
+            Ok(())
+        }
+        Command::Policy { command } => {
+            let (account, file) = match command {
+                PolicyCommand::Set { account, file } => (account, Some(file)),
+                PolicyCommand::Show { account } => (account, None),
+            };
+            let account = AccountName::parse(&account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+            let store = milepost::open_store(&settings)?;
+            let app = milepost_app::Milepost::new(store, std::sync::Arc::new(milepost_app::SystemClock));
+            let caller = app.operator(&account).await?;
+            let document = match file {
+                Some(file) => {
+                    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                    app.set_notification_policy(&caller, &text).await?
+                }
+                None => app.notification_policy(&caller).await?,
+            };
+            print!("{document}");
             Ok(())
         }
         Command::Kpi { account, from, to, by, format } => {

@@ -227,7 +227,13 @@ mod tests {
         assert!(crate::notify_settings(&missing_from, "http://x").is_err(), "a sender is required");
         let tls =
             Settings { smtp_url: Some("smtps://mail.test".into()), smtp_from: s.smtp_from, ..Settings::default() };
-        assert!(crate::notify_settings(&tls, "http://x").is_err(), "no silent plain text for smtps");
+        assert!(crate::notify_settings(&tls, "http://x").is_ok(), "smtps speaks TLS in this build");
+        let bad_tls = Settings {
+            smtp_url: Some("smtps://mail.test?tls=none".into()),
+            smtp_from: Some("a@shop.test".into()),
+            ..Settings::default()
+        };
+        assert!(crate::notify_settings(&bad_tls, "http://x").is_err(), "no silent plain text for smtps");
     }
 
     #[test]

@@ -312,8 +312,8 @@ async fn a_routine_order_through_every_carrier_scan_sends_at_most_four_customer_
     let (milestones, subjects) = run_story(batches).await;
     assert_eq!(milestones, ["confirmed", "shipped", "out_for_delivery", "delivered"]);
     assert_eq!(subjects.len(), 4, "{subjects:?}");
-    assert!(subjects[1].starts_with("Your order has shipped"), "{subjects:?}");
-    assert!(subjects[3].starts_with("Your order was delivered"), "{subjects:?}");
+    assert!(subjects[1].contains(": Your order has shipped (order R-1)"), "{subjects:?}");
+    assert!(subjects[3].contains(": Your order was delivered (order R-1)"), "{subjects:?}");
 }
 
 #[tokio::test]
@@ -391,7 +391,7 @@ async fn a_failed_attempt_alerts_the_team_before_the_customer_hears() {
     let customer_at =
         mails.iter().position(|m| m.to.iter().any(|t| t.contains("ana@example.com"))).expect("customer told");
     assert!(alert_at < customer_at, "the team hears first");
-    assert!(mails[customer_at].header("Subject").unwrap().starts_with("We tried to deliver"));
+    assert!(mails[customer_at].header("Subject").unwrap().contains(": We tried to deliver your order (order "));
     // The message carries a signed link that opens the order, and no address in any URL.
     let body = mails[customer_at].decoded();
     let prefix = format!("{}/t/", app.base);
@@ -565,7 +565,11 @@ async fn a_customer_with_a_phone_gets_a_short_sms_through_the_providers_form_pos
     let posts = posts.lock().unwrap().clone();
     assert_eq!(posts.len(), 1, "{posts:#?}");
     let sms = &posts[0];
-    assert!(sms.raw.starts_with("To=%2B15125550123&From=%2B15550100&Body=Your%20order%20has%20shipped"), "{}", sms.raw);
+    assert!(
+        sms.raw.starts_with("To=%2B15125550123&From=%2B15550100&Body=acme%3A%20Your%20order%20has%20shipped"),
+        "{}",
+        sms.raw
+    );
     assert_eq!(sms.idempotency_key, format!("acme/S-1/{TRACKING}/shipped/customer/sms"));
     assert!(sms.authorization.starts_with("Basic "), "credentials in the URL become basic auth");
     let list = notifications(&app, "S-1").await;

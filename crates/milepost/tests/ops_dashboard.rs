@@ -349,3 +349,38 @@ async fn cleanup_lists_parcels_gone_quiet_and_scans_resent_by_source_and_station
     assert!(longer.contains("No parcel on its way has gone quiet that long."));
     assert_eq!(support.get("/ops/cleanup?stale_days=-4").await.status, 200, "a bad number falls back");
 }
+
+#[tokio::test]
+async fn the_order_view_lists_its_notifications_among_its_events_with_why_one_was_suppressed() {
+    let (app, _) = seeded().await;
+    // No mail server is configured here: the customer's notice of the failed attempt is
+    // suppressed with that reason when the worker takes it.
+    app.notifier.deliver_due().await.expect("delivery step");
+    let mut support = Staff::logged_in(&app, SUPPORT).await;
+    let page = support.get("/ops/orders/X-1").await;
+    assert_eq!(page.status, 200);
+    let timeline = &page.body[page.body.find("<h2>Timeline</h2>").unwrap()..];
+    let notice = timeline.find("notice: delivery_attempted").expect("the customer's notice is on the timeline");
+    let row_end = notice + timeline[notice..].find("</tr>").unwrap();
+    let row = &timeline[notice..row_end];
+    assert!(row.contains("suppressed") && row.contains("MILEPOST_SMTP_URL is not set"), "{row}");
+    assert!(row.contains("<code>email</code>") && row.contains("milepost → customer"), "{row}");
+    let attempted = timeline.find("2026-11-10 11:00").unwrap();
+    assert!(attempted < notice, "the message sits after the event that caused it");
+}
+
+#[tokio::test]
+async fn order_search_finds_an_order_by_postal_code_on_the_dashboard_and_the_api() {
+    let (app, _) = seeded().await;
+    let mut support = Staff::logged_in(&app, SUPPORT).await;
+    for query in ["78701", "787%2001"] {
+        let found = support.get(&format!("/ops/orders?q={query}")).await.body;
+        assert!(found.contains("/ops/orders/X-1"), "search by postal code {query}");
+    }
+    assert!(!support.get("/ops/orders?q=99999").await.body.contains("/ops/orders/X-1"));
+    let api = app.get("/api/v1/orders?q=78701", &app.support).await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    assert_eq!(api.body["orders"][0]["order_number"], "X-1", "{}", api.body);
+    let other = app.get("/api/v1/orders?q=78701", &app.other_admin).await;
+    assert_eq!(other.body["orders"].as_array().map(Vec::len), Some(0), "another account finds nothing");
+}

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_notifications.sql")),
     (6, include_str!("migrations/0006_staff.sql")),
     (7, include_str!("migrations/0007_polling.sql")),
+    (9, include_str!("migrations/0009_notify_policy.sql")),
 ];
 
 /// Applies every migration not yet applied; returns all applied versions.

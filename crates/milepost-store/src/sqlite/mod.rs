@@ -9,6 +9,7 @@ mod ingest;
 mod kpi;
 mod migrate;
 mod outbox;
+mod policy;
 mod polling;
 mod reads;
 mod rows;
@@ -523,6 +524,19 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.write(move |conn| outbox::set_settings(conn, account, &settings, now)).await
+    }
+
+    async fn notification_policy(&self, account: AccountId) -> StoreResult<Option<String>> {
+        self.read(move |conn, _| policy::document(conn, account)).await
+    }
+
+    async fn set_notification_policy(
+        &self,
+        account: AccountId,
+        document: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |conn| policy::set_document(conn, account, document.as_deref(), now)).await
     }
     async fn upsert_staff_user(
         &self,

@@ -15,8 +15,8 @@ use chrono::{DateTime, Duration, Utc};
 use milepost_domain::Milestone;
 use milepost_domain::exceptions::ExceptionKind;
 use milepost_domain::notify::{
-    Audience, Notice, NotificationPolicy, NotifyChannel, OrderClass, OrderFacts, ParcelView, alert_team, classify,
-    customer_notice, customer_notice_for_exception, dedupe_key, order_notice,
+    Audience, Notice, NotificationPolicy, NotifyChannel, OrderClass, OrderFacts, ParcelView, classify, customer_notice,
+    customer_notice_for_exception, dedupe_key, order_notice,
 };
 use milepost_domain::{Money, shipment::shipment_status_name};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -40,23 +40,31 @@ struct OrderContext {
     order_number: String,
     customer_email: Option<String>,
     customer_phone: Option<String>,
+    ship_to_country: Option<String>,
     class: OrderClass,
     settings: NotificationSettings,
+    /// The account's own policy (or the built-in one), read in the transaction of the change.
+    policy: NotificationPolicy,
 }
 
+/// The order's context under its account's policy; `fallback` is the policy of accounts that
+/// have not written their own.
 fn order_context(
     conn: &Connection,
-    policy: &NotificationPolicy,
+    fallback: &NotificationPolicy,
     order_id: i64,
     service: Option<&str>,
 ) -> StoreResult<OrderContext> {
-    let (account_id, order_number, value, email, phone): (i64, String, i64, Option<String>, Option<String>) = row(
+    type OrderRow = (i64, String, i64, Option<String>, Option<String>, Option<String>);
+    let (account_id, order_number, value, email, phone, country): OrderRow = row(
         conn,
-        "SELECT account_id, order_number, value_e4, customer_email, customer_phone FROM orders WHERE id = ?1",
+        "SELECT account_id, order_number, value_e4, customer_email, customer_phone, ship_to_country
+         FROM orders WHERE id = ?1",
         [order_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
     )
     .map_err(storage_error)?;
+    let policy = super::policy::account_policy(conn, AccountId(account_id), fallback)?;
     let units: i64 =
         row(conn, "SELECT COALESCE(SUM(quantity), 0) FROM order_items WHERE order_id = ?1", [order_id], |r| r.get(0))
             .map_err(storage_error)?;
@@ -70,8 +78,10 @@ fn order_context(
         order_number,
         customer_email: email.filter(|e| !e.trim().is_empty()),
         customer_phone: phone.filter(|p| !p.trim().is_empty()),
+        ship_to_country: country,
         class: classify(&facts, &policy.classes),
         settings: settings(conn, AccountId(account_id))?,
+        policy,
     })
 }
 
@@ -93,6 +103,10 @@ fn enqueue(
         Subject::Exception(k) => (None, Some(k.as_str()), k.as_str()),
     };
     let key = dedupe_key(&context.order_number, shipments, name, audience, channel);
+    let due = match audience {
+        Audience::Customer => context.policy.customer_release_at(due, context.ship_to_country.as_deref()),
+        Audience::Internal => due,
+    };
     let mut set: Vec<&str> = shipments.to_vec();
     set.sort_unstable();
     exec(
@@ -173,48 +187,18 @@ pub fn on_exception_opened(
     let (order_id, tracking, service) = shipment_facts(conn, shipment_id)?;
     let context = order_context(conn, policy, order_id, service.as_deref())?;
     let shipments = [tracking.as_str()];
-    let (subject, team) = (Subject::Exception(kind), Some(alert_team(kind)));
-    if context.settings.alert_email.is_some() {
-        enqueue(
-            conn,
-            &context,
-            order_id,
-            &shipments,
-            Audience::Internal,
-            NotifyChannel::Email,
-            subject,
-            team,
-            now,
-            now,
-        )?;
-    }
-    if context.settings.chat_webhook_url.is_some() {
-        enqueue(
-            conn,
-            &context,
-            order_id,
-            &shipments,
-            Audience::Internal,
-            NotifyChannel::Chat,
-            subject,
-            team,
-            now,
-            now,
-        )?;
-    }
-    if context.settings.webhook_url.is_some() {
-        enqueue(
-            conn,
-            &context,
-            order_id,
-            &shipments,
-            Audience::Internal,
-            NotifyChannel::Webhook,
-            subject,
-            team,
-            now,
-            now,
-        )?;
+    let route = context.policy.alert_route(kind);
+    let (subject, team) = (Subject::Exception(kind), Some(route.team.as_str()));
+    for channel in route.channels {
+        let configured = match channel {
+            NotifyChannel::Email => context.settings.alert_email.is_some(),
+            NotifyChannel::Chat => context.settings.chat_webhook_url.is_some(),
+            NotifyChannel::Webhook => context.settings.webhook_url.is_some(),
+            NotifyChannel::Sms => false,
+        };
+        if configured {
+            enqueue(conn, &context, order_id, &shipments, Audience::Internal, channel, subject, team, now, now)?;
+        }
     }
     Ok(())
 }
@@ -239,8 +223,8 @@ pub fn on_parcel_change(
         return Ok(());
     }
     let context = order_context(conn, policy, order_id, service.as_deref())?;
-    if let Some(notice) = customer_notice(policy, context.class, before, after) {
-        queue_parcel_notice(conn, policy, &context, order_id, shipment_id, &tracking, notice, now)?;
+    if let Some(notice) = customer_notice(&context.policy, context.class, before, after) {
+        queue_parcel_notice(conn, &context, order_id, shipment_id, &tracking, notice, now)?;
     }
     Ok(())
 }
@@ -273,7 +257,7 @@ pub fn after_rules(
             context = Some(order_context(conn, policy, order_id, service.as_deref())?);
         }
         let context = context.as_ref().expect("set above");
-        if let Some(notice) = customer_notice_for_exception(policy, context.class, kind) {
+        if let Some(notice) = customer_notice_for_exception(&context.policy, context.class, kind) {
             queue_notice(conn, context, order_id, &[tracking.as_str()], notice, now)?;
         }
     }
@@ -305,7 +289,6 @@ const COVERS: &str = "instr(' ' || shipments || ' ', ' ' || ?5 || ' ') > 0";
 #[allow(clippy::too_many_arguments)]
 fn queue_parcel_notice(
     conn: &Connection,
-    policy: &NotificationPolicy,
     context: &OrderContext,
     order_id: i64,
     shipment_id: i64,
@@ -352,7 +335,12 @@ fn queue_parcel_notice(
                 set.push(tracking);
                 set.sort_unstable();
                 let key = dedupe_key(&context.order_number, &set, notice.as_str(), audience, channel);
-                let due = if still_coming { None } else { Some(now.timestamp_micros()) };
+                let released = context.policy.customer_release_at(now, context.ship_to_country.as_deref());
+                let due = match audience {
+                    _ if still_coming => None,
+                    Audience::Customer => Some(released.timestamp_micros()),
+                    Audience::Internal => Some(now.timestamp_micros()),
+                };
                 exec(
                     conn,
                     "UPDATE notifications SET shipments = ?2, dedupe_key = ?3,
@@ -363,7 +351,7 @@ fn queue_parcel_notice(
                 .map_err(storage_error)?;
             }
             None => {
-                let due = if still_coming { now + policy.merge_window } else { now };
+                let due = if still_coming { now + context.policy.merge_window } else { now };
                 enqueue(conn, context, order_id, &[tracking], audience, channel, subject, None, now, due)?;
             }
         }
@@ -392,7 +380,7 @@ pub fn on_order_change(
         return Ok(());
     }
     let context = order_context(conn, policy, order_id, None)?;
-    if let Some(notice) = order_notice(policy, context.class, None, own_status) {
+    if let Some(notice) = order_notice(&context.policy, context.class, None, own_status) {
         queue_notice(conn, &context, order_id, &[], notice, now)?;
     }
     Ok(())

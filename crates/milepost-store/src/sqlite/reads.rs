@@ -367,6 +367,8 @@ pub fn search_orders(conn: &Connection, account: AccountId, query: &OrderQuery) 
                AND (?5 IS NULL
                     OR o.order_number = ?5 OR o.order_number LIKE ?5 || '%' ESCAPE '\\'
                     OR o.customer_email = lower(?5)
+                    OR replace(upper(o.customer_postal_code), ' ', '') = replace(upper(?5), ' ', '')
+                    OR replace(upper(o.ship_to_postal_code), ' ', '') = replace(upper(?5), ' ', '')
                     OR o.customer_name LIKE '%' || ?5 || '%' ESCAPE '\\'
                     OR EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.tracking_number = upper(?5)))
              ORDER BY o.id DESC

@@ -41,6 +41,8 @@ fn notifications_router() -> Router<AppState> {
         .route("/api/v1/notifications/dead", get(notifications::dead_letters))
         .route("/api/v1/notifications/{id}/resend", post(notifications::resend))
         .route("/api/v1/notification-settings", put(notifications::put_settings).get(notifications::get_settings))
+        .route("/api/v1/notification-policy", put(notifications::put_policy).get(notifications::get_policy))
+        .route("/api/v1/orders/{order_number}/notifications/preview", get(notifications::preview))
 }
 
 /// Ingest from the real world: integrations, code mappings, scans, EPCIS and order files.

@@ -3,11 +3,15 @@
 //! it, and set where the account's signed webhooks and staff alerts go. Secrets are write-only.
 
 use crate::AppState;
-use crate::error::{ApiError, Problem};
-use crate::extract::{Admin, ApiJson, Caller};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{Admin, ApiJson, Caller, RawBody, Support, media_type};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use milepost_app::notifications::{NotificationRecord, NotificationSettings, SettingsChange};
+use milepost_domain::OrderNumber;
+use milepost_domain::notify::{Notice, NotifyChannel};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -169,4 +173,141 @@ pub async fn get_settings(
 ) -> Result<Json<NotificationSettingsOut>, ApiError> {
     let stored = state.app.notification_settings(&caller.principal).await?;
     Ok(Json(NotificationSettingsOut::from_settings(&stored)))
+}
+
+/// The media type policy documents travel in.
+const TOML_MEDIA_TYPE: &str = "application/toml";
+
+fn toml_response(document: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ([(axum::http::header::CONTENT_TYPE, "application/toml; charset=utf-8")], document).into_response()
+}
+
+/// The account's notification policy as a complete TOML document (see `docs/notifications.md`):
+/// its own sections, with every section it left out filled in from the built-in policy.
+#[utoipa::path(get, path = "/api/v1/notification-policy", tag = "notifications",
+    responses((status = 200, body = String, content_type = "application/toml"), (status = 401, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    caller: Caller<Support>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(toml_response(state.app.notification_policy(&caller.principal).await?))
+}
+
+/// Replace the account's notification policy with a TOML document (the same document
+/// `milepost policy set --file` loads). Sections left out keep the built-in policy; an empty
+/// document returns to it. Answers the complete policy now in force.
+#[utoipa::path(put, path = "/api/v1/notification-policy", tag = "notifications",
+    request_body(content = String, description = "the policy document", content_type = "application/toml"),
+    responses((status = 200, body = String, content_type = "application/toml"),
+              (status = 415, body = Problem, description = "not application/toml or text/plain"),
+              (status = 422, body = Problem, description = "a bad value; `errors[].field` names it, e.g. `customer.standard[1]`")),
+    security(("api_key" = [])))]
+pub async fn put_policy(
+    State(state): State<AppState>,
+    caller: Caller<Admin>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<axum::response::Response, ApiError> {
+    if !matches!(media_type(&headers).as_str(), TOML_MEDIA_TYPE | "text/plain" | "text/x-toml") {
+        return Err(ApiError::UnsupportedMediaTypeFor("send the policy as application/toml".into()));
+    }
+    let document = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest {
+        detail: "the policy document is not UTF-8".into(),
+        errors: vec![FieldError::new("document", "must be UTF-8 text")],
+    })?;
+    Ok(toml_response(state.app.set_notification_policy(&caller.principal, document).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PreviewParams {
+    pub milestone: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// The rendered e-mail of a preview.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewEmailOut {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A customer message as it would be sent now; nothing is queued or sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationPreviewOut {
+    pub order_number: String,
+    pub milestone: String,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// `en` or `es`: the account's message language (its policy's `language`).
+    pub language: String,
+    /// The address the message would go to; absent when the order has none (it would be
+    /// suppressed).
+    pub to: Option<String>,
+    /// The e-mail's subject, plain text and HTML (e-mail channel only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<PreviewEmailOut>,
+    /// The plain text: the e-mail's text part, or the SMS.
+    pub text: String,
+}
+
+/// Render the customer message an order would get for a milestone on a channel, with the
+/// account's branding, language and a signed tracking link. Support role or above.
+#[utoipa::path(get, path = "/api/v1/orders/{order_number}/notifications/preview", tag = "notifications",
+    params(("order_number" = String, Path),
+           ("milestone" = String, Query, description = "a customer notice: confirmed, shipped, delayed, out_for_delivery, delivery_attempted, available_for_pickup, delivered"),
+           ("channel" = Option<String>, Query, description = "email (default) or sms")),
+    responses((status = 200, body = NotificationPreviewOut), (status = 404, body = Problem),
+              (status = 422, body = Problem, description = "`milestone` or `channel` names nothing we send")),
+    security(("api_key" = [])))]
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller<Support>,
+    Path(order_number): Path<String>,
+    params: Result<Query<PreviewParams>, QueryRejection>,
+) -> Result<Json<NotificationPreviewOut>, ApiError> {
+    let Query(params) = params.map_err(|r| ApiError::BadRequest {
+        detail: r.body_text(),
+        errors: vec![FieldError::new("query", r.body_text())],
+    })?;
+    let mut errors = Vec::new();
+    let notice = match params.milestone.as_deref().map(str::trim) {
+        None | Some("") => {
+            errors.push(FieldError::new("milestone", "is required"));
+            None
+        }
+        Some(raw) => Notice::parse(raw).or_else(|| {
+            errors.push(FieldError::new("milestone", format!("`{raw}` is not a customer notice")));
+            None
+        }),
+    };
+    let channel = match params.channel.as_deref().map(str::trim).unwrap_or("email") {
+        "email" => Some(NotifyChannel::Email),
+        "sms" => Some(NotifyChannel::Sms),
+        other => {
+            errors.push(FieldError::new("channel", format!("`{other}` is not email or sms")));
+            None
+        }
+    };
+    let (Some(notice), Some(channel)) = (notice, channel) else {
+        return Err(ApiError::Unprocessable {
+            detail: "the preview names nothing we send".into(),
+            errors,
+            results: None,
+        });
+    };
+    let number =
+        OrderNumber::parse(&order_number).map_err(|_| ApiError::NotFound(format!("order {order_number} not found")))?;
+    let preview = state.app.preview_notification(&caller.principal, &number, notice, channel).await?;
+    Ok(Json(NotificationPreviewOut {
+        order_number: number.as_str().to_string(),
+        milestone: notice.as_str().to_string(),
+        channel: channel.as_str().to_string(),
+        language: preview.language.code().to_string(),
+        to: preview.to,
+        email: preview.email.map(|e| PreviewEmailOut { subject: e.subject, text: e.text, html: e.html }),
+        text: preview.text,
+    }))
 }

@@ -362,7 +362,7 @@ struct SearchParams {
     q: Option<String>,
 }
 
-/// `GET /ops/orders?q=`: search by order number, tracking number, e-mail or name.
+/// `GET /ops/orders?q=`: search by order number, tracking number, e-mail, postal code or name.
 async fn search(
     State(state): State<AppState>,
     Staff(session): Staff,
@@ -380,14 +380,20 @@ async fn search(
     }
 }
 
-/// `GET /ops/orders/{order_number}`: the order's one timeline.
+/// `GET /ops/orders/{order_number}`: the order's one timeline, its notifications among its events.
 async fn order_view(State(state): State<AppState>, Staff(session): Staff, Path(number): Path<String>) -> Response {
     let not_found =
         || page(StatusCode::NOT_FOUND, render::message_page(Some(&session), "Not found", "No order with that number."));
     let Ok(number) = OrderNumber::parse(&number) else { return not_found() };
-    match state.app.order(&session.principal, &number).await {
-        Ok(record) => page(StatusCode::OK, render::order_page(&session, &record, state.app.clock().now())),
-        Err(AppError::NotFound(_)) => not_found(),
+    let record = match state.app.order(&session.principal, &number).await {
+        Ok(record) => record,
+        Err(AppError::NotFound(_)) => return not_found(),
+        Err(_) => return unavailable(Some(&session)),
+    };
+    match state.app.order_notifications(&session.principal, &number).await {
+        Ok(notifications) => {
+            page(StatusCode::OK, render::order_page(&session, &record, &notifications, state.app.clock().now()))
+        }
         Err(_) => unavailable(Some(&session)),
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::pages::render::{esc, url_encode};
 use chrono::{DateTime, FixedOffset, Utc};
+use milepost_app::notifications::NotificationRecord;
 use milepost_app::records::{
     DuplicateScans, ExceptionRecord, LaneRhythmRecord, OrderRecord, OrderSummary, StaleShipment, StoredEntry,
     UnmappedCode,
@@ -315,7 +316,7 @@ pub fn search_page(session: &StaffSession, q: &str, orders: Option<&[OrderSummar
     let mut main = String::from("<h1>Order search</h1>");
     let _ = write!(
         main,
-        "<form class=\"filters\" role=\"search\" method=\"get\" action=\"/ops/orders\"><div><label for=\"q\">Order number, tracking number, e-mail or name</label>\
+        "<form class=\"filters\" role=\"search\" method=\"get\" action=\"/ops/orders\"><div><label for=\"q\">Order number, tracking number, e-mail, postal code or name</label>\
          <input id=\"q\" name=\"q\" size=\"40\" value=\"{}\"></div><div><button type=\"submit\">Search</button></div></form>",
         esc(q)
     );
@@ -355,7 +356,46 @@ fn fact(html: &mut String, name: &str, value: Option<&str>) {
 
 /// One order with its one timeline: the order's own events and every parcel's, in the order
 /// they happened, with raw codes, sources, advisory claims and late arrivals marked.
-pub fn order_page(session: &StaffSession, record: &OrderRecord, now: DateTime<Utc>) -> String {
+/// One notification as a row of the order's timeline: when it was queued, to whom and how,
+/// what about, and how it ended (sent, waiting, suppressed and why, failed with the last error).
+fn notification_row(n: &NotificationRecord) -> (DateTime<Utc>, String) {
+    let queued = DateTime::parse_from_rfc3339(&n.created_at).map(|t| t.with_timezone(&Utc)).unwrap_or_default();
+    let subject = match (&n.milestone, &n.kind) {
+        (Some(m), _) => format!("notice: {}", esc(m)),
+        (None, Some(k)) => {
+            format!("alert: {}{}", esc(k), n.team.as_deref().map(|t| format!(" → {}", esc(t))).unwrap_or_default())
+        }
+        (None, None) => String::from("message"),
+    };
+    let outcome = match n.state.as_str() {
+        "sent" => format!("sent {}", esc(&n.sent_at.as_deref().map(stored_time).unwrap_or_default())),
+        "pending" => match n.next_attempt_at {
+            Some(at) => format!("waiting, next try {}", esc(&at.format("%Y-%m-%d %H:%M UTC").to_string())),
+            None => String::from("waiting"),
+        },
+        "suppressed" => format!("<span class=\"tag\">suppressed</span> {}", esc(n.last_error.as_deref().unwrap_or(""))),
+        "failed" => format!("<span class=\"tag\">failed</span> {}", esc(n.last_error.as_deref().unwrap_or(""))),
+        other => esc(other),
+    };
+    let about = if n.shipments.is_empty() { String::from("order") } else { n.shipments.join(", ") };
+    let row = format!(
+        "<tr class=\"notification\"><td>{}</td><td><span class=\"muted\">queued</span></td><td>{}</td><td>{subject}</td>\
+         <td><code>{}</code></td><td>{outcome}</td><td>milepost → {}</td><td></td><td>{} attempt(s)</td></tr>",
+        esc(&queued.format("%Y-%m-%d %H:%M UTC").to_string()),
+        esc(&about),
+        esc(&n.channel),
+        esc(&n.audience),
+        n.attempts
+    );
+    (queued, row)
+}
+
+pub fn order_page(
+    session: &StaffSession,
+    record: &OrderRecord,
+    notifications: &[NotificationRecord],
+    now: DateTime<Utc>,
+) -> String {
     let o = &record.order;
     let number = o.order_number.as_str();
     let mut main = format!("<h1>Order {}</h1><div class=\"card\"><dl class=\"facts\">", esc(number));
@@ -471,17 +511,24 @@ pub fn order_page(session: &StaffSession, record: &OrderRecord, now: DateTime<Ut
         entries.extend(s.timeline.iter().map(|e| (s.shipment.tracking_number.as_str(), e)));
     }
     entries.sort_by_key(|(_, e)| (e.event.occurred_at, e.event.received_at));
+    let mut messages: std::collections::VecDeque<(DateTime<Utc>, String)> =
+        notifications.iter().map(notification_row).collect();
+    messages.make_contiguous().sort_by_key(|(at, _)| *at);
     main.push_str(
         "<table><caption class=\"sr\">Every event of the order in the order it happened</caption><thead><tr>\
          <th scope=\"col\">Happened</th><th scope=\"col\">Arrived</th><th scope=\"col\">About</th><th scope=\"col\">Milestone</th>\
          <th scope=\"col\">Raw code</th><th scope=\"col\">Description</th><th scope=\"col\">Source</th><th scope=\"col\">Place</th>\
          <th scope=\"col\">Notes</th></tr></thead><tbody>",
     );
-    if entries.is_empty() {
+    if entries.is_empty() && messages.is_empty() {
         main.push_str("<tr><td colspan=\"9\">No events yet.</td></tr>");
     }
     for (about, entry) in entries {
         let e = &entry.event;
+        // Messages take their place among the events by when they were queued.
+        while messages.front().is_some_and(|(at, _)| *at < e.occurred_at.with_timezone(&Utc)) {
+            main.push_str(&messages.pop_front().expect("checked").1);
+        }
         let lag = e.received_at - e.occurred_at.with_timezone(&Utc);
         let arrived = if lag.num_minutes() > LATE_ARRIVAL_MINUTES {
             format!(
@@ -529,6 +576,9 @@ pub fn order_page(session: &StaffSession, record: &OrderRecord, now: DateTime<Ut
             esc(&place),
             notes.join(" ")
         );
+    }
+    for (_, row) in messages {
+        main.push_str(&row);
     }
     main.push_str("</tbody></table>");
     let _ = write!(main, "<p class=\"muted\">Shown {}.</p>", esc(&now.format("%Y-%m-%d %H:%M UTC").to_string()));

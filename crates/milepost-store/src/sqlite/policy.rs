@@ -1,0 +1,55 @@
+//! Each account's notification policy in SQLite: the checked TOML document as the merchant
+//! wrote it (migration `0009_notify_policy.sql`). The outbox hooks call `account_policy` on the
+//! writer's connection, so the policy a message follows is the one committed before its cause.
+
+use super::rows::{exec, row};
+use super::storage_error;
+use crate::{AccountId, StoreResult};
+use chrono::{DateTime, Utc};
+use milepost_domain::notify::NotificationPolicy;
+use milepost_domain::notify_policy::parse_policy;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// The account's stored policy document, if it wrote one.
+pub fn document(conn: &Connection, account: AccountId) -> StoreResult<Option<String>> {
+    row(conn, "SELECT document FROM notification_policies WHERE account_id = ?1", [account.0], |r| r.get(0))
+        .optional()
+        .map_err(storage_error)
+}
+
+/// The policy the account's messages follow: its own document, or `fallback`. A stored
+/// document was checked before it was written; should one no longer parse (a newer build
+/// dropped a word), the fallback keeps messages flowing and the problem is logged.
+pub fn account_policy(
+    conn: &Connection,
+    account: AccountId,
+    fallback: &NotificationPolicy,
+) -> StoreResult<NotificationPolicy> {
+    match document(conn, account)? {
+        None => Ok(fallback.clone()),
+        Some(text) => Ok(parse_policy(&text).unwrap_or_else(|error| {
+            tracing::warn!(account = account.0, %error, "stored notification policy no longer parses; using the default");
+            fallback.clone()
+        })),
+    }
+}
+
+/// Replaces the account's policy document; `None` goes back to the built-in policy.
+pub fn set_document(
+    conn: &Connection,
+    account: AccountId,
+    document: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    match document {
+        Some(text) => exec(
+            conn,
+            "INSERT INTO notification_policies (account_id, document, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(account_id) DO UPDATE SET document = ?2, updated_at = ?3",
+            params![account.0, text, now.to_rfc3339()],
+        ),
+        None => exec(conn, "DELETE FROM notification_policies WHERE account_id = ?1", [account.0]),
+    }
+    .map_err(storage_error)?;
+    Ok(())
+}
