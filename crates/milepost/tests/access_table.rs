@@ -209,6 +209,20 @@ fn table() -> Vec<Row> {
         row(put.clone(), "/api/v1/notification-settings", Key(Role::Admin), Account, &[200], |_| {
             Call::json("/api/v1/notification-settings", json!({"alert_email": "ops@example.com"}))
         }),
+        row(get.clone(), "/api/v1/notification-policy", Key(Role::Support), Account, &[200], |_| {
+            Call::get("/api/v1/notification-policy")
+        }),
+        row(put.clone(), "/api/v1/notification-policy", Key(Role::Admin), Account, &[200], |_| {
+            Call::bytes("/api/v1/notification-policy", "application/toml", b"merge_window_minutes = 30\n")
+        }),
+        row(
+            get.clone(),
+            "/api/v1/orders/{order_number}/notifications/preview",
+            Key(Role::Support),
+            Resource,
+            &[200],
+            |_| Call::get(format!("/api/v1/orders/{ORDER}/notifications/preview?milestone=delivered&channel=email")),
+        ),
         row(post.clone(), "/webhooks/carriers/{integration}", Signature, Resource, &[200], |f| {
             let body = ups_payload();
             let signature = sign_milepost(CARRIER_SECRET.as_bytes(), common::test_start().timestamp(), &body);
