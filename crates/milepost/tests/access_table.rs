@@ -17,6 +17,8 @@ use sha2::Sha256;
 use std::collections::BTreeSet;
 
 const ORDER: &str = "ACC-1";
+const RETURNED_ORDER: &str = "ACC-RET";
+const DAMAGED_ORDER: &str = "ACC-DMG";
 const TRACKING: &str = "1ZACCESS000000001";
 const CARRIER_SECRET: &str = "whsec_access_table_carrier";
 const CHANNEL_SECRET: &str = "shpss_access_table_channel";
@@ -72,6 +74,11 @@ impl Call {
 /// The resources of the account under test that the paths name.
 struct Fixture {
     exception_id: String,
+    /// A return requested on a delivered order.
+    return_id: String,
+    /// A damaged parcel's exception (claims are opened from it) and the claim opened from it.
+    damage_exception_id: String,
+    claim_id: String,
     notification_id: String,
     carrier_integration: String,
     channel_integration: String,
@@ -223,6 +230,52 @@ fn table() -> Vec<Row> {
             &[200],
             |_| Call::get(format!("/api/v1/orders/{ORDER}/notifications/preview?milestone=delivered&channel=email")),
         ),
+        row(get.clone(), "/api/v1/returns", Key(Role::Support), Account, &[200], |_| Call::get("/api/v1/returns")),
+        row(get.clone(), "/api/v1/returns/{id}", Key(Role::Support), Resource, &[200], |f| {
+            Call::get(format!("/api/v1/returns/{}", f.return_id))
+        }),
+        row(post.clone(), "/api/v1/orders/{order_number}/returns", Key(Role::Admin), Resource, &[201, 422], |_| {
+            Call::json(
+                format!("/api/v1/orders/{RETURNED_ORDER}/returns"),
+                json!({"items": [{"sku": "MUG", "quantity": 1, "reason": "damaged"}]}),
+            )
+        }),
+        row(post.clone(), "/api/v1/returns/{id}/transitions", Key(Role::Admin), Resource, &[200, 409], |f| {
+            Call::json(format!("/api/v1/returns/{}/transitions", f.return_id), json!({"to": "approved"}))
+        }),
+        row(post.clone(), "/api/v1/returns/{id}/inspection", Key(Role::Admin), Resource, &[200, 409, 422], |f| {
+            Call::json(
+                format!("/api/v1/returns/{}/inspection", f.return_id),
+                json!({"items": [{"sku": "MUG", "quantity": 1, "result": "damaged", "disposition": "scrap"}]}),
+            )
+        }),
+        row(get.clone(), "/api/v1/return-policy", Key(Role::Support), Account, &[200], |_| {
+            Call::get("/api/v1/return-policy")
+        }),
+        row(put.clone(), "/api/v1/return-policy", Key(Role::Admin), Account, &[200], |_| {
+            Call::json(
+                "/api/v1/return-policy",
+                json!({"window_days": 30, "non_returnable_skus": [], "reasons": ["damaged", "wrong_item"]}),
+            )
+        }),
+        row(get.clone(), "/api/v1/kpis/returns", Key(Role::Support), Account, &[200], |_| {
+            Call::get("/api/v1/kpis/returns?from=2026-11-01&to=2026-11-30")
+        }),
+        row(post.clone(), "/api/v1/exceptions/{id}/claims", Key(Role::Admin), Resource, &[201, 409], |f| {
+            Call::json(
+                format!("/api/v1/exceptions/{}/claims", f.damage_exception_id),
+                json!({"amount": "18.00", "evidence": "photos"}),
+            )
+        }),
+        row(get.clone(), "/api/v1/claims/{id}", Key(Role::Support), Resource, &[200], |f| {
+            Call::get(format!("/api/v1/claims/{}", f.claim_id))
+        }),
+        row(post.clone(), "/api/v1/claims/{id}/transitions", Key(Role::Admin), Resource, &[200, 409], |f| {
+            Call::json(format!("/api/v1/claims/{}/transitions", f.claim_id), json!({"to": "submitted"}))
+        }),
+        row(get.clone(), "/api/v1/orders/{order_number}/claims", Key(Role::Support), Resource, &[200], |_| {
+            Call::get(format!("/api/v1/orders/{DAMAGED_ORDER}/claims"))
+        }),
         row(post.clone(), "/webhooks/carriers/{integration}", Signature, Resource, &[200], |f| {
             let body = ups_payload();
             let signature = sign_milepost(CARRIER_SECRET.as_bytes(), common::test_start().timestamp(), &body);
@@ -337,8 +390,68 @@ async fn seed(app: &TestApp) -> Fixture {
     let exception_id = exceptions.body["exceptions"][0]["id"].as_str().expect("an open exception").to_string();
     let order = app.order(ORDER).await;
     let notification_id = order.body["notifications"][0]["id"].as_str().expect("a queued notification").to_string();
+
+    // A delivered order with a return requested on it.
+    assert_eq!(app.put_order(&order_json(RETURNED_ORDER)).await.status, 201);
+    let delivered = "1ZACCESSRET00001";
+    assert_eq!(
+        app.add_shipment(RETURNED_ORDER, &json!({"carrier": "ups", "tracking_number": delivered})).await.status,
+        201
+    );
+    let steps = app
+        .post_events(json!([
+            common::carrier_event(delivered, "acc-ret-1", "handed_to_carrier", "2026-11-02T16:00:00Z"),
+            common::carrier_event(delivered, "acc-ret-2", "delivered", "2026-11-04T13:30:00Z")
+        ]))
+        .await;
+    assert_eq!(steps.status, 200, "{}", steps.body);
+    let requested = app
+        .post_json(
+            &format!("/api/v1/orders/{RETURNED_ORDER}/returns"),
+            &app.admin,
+            &json!({"items": [{"sku": "MUG", "quantity": 1, "reason": "damaged"}]}),
+        )
+        .await;
+    assert_eq!(requested.status, 201, "{}", requested.body);
+    let return_id = requested.body["id"].as_str().expect("a return id").to_string();
+
+    // A parcel the carrier reports damaged, and a claim opened from its exception.
+    assert_eq!(app.put_order(&order_json(DAMAGED_ORDER)).await.status, 201);
+    let damaged = "1ZACCESSDMG00001";
+    assert_eq!(
+        app.add_shipment(DAMAGED_ORDER, &json!({"carrier": "ups", "tracking_number": damaged})).await.status,
+        201
+    );
+    let steps = app
+        .post_events(json!([
+            common::carrier_event(damaged, "acc-dmg-1", "handed_to_carrier", "2026-11-08T10:00:00Z"),
+            {"source": "carrier", "source_event_id": "acc-dmg-2", "tracking_number": damaged, "carrier": "ups",
+             "milestone": "exception", "description": "Package damaged in transit", "occurred_at": "2026-11-09T18:00:00Z"}
+        ]))
+        .await;
+    assert_eq!(steps.status, 200, "{}", steps.body);
+    let listed = app.get(&format!("/api/v1/exceptions?order_number={DAMAGED_ORDER}"), &app.support).await;
+    let damage_exception_id = listed.body["exceptions"]
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["kind"] == "carrier_exception"))
+        .and_then(|e| e["id"].as_str())
+        .expect("a carrier exception")
+        .to_string();
+    let claim = app
+        .post_json(
+            &format!("/api/v1/exceptions/{damage_exception_id}/claims"),
+            &app.admin,
+            &json!({"amount": "18.00", "evidence": "photos"}),
+        )
+        .await;
+    assert_eq!(claim.status, 201, "{}", claim.body);
+    let claim_id = claim.body["id"].as_str().expect("a claim id").to_string();
+
     Fixture {
         exception_id,
+        return_id,
+        damage_exception_id,
+        claim_id,
         notification_id,
         carrier_integration: app.create_integration("ups", CARRIER_SECRET).await,
         channel_integration: app.create_integration("shopify", CHANNEL_SECRET).await,
