@@ -49,6 +49,10 @@ impl Milepost {
 
     /// The claims of one of the caller's orders.
     pub async fn claims_of_order(&self, caller: &Principal, number: &OrderNumber) -> AppResult<Vec<ClaimRecord>> {
+        // Another account's order, like an unknown one, is not found (not an empty list).
+        if self.store.order_proof(caller.account_id, number).await?.is_none() {
+            return Err(AppError::NotFound(format!("order {number}")));
+        }
         Ok(self.store.claims_of_order(caller.account_id, number).await?)
     }
 }

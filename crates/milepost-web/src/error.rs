@@ -8,6 +8,9 @@ use axum::response::{IntoResponse, Response};
 use milepost_app::AppError;
 use serde::Serialize;
 
+/// What a 503 answer asks the client to wait before retrying, in seconds.
+pub const RETRY_AFTER_SECONDS: u32 = 2;
+
 /// One bad field of a request.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
@@ -56,6 +59,14 @@ pub enum ApiError {
     },
     UnsupportedMediaType,
     PayloadTooLarge {
+        limit: usize,
+    },
+    /// A request target longer than the limit.
+    UriTooLong {
+        limit: usize,
+    },
+    /// Request headers larger than the limit.
+    HeadersTooLarge {
         limit: usize,
     },
     NotFound(String),
@@ -183,6 +194,24 @@ impl IntoResponse for ApiError {
                     format!("the body is larger than {limit} bytes"),
                 ),
             ),
+            ApiError::UriTooLong { limit } => (
+                StatusCode::URI_TOO_LONG,
+                problem(
+                    StatusCode::URI_TOO_LONG,
+                    "uri-too-long",
+                    "URI too long",
+                    format!("the path and query are longer than {limit} bytes"),
+                ),
+            ),
+            ApiError::HeadersTooLarge { limit } => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                problem(
+                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    "headers-too-large",
+                    "Request headers too large",
+                    format!("the headers are larger than {limit} bytes"),
+                ),
+            ),
             ApiError::NotFound(detail) => {
                 (StatusCode::NOT_FOUND, problem(StatusCode::NOT_FOUND, "not-found", "Not found", detail))
             }
@@ -250,6 +279,10 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(body)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Refusals for a busy or failing store are short-lived: say when to come back.
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
         if status == StatusCode::UNAUTHORIZED && !is_signature {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
