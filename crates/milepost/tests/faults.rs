@@ -64,6 +64,11 @@ async fn oversized_heads_and_deep_json_are_problems_and_the_server_keeps_serving
 
 #[tokio::test]
 async fn a_locked_database_is_answered_503_with_retry_after_and_writes_resume_when_it_clears() {
+    if common::test_postgres_url().is_some() {
+        // The lock taken here is SQLite's file lock; on PostgreSQL the suite's app has no file.
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), b"SQLite file-lock test NOT RUN on PostgreSQL\n");
+        return;
+    }
     let app = spawn_app().await;
     assert_eq!(app.put_order(&order_json("LOCK-0")).await.status, 201);
     // Another process takes the write lock and holds it.
