@@ -96,12 +96,17 @@ async fn a_return_runs_from_request_to_close_and_its_parcel_moves_it_on_the_way(
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     seed_delivered(&app, "RT-1").await;
-    let created = request_return(&app, "RT-1", one_mug("damaged")).await;
-    assert_eq!(created.status, 201, "{}", created.body);
+    // The customer starts the return on the tracking page, proving ownership by e-mail.
+    let token = return_form_token(&app, "RT-1").await;
+    let asked = post_form(&app, "/returns/start", &page_form(&token, "MUG", "damaged")).await;
+    assert_eq!(asked.status(), 200);
+    let order = app.order("RT-1").await;
+    let id = order.body["returns"][0]["id"].as_str().expect("the page's return is on the order").to_string();
+    let created = app.get(&format!("/api/v1/returns/{id}"), &app.support).await;
+    assert_eq!(created.status, 200, "{}", created.body);
     assert_eq!(created.body["state"], "requested");
     assert_eq!(created.body["order_number"], "RT-1");
     assert_eq!(created.body["allowed"], json!(["approved", "rejected"]));
-    let id = created.body["id"].as_str().unwrap().to_string();
 
     assert_eq!(move_return(&app, &id, "approved").await.body["state"], "approved");
     let parcel = json!({"carrier": "ups", "tracking_number": "1ZRETURN01", "direction": "return",
@@ -312,6 +317,24 @@ async fn ineligible_staff_requests_are_refused_naming_the_field() {
     assert_eq!(unknown_order.status, 404);
 }
 
+/// The return form's token on the order's tracking page, opened with the customer's e-mail.
+async fn return_form_token(app: &TestApp, order_number: &str) -> String {
+    let found = app.client.get(format!("{}{}", app.base, lookup_path(order_number))).send().await.unwrap();
+    let html = found.text().await.unwrap();
+    let start = html.find("name=\"token\" value=\"").expect("return form") + "name=\"token\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// The tracking page's return form asking for one unit of `sku`.
+fn page_form(token: &str, sku: &str, reason: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("token", token.to_string()),
+        ("sku_0", sku.to_string()),
+        ("qty_0", "1".to_string()),
+        ("reason", reason.into()),
+    ]
+}
+
 #[tokio::test]
 async fn the_tracking_page_request_meets_the_same_rules() {
     let app = spawn_app().await;
@@ -320,18 +343,8 @@ async fn the_tracking_page_request_meets_the_same_rules() {
         put_policy(&app, json!({"window_days": 3, "non_returnable_skus": [], "reasons": ["damaged"]})).await.status,
         200
     );
-    let found = app.client.get(format!("{}{}", app.base, lookup_path("RT-4"))).send().await.unwrap();
-    let html = found.text().await.unwrap();
-    let start = html.find("name=\"token\" value=\"").expect("return form") + "name=\"token\" value=\"".len();
-    let token = html[start..].split('"').next().unwrap().to_string();
-    let form = |reason: &str| {
-        vec![
-            ("token", token.clone()),
-            ("sku_0", "MUG".to_string()),
-            ("qty_0", "1".to_string()),
-            ("reason", reason.into()),
-        ]
-    };
+    let token = return_form_token(&app, "RT-4").await;
+    let form = |reason: &str| page_form(&token, "MUG", reason);
 
     // The test clock stands at 2026-11-10: six days after delivery, past the three-day window.
     let late = post_form(&app, "/returns/start", &form("damaged")).await;
