@@ -1,8 +1,8 @@
 //! Storage for Milepost: the `Store` trait every backend implements, the records it reads and
 //! writes, and its errors. Each method is one transaction: a state change writes its events and
 //! the statuses they move together, and an acknowledged write is durable before the method
-//! returns. The SQLite backend (the embedded default) lives in `sqlite`; PostgreSQL slots in
-//! behind the same trait and the same test story.
+//! returns. The SQLite backend (the embedded default) lives in `sqlite`, the PostgreSQL backend
+//! (several processes on one database) in `postgres`; both pass the same test story.
 
 pub mod export;
 pub mod model;
