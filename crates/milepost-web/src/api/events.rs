@@ -25,7 +25,8 @@ fn parse_event(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<EventSubmission, Vec<FieldError>> {
     let at = |field: &str| format!("events[{index}].{field}");
-    let wire: EventIn = serde_path_to_error::deserialize(raw.clone()).map_err(|e| {
+    // Read from the borrowed value: the raw JSON is kept with the event as received.
+    let wire: EventIn = serde_path_to_error::deserialize(&raw).map_err(|e| {
         let path = e.path().to_string();
         let base = field_error(&path, &e.into_inner().to_string());
         let field = if base.field == "body" { format!("events[{index}]") } else { at(&base.field) };
