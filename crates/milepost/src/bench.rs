@@ -265,9 +265,9 @@ struct Harness {
 }
 
 impl Harness {
-    async fn start(database: &Path) -> anyhow::Result<Self> {
+    async fn start(database_url: &str) -> anyhow::Result<Self> {
         let settings = Settings {
-            database_url: format!("sqlite://{}", database.display()),
+            database_url: database_url.to_string(),
             listen: "127.0.0.1:0".into(),
             // The benchmark is one client address making many lookups on purpose.
             track_rate_limit: 0,
@@ -436,12 +436,205 @@ pub struct BenchReport {
     /// Peak RSS of the bench process: the server, its store and the load clients together.
     pub peak_rss_mb: f64,
     pub adapters: Vec<milepost_ingest::samples::Throughput>,
+    /// The PostgreSQL figures, when the run was given a PostgreSQL server.
+    pub postgres: Option<PostgresFigures>,
 }
 
-/// Runs the benchmark in a temporary directory and returns the figures.
-pub async fn run(size: BenchSize) -> anyhow::Result<BenchReport> {
-    let dir = tempfile::tempdir().context("temporary directory")?;
+/// What one run through a Milepost (on either backend) measured.
+struct Through {
+    store_events_per_s: f64,
+    http_events_per_s: f64,
+    api_lookup: Latency,
+    page_lookup: Latency,
+}
+
+/// Starts Milepost on `database_url`, registers the orders, ingests half of the events through
+/// the store and half through HTTP, then reads orders through the API and the tracking page.
+async fn measure_milepost(database_url: &str, size: &BenchSize) -> anyhow::Result<Through> {
     let half = size.orders / 2;
+    let harness = Harness::start(database_url).await?;
+    eprintln!("bench: registering {} orders with one parcel each…", size.orders);
+    harness.register(0..size.orders, size.writers).await?;
+    eprintln!("bench: ingest through the store ({} events, {} writers)…", half * size.events_per_order, size.writers);
+    let store_events_per_s = harness.ingest_store(0..half, size).await?;
+    eprintln!("bench: ingest through HTTP ({} events)…", (size.orders - half) * size.events_per_order);
+    let http_events_per_s = harness.ingest_http(half..size.orders, size).await?;
+    eprintln!("bench: {} lookups of each kind from {} clients…", size.lookups, size.lookup_clients);
+    let api_lookup = harness.lookups(Lookup::Api, size.orders, size.lookups, size.lookup_clients).await?;
+    let page_lookup = harness.lookups(Lookup::Page, size.orders, size.lookups, size.lookup_clients).await?;
+    Ok(Through { store_events_per_s, http_events_per_s, api_lookup, page_lookup })
+}
+
+/// The same measures against PostgreSQL, each over its own limit measured in the same run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostgresFigures {
+    /// Bare multi-row INSERTs (1000 rows per statement and transaction) of the same rows.
+    pub limit_rows_per_s: f64,
+    pub store_events_per_s: f64,
+    pub store_ratio: f64,
+    pub http_events_per_s: f64,
+    pub http_ratio: f64,
+    /// One shipment's rows by key through a prepared statement, one client.
+    pub raw_lookups_per_s: f64,
+    pub api_lookup: Latency,
+    pub page_lookup: Latency,
+    pub lookup_ratio: f64,
+    pub db_bytes_per_event: f64,
+    pub raw_bytes_per_event: f64,
+}
+
+/// Concurrent writers of the PostgreSQL run.
+const POSTGRES_WRITERS: usize = 1;
+
+/// Runs `work` on a thread of its own: the synchronous PostgreSQL client runs a small runtime,
+/// which may neither start nor be dropped inside async code.
+fn off_runtime<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|s| s.spawn(work).join().expect("PostgreSQL bench thread"))
+}
+
+/// Bytes of every table and index of `schema` (heap, indexes and TOAST).
+fn postgres_schema_bytes(base_url: &str, schema: &str) -> anyhow::Result<u64> {
+    off_runtime(|| {
+        let mut client = postgres::Client::connect(base_url, postgres::NoTls)?;
+        let bytes: i64 = client
+            .query_one(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'",
+                &[&schema],
+            )?
+            .get(0);
+        anyhow::Ok(bytes.max(0) as u64)
+    })
+}
+
+/// PostgreSQL on its own, in a throwaway schema: the event rows of the run in a bare table with
+/// the same secondary index, written with multi-row INSERTs of 1000 rows per transaction (the
+/// server's own durability: `synchronous_commit` as configured), then read back one shipment at
+/// a time. No Milepost code. Answers rows/s, lookups/s and bytes per row.
+fn raw_postgres(base_url: &str, size: &BenchSize) -> anyhow::Result<(f64, f64, f64)> {
+    let schema = milepost_store::postgres::ScratchSchema::create(base_url, "milepost_bench_raw")?;
+    let rows = size.orders * size.events_per_order;
+    let per_order = size.events_per_order;
+    let (limit, lookups) = off_runtime(|| {
+        let mut client = postgres::Client::connect(schema.url(), postgres::NoTls)?;
+        client.batch_execute(
+            "CREATE TABLE events (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, scope TEXT NOT NULL,
+                source TEXT NOT NULL, source_event_id TEXT, code TEXT, milestone TEXT, occurred_at TEXT NOT NULL,
+                occurred_at_us BIGINT NOT NULL, received_at TEXT NOT NULL, city TEXT, fact_key TEXT NOT NULL, raw TEXT);
+             CREATE INDEX events_by_scope_time ON events(scope, occurred_at_us);",
+        )?;
+        let statement_for = |client: &mut postgres::Client, n: usize| {
+            let values: Vec<String> = (0..n)
+                .map(|r| {
+                    let p = r * 7;
+                    format!(
+                        "(${}, 'carrier', ${}, 'AR', 'in_transit', ${}, ${}, ${}, 'Memphis', ${}, ${})",
+                        p + 1,
+                        p + 2,
+                        p + 3,
+                        p + 4,
+                        p + 5,
+                        p + 6,
+                        p + 7
+                    )
+                })
+                .collect();
+            client.prepare(&format!(
+                "INSERT INTO events (scope, source, source_event_id, code, milestone, occurred_at, occurred_at_us,
+                    received_at, city, fact_key, raw) VALUES {}",
+                values.join(", ")
+            ))
+        };
+        let full = statement_for(&mut client, 1000)?;
+        let started = Instant::now();
+        let mut done = 0;
+        while done < rows {
+            let end = (done + 1000).min(rows);
+            let mut texts: Vec<String> = Vec::with_capacity((end - done) * 6);
+            let mut micros: Vec<i64> = Vec::with_capacity(end - done);
+            for i in done..end {
+                let (order, k) = (i / per_order, i % per_order);
+                let at = event_time(order, k);
+                texts.push(format!("t:{}", tracking(order)));
+                texts.push(format!("bench-{order}-{k}"));
+                texts.push(at.to_rfc3339());
+                texts.push(Utc::now().to_rfc3339());
+                texts.push(format!("carrier|in_transit|AR|{}|memphis", at.timestamp_micros()));
+                texts.push(event_json(order, k).to_string());
+                micros.push(at.timestamp_micros());
+            }
+            let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::with_capacity((end - done) * 7);
+            for (r, t) in texts.chunks(6).enumerate() {
+                params.extend([
+                    &t[0] as &(dyn postgres::types::ToSql + Sync),
+                    &t[1],
+                    &t[2],
+                    &micros[r],
+                    &t[3],
+                    &t[4],
+                    &t[5],
+                ]);
+            }
+            let partial = if end - done == 1000 { None } else { Some(statement_for(&mut client, end - done)?) };
+            let mut tx = client.transaction()?;
+            tx.execute(partial.as_ref().unwrap_or(&full), &params)?;
+            tx.commit()?;
+            done = end;
+        }
+        let limit = rows as f64 / started.elapsed().as_secs_f64();
+        let lookup = client.prepare("SELECT * FROM events WHERE scope = $1 ORDER BY occurred_at_us")?;
+        let orders = (rows / per_order).max(1);
+        let started = Instant::now();
+        let mut seen = 0usize;
+        for n in 0..size.lookups {
+            let order = (n * 104_729) % orders;
+            for row in client.query(&lookup, &[&format!("t:{}", tracking(order))])? {
+                let raw: Option<String> = row.get(11);
+                seen += raw.map_or(0, |r| r.len().min(1));
+            }
+        }
+        anyhow::ensure!(seen > 0, "raw PostgreSQL lookups found no rows");
+        anyhow::Ok((limit, size.lookups as f64 / started.elapsed().as_secs_f64()))
+    })?;
+    let bytes = postgres_schema_bytes(base_url, schema.name())? as f64 / rows as f64;
+    Ok((limit, lookups, bytes))
+}
+
+/// The PostgreSQL half of the run: the raw engine and Milepost, each in a throwaway schema on
+/// the server of `base_url`, dropped afterwards.
+async fn measure_postgres(base_url: &str, size: &BenchSize) -> anyhow::Result<PostgresFigures> {
+    eprintln!("bench: PostgreSQL's limit ({} raw rows, multi-row INSERTs)…", size.orders * size.events_per_order);
+    let (url, size_copy) = (base_url.to_string(), *size);
+    let (limit, raw_lookups, raw_bytes) =
+        tokio::task::spawn_blocking(move || raw_postgres(&url, &size_copy)).await.context("raw PostgreSQL")??;
+    let schema = milepost_store::postgres::ScratchSchema::create(base_url, "milepost_bench")?;
+    // Each PostgreSQL write is one SERIALIZABLE transaction, run again when a concurrent one
+    // wins a race; on a young database (small tables, page-level predicate locks) sixteen
+    // writers at once make some transactions lose every one of their attempts, so the
+    // PostgreSQL run uses fewer concurrent writers (BENCHMARKS.md, "PostgreSQL").
+    let size = &BenchSize { writers: POSTGRES_WRITERS.min(size.writers), ..*size };
+    eprintln!("bench: Milepost on PostgreSQL (schema {}, {} writers)…", schema.name(), size.writers);
+    let through = measure_milepost(schema.url(), size).await?;
+    let bytes = postgres_schema_bytes(base_url, schema.name())? as f64 / (size.orders * size.events_per_order) as f64;
+    Ok(PostgresFigures {
+        limit_rows_per_s: limit,
+        store_events_per_s: through.store_events_per_s,
+        store_ratio: through.store_events_per_s / limit,
+        http_events_per_s: through.http_events_per_s,
+        http_ratio: through.http_events_per_s / limit,
+        raw_lookups_per_s: raw_lookups,
+        lookup_ratio: through.api_lookup.requests_per_s / raw_lookups,
+        api_lookup: through.api_lookup,
+        page_lookup: through.page_lookup,
+        db_bytes_per_event: bytes,
+        raw_bytes_per_event: raw_bytes,
+    })
+}
+
+/// Runs the benchmark in a temporary directory and returns the figures; with `postgres_url`
+/// (a `postgres://` URL) the same ingest and lookups run against PostgreSQL too.
+pub async fn run(size: BenchSize, postgres_url: Option<&str>) -> anyhow::Result<BenchReport> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
     let events_total = size.orders * size.events_per_order;
 
     eprintln!("bench: the engine's limit ({} raw rows)…", events_total);
@@ -449,17 +642,12 @@ pub async fn run(size: BenchSize) -> anyhow::Result<BenchReport> {
     let limit = raw.append(events_total)?;
     let raw_lookups = raw.lookups(size.lookups)?;
 
-    let harness = Harness::start(&dir.path().join("milepost.db")).await?;
-    eprintln!("bench: registering {} orders with one parcel each…", size.orders);
-    harness.register(0..size.orders, size.writers).await?;
-    eprintln!("bench: ingest through the store ({} events, {} writers)…", half * size.events_per_order, size.writers);
-    let store_rate = harness.ingest_store(0..half, &size).await?;
-    eprintln!("bench: ingest through HTTP ({} events)…", (size.orders - half) * size.events_per_order);
-    let http_rate = harness.ingest_http(half..size.orders, &size).await?;
-    eprintln!("bench: {} lookups of each kind from {} clients…", size.lookups, size.lookup_clients);
-    let api_lookup = harness.lookups(Lookup::Api, size.orders, size.lookups, size.lookup_clients).await?;
-    let page_lookup = harness.lookups(Lookup::Page, size.orders, size.lookups, size.lookup_clients).await?;
-    drop(harness);
+    let sqlite_url = format!("sqlite://{}", dir.path().join("milepost.db").display());
+    let through = measure_milepost(&sqlite_url, &size).await?;
+    let postgres = match postgres_url {
+        Some(url) => Some(measure_postgres(url, &size).await?),
+        None => None,
+    };
 
     let codes = milepost_ingest::CodeMap::seeded();
     let adapters = milepost_ingest::samples::SAMPLES
@@ -470,14 +658,15 @@ pub async fn run(size: BenchSize) -> anyhow::Result<BenchReport> {
         orders: size.orders,
         events: events_total,
         limit_rows_per_s: limit,
-        store_events_per_s: store_rate,
-        store_ratio: store_rate / limit,
-        http_events_per_s: http_rate,
-        http_ratio: http_rate / limit,
+        store_events_per_s: through.store_events_per_s,
+        store_ratio: through.store_events_per_s / limit,
+        http_events_per_s: through.http_events_per_s,
+        http_ratio: through.http_events_per_s / limit,
         raw_lookups_per_s: raw_lookups,
-        lookup_ratio: api_lookup.requests_per_s / raw_lookups,
-        api_lookup,
-        page_lookup,
+        lookup_ratio: through.api_lookup.requests_per_s / raw_lookups,
+        api_lookup: through.api_lookup,
+        page_lookup: through.page_lookup,
+        postgres,
         db_bytes_per_event: database_bytes(dir.path(), "milepost.db") as f64 / events_total as f64,
         raw_bytes_per_event: database_bytes(dir.path(), "raw.db") as f64 / events_total as f64,
         peak_rss_mb: peak_rss_bytes().unwrap_or(0) as f64 / 1e6,
@@ -525,6 +714,9 @@ pub fn table(r: &BenchReport) -> String {
         br = r.db_bytes_per_event / r.raw_bytes_per_event.max(1.0),
         rss = r.peak_rss_mb,
     );
+    if let Some(pg) = &r.postgres {
+        out.push_str(&postgres_table(pg));
+    }
     out.push_str("\nAdapter parse throughput (one sample payload per format)\n\n");
     out.push_str(
         "| format    | payload B | MB/s    | events/s   |\n|-----------|-----------|---------|------------|\n",
@@ -536,6 +728,41 @@ pub fn table(r: &BenchReport) -> String {
         ));
     }
     out
+}
+
+fn postgres_table(pg: &PostgresFigures) -> String {
+    format!(
+        "\nPostgreSQL (the same rows and clients, each figure over PostgreSQL's own limit)\n\n\
+         | measure                                   | value                     | vs engine |\n\
+         |-------------------------------------------|---------------------------|-----------|\n\
+         | raw PostgreSQL limit (1000-row INSERTs)   | {limit:>9.0} rows/s          |   1.00    |\n\
+         | ingest through the store                  | {store:>9.0} events/s        |   {sr:.2}    |\n\
+         | ingest through HTTP batches               | {http:>9.0} events/s        |   {hr:.2}    |\n\
+         | raw point lookups (one shipment's rows)   | {rl:>9.0} lookups/s       |   1.00    |\n\
+         | API order lookup, 32 clients              | {al:>9.0} requests/s      |   {lr:.2}    |\n\
+         | API lookup p50 / p99 / p99.9              | {a50:.2} / {a99:.2} / {a999:.2} ms |           |\n\
+         | tracking page, 32 clients                 | {pl:>9.0} requests/s      |           |\n\
+         | tracking page p50 / p99 / p99.9           | {p50:.2} / {p99:.2} / {p999:.2} ms |           |\n\
+         | database bytes per event (raw table)      | {bpe:>9.0} B ({rbpe:.0} B)      |   {br:.2}    |\n",
+        limit = pg.limit_rows_per_s,
+        store = pg.store_events_per_s,
+        sr = pg.store_ratio,
+        http = pg.http_events_per_s,
+        hr = pg.http_ratio,
+        rl = pg.raw_lookups_per_s,
+        al = pg.api_lookup.requests_per_s,
+        lr = pg.lookup_ratio,
+        a50 = pg.api_lookup.p50_ms,
+        a99 = pg.api_lookup.p99_ms,
+        a999 = pg.api_lookup.p999_ms,
+        pl = pg.page_lookup.requests_per_s,
+        p50 = pg.page_lookup.p50_ms,
+        p99 = pg.page_lookup.p99_ms,
+        p999 = pg.page_lookup.p999_ms,
+        bpe = pg.db_bytes_per_event,
+        rbpe = pg.raw_bytes_per_event,
+        br = pg.db_bytes_per_event / pg.raw_bytes_per_event.max(1.0),
+    )
 }
 
 /// One size of the scale curve: the figures measured when the history held `orders` orders.
@@ -571,7 +798,7 @@ pub struct ScaleReport {
 pub async fn scale(points: &[usize], size: BenchSize) -> anyhow::Result<ScaleReport> {
     let dir = tempfile::tempdir().context("temporary directory")?;
     let mut raw = RawEngine::create(&dir.path().join("raw.db"), size.events_per_order)?;
-    let harness = Harness::start(&dir.path().join("milepost.db")).await?;
+    let harness = Harness::start(&format!("sqlite://{}", dir.path().join("milepost.db").display())).await?;
     let mut filled = 0usize;
     let mut measured = Vec::new();
     for &point in points {

@@ -306,7 +306,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { quick, out, sweep: None, scale: None } => {
             let size = if quick { milepost::bench::BenchSize::quick() } else { milepost::bench::BenchSize::full() };
-            let report = milepost::bench::run(size).await?;
+            // With MILEPOST_DATABASE_URL on a PostgreSQL server, PostgreSQL is measured too.
+            let postgres = match settings.database()? {
+                DatabaseLocation::Postgres(url) => Some(url),
+                DatabaseLocation::Sqlite(_) => None,
+            };
+            let report = milepost::bench::run(size, postgres.as_deref()).await?;
             println!("{}", milepost::bench::table(&report));
             if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
