@@ -78,6 +78,22 @@ fn notice_words(lang: MessageLanguage, notice: Notice, parcels: usize) -> (&'sta
         (En, ReplacementReleased) => {
             ("Your replacement is on its way", "We received your return and are sending a replacement.")
         }
+        (En, ReturnApproved) => (
+            "Your return was approved",
+            "Pack the items you are returning with the order number inside and hand the parcel to the carrier; \
+             we will write again when it arrives.",
+        ),
+        (En, ReturnRejected) => (
+            "Your return request was declined",
+            "We cannot take these items back. Open your order to see why, or reply to talk to us.",
+        ),
+        (En, ReturnReceived) => {
+            ("We received your return", "Your parcel arrived at our warehouse; we will inspect it and write again.")
+        }
+        (En, UndeliveredRefunded) => (
+            "Your parcel came back to us: we refunded you",
+            "The carrier could not deliver your parcel and returned it to us, so we released your refund.",
+        ),
         (Es, Confirmed) => ("Tu pedido está confirmado", "Hemos recibido tu pedido y lo estamos preparando."),
         (Es, Shipped) if several => ("Tus paquetes están en camino", "El transportista ya tiene tus paquetes."),
         (Es, Shipped) => ("Tu pedido está en camino", "El transportista ya tiene tu paquete."),
@@ -95,6 +111,22 @@ fn notice_words(lang: MessageLanguage, notice: Notice, parcels: usize) -> (&'sta
         (Es, ReplacementReleased) => {
             ("Tu reemplazo está en camino", "Recibimos tu devolución y te enviamos un reemplazo.")
         }
+        (Es, ReturnApproved) => (
+            "Tu devolución fue aprobada",
+            "Empaqueta los artículos que devuelves con el número de pedido dentro y entrega el paquete al \
+             transportista; te escribiremos cuando llegue.",
+        ),
+        (Es, ReturnRejected) => (
+            "No podemos aceptar tu devolución",
+            "No podemos recibir estos artículos. Abre tu pedido para ver el motivo o responde para hablar con nosotros.",
+        ),
+        (Es, ReturnReceived) => {
+            ("Recibimos tu devolución", "Tu paquete llegó a nuestro almacén; lo revisaremos y te escribiremos.")
+        }
+        (Es, UndeliveredRefunded) => (
+            "Tu paquete volvió a nosotros: te reembolsamos",
+            "El transportista no pudo entregar tu paquete y nos lo devolvió, así que emitimos tu reembolso.",
+        ),
     }
 }
 

@@ -2,14 +2,21 @@
 //! the API goes through the same eligibility rules (the account's policy at the clock's time, then
 //! the store's quantity rule in the write transaction); a state change is checked against the
 //! domain's state machine with the state just read and stored only if nobody moved it meanwhile.
+//! An outbound parcel that came back to the sender gets staff's decision (reship, refund, cancel),
+//! checked and carried out by the store in one transaction.
 
 use crate::{AppError, AppResult, Milepost};
 use chrono::{DateTime, Utc};
+use milepost_domain::return_to_sender::SenderDecision;
 use milepost_domain::returns::check_inspection;
 use milepost_domain::{
     Direction, InspectedItem, InvalidTransition, Milestone, OrderNumber, ReturnItem, ReturnPolicy, ReturnState,
+    Shipment,
 };
-use milepost_store::{AccountId, NewReturn, OrderRecord, Principal, ReturnMove, ReturnOfOrder, ReturnRecord};
+use milepost_store::{
+    AccountId, NewReturn, OrderRecord, ParcelDecision, Principal, ReturnMove, ReturnOfOrder, ReturnRecord,
+    ShipmentRecord,
+};
 
 /// Who asks for a return; recorded on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,5 +156,30 @@ impl Milepost {
     /// Replaces the caller's return eligibility rules.
     pub async fn put_return_policy(&self, caller: &Principal, policy: ReturnPolicy) -> AppResult<()> {
         Ok(self.store.put_return_policy(caller.account_id, policy, self.clock.now()).await?)
+    }
+}
+
+impl Milepost {
+    /// Records staff's decision on an outbound parcel that came back to the sender (reship with
+    /// `reship` as the new parcel, refund, or cancel); answers the reshipped parcel, if any.
+    pub async fn decide_returned_parcel(
+        &self,
+        caller: &Principal,
+        order_number: &OrderNumber,
+        tracking_number: &str,
+        decision: SenderDecision,
+        note: Option<String>,
+        reship: Option<Shipment>,
+    ) -> AppResult<Option<ShipmentRecord>> {
+        let decision = ParcelDecision {
+            order_number: order_number.clone(),
+            tracking_number: tracking_number.trim().to_string(),
+            decision,
+            note,
+            actor: caller.actor.clone(),
+            at: self.clock.now(),
+            reship,
+        };
+        Ok(self.store.decide_returned_parcel(caller.account_id, decision).await?)
     }
 }

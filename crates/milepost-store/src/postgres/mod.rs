@@ -11,6 +11,7 @@
 
 mod cleanup;
 pub mod compat;
+mod decisions;
 mod export;
 mod ingest;
 mod kpi;
@@ -611,6 +612,16 @@ impl Store for PgStore {
 
     async fn return_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<ReturnOfOrder>> {
         self.read(move |conn, _| returns::return_by_id(conn, account, id)).await
+    }
+
+    async fn decide_returned_parcel(
+        &self,
+        account: AccountId,
+        decision: crate::ParcelDecision,
+    ) -> StoreResult<Option<ShipmentRecord>> {
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| decisions::decide_returned_parcel(conn, &truth, &rules, &policy, account, &decision))
+            .await
     }
 
     async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {

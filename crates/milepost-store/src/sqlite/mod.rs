@@ -5,6 +5,7 @@
 //! of separate connections, which WAL lets run beside the writer.
 
 mod cleanup;
+mod decisions;
 mod export;
 mod ingest;
 mod kpi;
@@ -470,6 +471,16 @@ impl Store for SqliteStore {
 
     async fn return_by_id(&self, account: AccountId, id: i64) -> StoreResult<Option<ReturnOfOrder>> {
         self.read(move |conn, _| returns::return_by_id(conn, account, id)).await
+    }
+
+    async fn decide_returned_parcel(
+        &self,
+        account: AccountId,
+        decision: crate::ParcelDecision,
+    ) -> StoreResult<Option<ShipmentRecord>> {
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| decisions::decide_returned_parcel(conn, &truth, &rules, &policy, account, &decision))
+            .await
     }
 
     async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {
