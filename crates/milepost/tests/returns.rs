@@ -484,6 +484,8 @@ async fn a_claim_for_a_damaged_parcel_is_opened_from_its_exception_and_moves_thr
     let listed = app.get("/api/v1/orders/CL-1/claims", &app.support).await;
     assert_eq!(listed.body["claims"][0]["state"], "paid");
     assert_eq!(listed.body["claims"][0]["evidence"], "Photos of the crushed box; invoice 7731");
+    let order = app.order("CL-1").await;
+    assert_eq!(order.body["claims"], listed.body["claims"], "the order view carries the same claims");
 
     staff(&app).await;
     let mut lead = Staff::logged_in(&app, ADMIN).await;
