@@ -84,17 +84,45 @@ impl Milepost {
         self.store.return_by_id(caller.account_id, id).await?.ok_or_else(|| AppError::NotFound(format!("return {id}")))
     }
 
-    /// Moves a return to `to` if the state machine allows it from where it stands now.
+    /// Moves a return to `to` if the state machine allows it from where it stands now. A move to
+    /// `replacement_released` sends the replacement parcel (`replacement`: outbound, its tracking
+    /// number required, carrying the return's items) on the same order in the same transaction;
+    /// no other move takes a parcel.
     pub async fn move_return(
         &self,
         caller: &Principal,
         id: i64,
         to: ReturnState,
         note: Option<String>,
+        mut replacement: Option<Shipment>,
     ) -> Result<ReturnOfOrder, ReturnMoveError> {
         let current = self.return_of(caller, id).await?;
         let from = current.record.state;
         from.transition(to).map_err(ReturnMoveError::Invalid)?;
+        match (to, &mut replacement) {
+            (ReturnState::ReplacementReleased, None) => {
+                return Err(AppError::Invalid {
+                    field: "shipment".into(),
+                    message: "a replacement is a parcel: give its tracking_number (and carrier, service)".into(),
+                }
+                .into());
+            }
+            (ReturnState::ReplacementReleased, Some(parcel)) => {
+                parcel.direction = Direction::Outbound;
+                if parcel.carrier.is_none() {
+                    parcel.carrier =
+                        milepost_ingest::detect_carrier(parcel.tracking_number.as_str()).map(str::to_string);
+                }
+            }
+            (_, Some(_)) => {
+                return Err(AppError::Invalid {
+                    field: "shipment".into(),
+                    message: format!("only a move to `replacement_released` sends a parcel, not `{to}`"),
+                }
+                .into());
+            }
+            (_, None) => {}
+        }
         if to == ReturnState::DispositionDecided {
             return Err(AppError::Invalid {
                 field: "to".into(),
@@ -102,7 +130,15 @@ impl Milepost {
             }
             .into());
         }
-        let step = ReturnMove { return_id: id, from, to, actor: caller.actor.clone(), note, at: self.clock.now() };
+        let step = ReturnMove {
+            return_id: id,
+            from,
+            to,
+            actor: caller.actor.clone(),
+            note,
+            at: self.clock.now(),
+            replacement,
+        };
         Ok(self.store.move_return(caller.account_id, step).await.map_err(AppError::from)?)
     }
 
@@ -120,7 +156,15 @@ impl Milepost {
         let to = from.transition(ReturnState::DispositionDecided).map_err(ReturnMoveError::Invalid)?;
         check_inspection(&current.record.items, &items)
             .map_err(|refused| AppError::Invalid { field: refused.field, message: refused.message })?;
-        let step = ReturnMove { return_id: id, from, to, actor: caller.actor.clone(), note, at: self.clock.now() };
+        let step = ReturnMove {
+            return_id: id,
+            from,
+            to,
+            actor: caller.actor.clone(),
+            note,
+            at: self.clock.now(),
+            replacement: None,
+        };
         Ok(self.store.record_inspection(caller.account_id, step, items).await.map_err(AppError::from)?)
     }
 

@@ -332,6 +332,9 @@ pub struct ReturnMove {
     pub actor: String,
     pub note: Option<String>,
     pub at: DateTime<Utc>,
+    /// The replacement parcel a move to `replacement_released` sends (outbound, on the same
+    /// order, carrying the return's items), registered in the same transaction.
+    pub replacement: Option<Shipment>,
 }
 
 /// A return with the order it belongs to.

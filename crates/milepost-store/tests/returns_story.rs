@@ -13,6 +13,7 @@ use milepost_domain::{
     AccountName, Address, Customer, Direction, EventSource, LineItem, Milestone, Money, Order, OrderNumber, ReturnItem,
     ReturnPolicy, ReturnReason, ReturnState, Shipment, ShipmentItem, TrackingEvent, TrackingNumber,
 };
+use milepost_domain::{Disposition, InspectedItem, InspectionResult};
 use milepost_store::{
     AccountId, EventTarget, ExceptionQuery, MappingState, NewEvent, NewReturn, NewShipment, ParcelDecision, ReturnMove,
     Store, StoreError,
@@ -111,7 +112,15 @@ fn one_mug(at: &str) -> NewReturn {
 }
 
 fn step(id: i64, from: ReturnState, to: ReturnState, at: &str) -> ReturnMove {
-    ReturnMove { return_id: id, from, to, actor: "key:test".into(), note: Some(format!("to {to}")), at: utc(at) }
+    ReturnMove {
+        return_id: id,
+        from,
+        to,
+        actor: "key:test".into(),
+        note: Some(format!("to {to}")),
+        at: utc(at),
+        replacement: None,
+    }
 }
 
 async fn the_return_policy_is_the_default_until_set_and_belongs_to_its_account(backend: Backend) {
@@ -306,6 +315,47 @@ async fn a_cancel_decision_cancels_the_lines_not_delivered(backend: Backend) {
     assert!(order.timeline.iter().any(|e| e.event.milestone == Some(Milestone::Cancelled)));
 }
 
+async fn a_released_replacement_registers_its_parcel_with_the_returned_items(backend: Backend) {
+    let (_dir, store) = store(backend);
+    let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
+    let number = OrderNumber::parse("R-REP").unwrap();
+    delivered_order(&store, acme, &number).await;
+    let ret = store.create_return(acme, &number, one_mug("2026-11-04T09:00:00Z")).await.unwrap();
+    use ReturnState::*;
+    for (from, to) in
+        [(Requested, Approved), (Approved, InReturnTransit), (InReturnTransit, Received), (Received, InspectionPending)]
+    {
+        store.move_return(acme, step(ret.id, from, to, "2026-11-05T10:00:00Z")).await.unwrap();
+    }
+    let inspected = vec![InspectedItem {
+        sku: "MUG".into(),
+        quantity: 1,
+        result: InspectionResult::Damaged,
+        disposition: Disposition::Scrap,
+    }];
+    let decided = step(ret.id, InspectionPending, DispositionDecided, "2026-11-06T10:00:00Z");
+    store.record_inspection(acme, decided, inspected).await.unwrap();
+
+    let mut release = step(ret.id, DispositionDecided, ReplacementReleased, "2026-11-06T11:00:00Z");
+    release.replacement = Some(parcel("1ZOUT0001", Direction::Outbound, vec![]).shipment);
+    let taken = store.move_return(acme, release.clone()).await;
+    assert!(matches!(taken, Err(StoreError::Invalid { field, .. }) if field == "shipment.tracking_number"));
+    assert_eq!(
+        store.return_by_id(acme, ret.id).await.unwrap().unwrap().record.state,
+        DispositionDecided,
+        "all or nothing"
+    );
+
+    release.replacement = Some(parcel("1ZREPL0001", Direction::Outbound, vec![]).shipment);
+    let moved = store.move_return(acme, release).await.unwrap();
+    assert_eq!(moved.record.state, ReplacementReleased);
+    let order = store.order(acme, &number).await.unwrap().unwrap();
+    let replacement = order.shipments.iter().find(|s| s.shipment.tracking_number.as_str() == "1ZREPL0001").unwrap();
+    assert_eq!(replacement.shipment.direction, Direction::Outbound);
+    assert_eq!(replacement.shipment.items, vec![ShipmentItem { sku: "MUG".into(), quantity: 1 }]);
+    assert_eq!(order.status, OrderStatus::Delivered, "the order itself was delivered in full");
+}
+
 async fn a_claim_opens_once_from_a_damage_exception_and_moves_compare_and_set(backend: Backend) {
     use milepost_domain::claims::ClaimState;
     use milepost_store::{ExceptionQuery, NewClaim};
@@ -350,4 +400,5 @@ on_both_backends!(
     a_claim_opens_once_from_a_damage_exception_and_moves_compare_and_set,
     a_parcel_back_with_the_sender_takes_one_decision_and_a_reship_carries_its_items_again,
     a_cancel_decision_cancels_the_lines_not_delivered,
+    a_released_replacement_registers_its_parcel_with_the_returned_items,
 );

@@ -625,8 +625,8 @@ impl Store for PgStore {
     }
 
     async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::move_return(conn, &policy, account, &step)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::move_return(conn, &truth, &policy, account, &step)).await
     }
 
     async fn record_inspection(
@@ -635,8 +635,8 @@ impl Store for PgStore {
         step: ReturnMove,
         items: Vec<milepost_domain::InspectedItem>,
     ) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::record_inspection(conn, &policy, account, &step, &items)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::record_inspection(conn, &truth, &policy, account, &step, &items)).await
     }
 
     async fn return_kpi_facts(

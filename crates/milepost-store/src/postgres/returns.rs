@@ -19,7 +19,7 @@ use milepost_domain::notify::{Notice, NotificationPolicy};
 use milepost_domain::returns::{OrderReturnFacts, ReturnFacts};
 use milepost_domain::{
     Disposition, InspectedItem, InspectionResult, Money, OrderNumber, ReturnItem, ReturnPolicy, ReturnReason,
-    ReturnState, TimelineProjection,
+    ReturnState, Shipment, SourceOfTruth, TimelineProjection,
 };
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -207,6 +207,7 @@ fn record_step(
 /// customer's message and the merchant's signed webhook through the outbox.
 pub fn move_return(
     conn: &Connection,
+    truth: &SourceOfTruth,
     policy: &NotificationPolicy,
     account: AccountId,
     step: &ReturnMove,
@@ -220,9 +221,12 @@ pub fn move_return(
             step.return_id, current.record.state, step.from
         )));
     }
+    let order_id: i64 = row(conn, "SELECT order_id FROM returns WHERE id = $1", [step.return_id], |r| r.get(0))
+        .map_err(storage_error)?;
+    if let Some(parcel) = &step.replacement {
+        ship_replacement(conn, truth, account, order_id, &current.record.items, parcel, step.at)?;
+    }
     if let Some(notice) = Notice::for_return_state(step.to) {
-        let order_id: i64 = row(conn, "SELECT order_id FROM returns WHERE id = $1", [step.return_id], |r| r.get(0))
-            .map_err(storage_error)?;
         let context = outbox::order_context(conn, policy, order_id, None)?;
         let parcels: Vec<&str> = current.record.return_tracking_number.as_deref().into_iter().collect();
         outbox::queue_notice(conn, &context, order_id, &parcels, notice, step.at)?;
@@ -230,15 +234,86 @@ pub fn move_return(
     with_order(conn, step.return_id, current.order_number.to_string())
 }
 
+/// Registers the replacement parcel of a return: outbound, on the return's order, carrying the
+/// returned quantities per SKU (a replacement goes beyond what was ordered, so the split rule of
+/// `add_shipment` does not apply). Events already received for its tracking number attach.
+fn ship_replacement(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    account: AccountId,
+    order_id: i64,
+    returned: &[ReturnItem],
+    parcel: &Shipment,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let taken: bool = row(
+        conn,
+        "SELECT EXISTS(SELECT 1 FROM shipments WHERE account_id = $1 AND tracking_number = $2)",
+        params![account.0, parcel.tracking_number.as_str()],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    if taken {
+        return Err(StoreError::Invalid {
+            field: "shipment.tracking_number".into(),
+            message: format!("tracking number {} is already registered", parcel.tracking_number),
+        });
+    }
+    let shipment_id: i64 = row(
+        conn,
+        "INSERT INTO shipments (account_id, order_id, tracking_number, carrier, service, direction, origin_location_id,
+            origin_postal_code, origin_country, label_cost_e4, handling_cost_e4, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'outbound', $6, $7, $8, $9, $10, 'pending', $11) RETURNING id",
+        params![
+            account.0,
+            order_id,
+            parcel.tracking_number.as_str(),
+            parcel.carrier,
+            parcel.service,
+            parcel.origin_location_id,
+            parcel.origin_postal_code,
+            parcel.origin_country,
+            parcel.label_cost.map(Money::ten_thousandths),
+            parcel.handling_cost.map(Money::ten_thousandths),
+            at.to_rfc3339()
+        ],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    let mut units: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+    for item in returned {
+        *units.entry(item.sku.as_str()).or_default() += item.quantity;
+    }
+    for (sku, quantity) in units {
+        exec(
+            conn,
+            "INSERT INTO shipment_items (shipment_id, sku, quantity) VALUES ($1, $2, $3)",
+            params![shipment_id, sku, quantity],
+        )
+        .map_err(storage_error)?;
+    }
+    exec(
+        conn,
+        "UPDATE events SET shipment_id = $1, order_id = $2 WHERE account_id = $3 AND scope = $4 AND shipment_id IS NULL",
+        params![shipment_id, order_id, account.0, format!("t:{}", parcel.tracking_number)],
+    )
+    .map_err(storage_error)?;
+    super::writes::recompute_shipment(conn, truth, shipment_id)?;
+    super::writes::recompute_order(conn, truth, order_id)?;
+    super::rules::mark_due(conn, "id", shipment_id)?;
+    Ok(())
+}
+
 /// Stores an inspection with the move it completes; nothing when the move no longer applies.
 pub fn record_inspection(
     conn: &Connection,
+    truth: &SourceOfTruth,
     policy: &NotificationPolicy,
     account: AccountId,
     step: &ReturnMove,
     items: &[InspectedItem],
 ) -> StoreResult<ReturnOfOrder> {
-    let moved = move_return(conn, policy, account, step)?;
+    let moved = move_return(conn, truth, policy, account, step)?;
     for (line_no, item) in items.iter().enumerate() {
         exec(
             conn,

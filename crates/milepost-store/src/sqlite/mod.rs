@@ -484,8 +484,8 @@ impl Store for SqliteStore {
     }
 
     async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::move_return(conn, &policy, account, &step)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::move_return(conn, &truth, &policy, account, &step)).await
     }
 
     async fn record_inspection(
@@ -494,8 +494,8 @@ impl Store for SqliteStore {
         step: ReturnMove,
         items: Vec<milepost_domain::InspectedItem>,
     ) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::record_inspection(conn, &policy, account, &step, &items)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::record_inspection(conn, &truth, &policy, account, &step, &items)).await
     }
 
     async fn return_kpi_facts(

@@ -42,13 +42,14 @@ pub struct DecisionOut {
 
 const MAX_NOTE: usize = 2000;
 
-/// Reads the new parcel of a reship: outbound, its items taken from the parcel that came back.
-fn parse_reship(shipment: ShipmentIn, errors: &mut Vec<FieldError>) -> Option<Shipment> {
+/// Reads a new outbound parcel whose items are decided by what it replaces (a reship carries the
+/// parcel that came back, a replacement the return's items), with errors under `shipment.`.
+pub(super) fn parse_new_parcel(shipment: ShipmentIn, errors: &mut Vec<FieldError>) -> Option<Shipment> {
     if !shipment.items.is_empty() {
-        errors.push(FieldError::new("shipment.items", "a reship carries the items of the parcel that came back"));
+        errors.push(FieldError::new("shipment.items", "the parcel carries the items it replaces; leave items out"));
     }
     if shipment.direction.as_deref().is_some_and(|d| d != Direction::Outbound.as_str()) {
-        errors.push(FieldError::new("shipment.direction", "a reship is outbound"));
+        errors.push(FieldError::new("shipment.direction", "the new parcel is outbound"));
     }
     match shipment.into_domain() {
         Ok(parcel) => Some(parcel),
@@ -93,7 +94,7 @@ pub async fn decide(
             errors.push(FieldError::new("shipment", "a reship needs the new parcel (at least its tracking_number)"));
             None
         }
-        (Some(SenderDecision::Reship), Some(shipment)) => parse_reship(shipment, &mut errors),
+        (Some(SenderDecision::Reship), Some(shipment)) => parse_new_parcel(shipment, &mut errors),
         (Some(other), Some(_)) => {
             errors.push(FieldError::new("shipment", format!("only a reship takes a new parcel, not `{other}`")));
             None
