@@ -6,8 +6,10 @@
 //! reason, bad input is 422 naming the field. Claims show on the order view.
 
 mod common;
+mod ops_support;
 
 use common::{TestApp, carrier_event, order_json, spawn_app};
+use ops_support::{ADMIN, SUPPORT, Staff, staff};
 use serde_json::{Value, json};
 
 async fn decide(app: &TestApp, order: &str, tracking: &str, body: Value) -> common::Reply {
@@ -241,4 +243,59 @@ async fn a_delivered_parcel_or_a_return_parcel_gets_no_sender_decision() {
         )
         .await;
     assert_eq!(other.status, 404, "another account's parcel is not found");
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_decision_task_and_its_form_decides_with_the_sessions_csrf_token() {
+    let app = spawn_app().await;
+    staff(&app).await;
+    seed_returning(&app, "RTS-5", "1ZRTS00007").await;
+    let page_path = "/ops/orders/RTS-5";
+    let form_path = "/ops/orders/RTS-5/shipments/1ZRTS00007/decision";
+    let mut lead = Staff::logged_in(&app, ADMIN).await;
+    let before = lead.get(page_path).await;
+    assert!(!before.body.contains(form_path), "no decision is asked before the parcel is back");
+
+    scan_in(&app, "1ZRTS00007", "receive").await;
+    let mut agent = Staff::logged_in(&app, SUPPORT).await;
+    let looked = agent.get(page_path).await;
+    assert!(looked.body.contains("returned_to_sender"), "the task is among the order's exceptions");
+    assert!(!looked.body.contains(form_path), "support looks, admin acts");
+    let queue = lead.get("/ops/exceptions").await;
+    assert!(queue.body.contains("returned_to_sender"), "the task is in the exception queue");
+    let shown = lead.get(page_path).await;
+    assert!(shown.body.contains(form_path), "{}", shown.body);
+
+    let forged = lead.post(form_path, &[("csrf", "forged"), ("decision", "cancel")]).await;
+    assert_eq!(forged.status, 403);
+    let refused = agent.post_with_csrf(page_path, form_path, &[("decision", "cancel")]).await;
+    assert_eq!(refused.status, 403, "a support user may not decide");
+    let no_number = lead.post_with_csrf(page_path, form_path, &[("decision", "reship")]).await;
+    assert_eq!(no_number.status, 422);
+    assert_eq!(app.order("RTS-5").await.body["status"], "returning_to_sender", "nothing was decided yet");
+
+    let decided = lead
+        .post_with_csrf(
+            page_path,
+            form_path,
+            &[("decision", "reship"), ("tracking_number", "1ZRTS00008"), ("carrier", "ups"), ("note", "new label")],
+        )
+        .await;
+    assert_eq!(
+        (decided.status, decided.location.as_str()),
+        (303, "/ops/orders/RTS-5?decided=reship"),
+        "{}",
+        decided.body
+    );
+    let after = lead.get(page_path).await;
+    assert!(!after.body.contains(form_path), "decided once");
+    assert!(after.body.contains("decided: reship"), "{}", after.body);
+    assert!(after.body.contains("1ZRTS00008"), "the new parcel is on the order");
+    let order = app.order("RTS-5").await;
+    let decision = order.body["shipments"][0]["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(decision["code"], "rts_decision_reship");
+    assert!(decision["description"].as_str().unwrap().contains("staff:lead@acme.example"), "{decision}");
+    let twice = lead.post_with_csrf(page_path, form_path, &[("decision", "refund")]).await;
+    assert_eq!(twice.status, 409);
+    assert!(twice.body.contains("already decided"), "{}", twice.body);
 }
