@@ -189,12 +189,17 @@ async fn a_return_parcel_moves_its_approved_return_to_transit_and_the_warehouse_
     let picked_up =
         event("1ZBACK0001", "b1", EventSource::Carrier, Some(Milestone::InTransit), None, "2026-11-05T09:00:00Z");
     store.append_events(acme, vec![picked_up]).await.unwrap();
-    assert_eq!(store.return_by_id(acme, ret.id).await.unwrap().unwrap().record.state, ReturnState::Requested);
+    let waiting = store.return_by_id(acme, ret.id).await.unwrap().unwrap().record;
+    assert_eq!(waiting.state, ReturnState::Requested);
+    // Not lost: the parcel waits on the return, and staff are told it moves.
+    assert_eq!(waiting.return_tracking_number.as_deref(), Some("1ZBACK0001"));
+    assert_eq!(kinds_open(&store, acme, &number).await, ["return_in_motion"]);
 
-    store
+    let approved = store
         .move_return(acme, step(ret.id, ReturnState::Requested, ReturnState::Approved, "2026-11-05T10:00:00Z"))
         .await
         .unwrap();
+    assert_eq!(approved.record.state, ReturnState::InReturnTransit, "approval picks up the parcel already moving");
     let moving =
         event("1ZBACK0001", "b2", EventSource::Carrier, Some(Milestone::InTransit), None, "2026-11-05T18:00:00Z");
     store.append_events(acme, vec![moving]).await.unwrap();

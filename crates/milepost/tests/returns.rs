@@ -565,3 +565,46 @@ async fn a_released_replacement_is_a_new_outbound_parcel_on_the_same_order() {
         order.body["shipments"].as_array().unwrap().iter().find(|s| s["tracking_number"] == "1ZREPLACE01");
     assert_eq!(replacement.unwrap()["status"], "handed_to_carrier");
 }
+
+#[tokio::test]
+async fn a_parcel_sent_before_approval_is_kept_on_its_return_and_the_customer_hears_of_each_step() {
+    let app = spawn_app().await;
+    seed_delivered(&app, "RQ-1").await;
+    let created = request_return(&app, "RQ-1", one_mug("damaged")).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let parcel = json!({"carrier": "ups", "tracking_number": "1ZEARLY01", "direction": "return",
+        "items": [{"sku": "MUG", "quantity": 1}]});
+    assert_eq!(app.add_shipment("RQ-1", &parcel).await.status, 201);
+    let moving = app.post_events(json!([carrier_event("1ZEARLY01", "e-1", "in_transit", "2026-11-09T15:00:00Z")]));
+    assert_eq!(moving.await.status, 200);
+
+    let waiting = app.get(&format!("/api/v1/returns/{id}"), &app.support).await;
+    assert_eq!(waiting.body["state"], "requested", "a scan approves nothing");
+    assert_eq!(waiting.body["return_tracking_number"], "1ZEARLY01", "but the parcel is kept on the return");
+    let listed = app.get("/api/v1/exceptions?order_number=RQ-1&kind=return_in_motion", &app.support).await;
+    assert_eq!(listed.body["exceptions"][0]["state"], "open", "staff are told: {}", listed.body);
+    assert_eq!(listed.body["exceptions"][0]["tracking_number"], "1ZEARLY01");
+
+    let approved = move_return(&app, &id, "approved").await;
+    assert_eq!(approved.body["state"], "in_return_transit", "approval picks the moving parcel up: {}", approved.body);
+    let scan = json!({"barcode": "1ZEARLY01", "step": "return_receive", "scanned_at": "2026-11-10T09:00:00Z"});
+    assert_eq!(app.post_json("/api/v1/scans", &app.ingest, &scan).await.status, 200);
+    assert_eq!(app.get(&format!("/api/v1/returns/{id}"), &app.support).await.body["state"], "received");
+
+    // A second request, rejected: the customer hears that too.
+    let second = request_return(&app, "RQ-1", one_mug("no_longer_needed")).await;
+    let second = second.body["id"].as_str().unwrap().to_string();
+    assert_eq!(move_return(&app, &second, "rejected").await.body["state"], "rejected");
+
+    let order = app.order("RQ-1").await;
+    let told: Vec<&str> = order.body["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["audience"] == "customer" && n["channel"] == "email")
+        .filter_map(|n| n["milestone"].as_str())
+        .filter(|m| m.starts_with("return_"))
+        .collect();
+    assert_eq!(told, ["return_approved", "return_received", "return_rejected"]);
+}

@@ -226,6 +226,17 @@ pub fn move_return(
     if let Some(parcel) = &step.replacement {
         ship_replacement(conn, truth, account, order_id, &current.record.items, parcel, step.at)?;
     }
+    if step.to == ReturnState::Approved {
+        // A parcel that started moving while the return was still `requested` moves it on now.
+        let linked: Option<Option<i64>> =
+            row(conn, "SELECT return_shipment_id FROM returns WHERE id = $1", [step.return_id], |r| r.get(0))
+                .optional()
+                .map_err(storage_error)?;
+        if let Some(Some(parcel_id)) = linked {
+            let projection = super::rules::load_projection(conn, truth, parcel_id)?;
+            on_return_parcel(conn, policy, parcel_id, &projection, step.at)?;
+        }
+    }
     if let Some(notice) = Notice::for_return_state(step.to) {
         let context = outbox::order_context(conn, policy, order_id, None)?;
         let parcels: Vec<&str> = current.record.return_tracking_number.as_deref().into_iter().collect();
@@ -361,11 +372,15 @@ pub fn returns_queue(
 }
 
 /// A return parcel changed: once the carrier holds it, its return is `in_return_transit`; once
-/// the warehouse scanned it in (`return_receive`), `received`. A parcel not yet linked to a
-/// return is linked to the order's oldest approved return still waiting for one. Each move is
-/// checked against the state machine, so a return staff already moved on is left alone.
+/// the warehouse scanned it in (`return_receive`), `received` (and the customer is told). A parcel
+/// not yet linked to a return is linked to the order's oldest approved return still waiting for
+/// one or, failing that, to its oldest return still `requested`: such a parcel is not lost, it
+/// waits on the return (its motion raises `return_in_motion` for staff) and moves it on as soon as
+/// staff approve. Each move is checked against the state machine, so a return staff already moved
+/// on is left alone.
 pub fn on_return_parcel(
     conn: &Connection,
+    policy: &NotificationPolicy,
     shipment_id: i64,
     projection: &TimelineProjection,
     now: DateTime<Utc>,
@@ -401,7 +416,8 @@ pub fn on_return_parcel(
             let waiting: Option<(i64, String)> = row(
                 conn,
                 "SELECT id, state FROM returns WHERE order_id = $1 AND return_shipment_id IS NULL
-                 AND state IN ('approved', 'pickup_scheduled') ORDER BY id LIMIT 1",
+                 AND state IN ('approved', 'pickup_scheduled', 'requested')
+                 ORDER BY CASE WHEN state = 'requested' THEN 1 ELSE 0 END, id LIMIT 1",
                 [order_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -421,8 +437,9 @@ pub fn on_return_parcel(
         record_step(conn, return_id, state, ReturnState::InReturnTransit, "system", Some(&note), now)?;
         state = ReturnState::InReturnTransit;
     }
-    if received && state == ReturnState::InReturnTransit {
-        record_step(
+    if received
+        && state == ReturnState::InReturnTransit
+        && record_step(
             conn,
             return_id,
             state,
@@ -430,7 +447,13 @@ pub fn on_return_parcel(
             "system",
             Some("return_receive scan at the warehouse"),
             now,
-        )?;
+        )?
+    {
+        let tracking: String =
+            row(conn, "SELECT tracking_number FROM shipments WHERE id = $1", [shipment_id], |r| r.get(0))
+                .map_err(storage_error)?;
+        let context = outbox::order_context(conn, policy, order_id, None)?;
+        outbox::queue_notice(conn, &context, order_id, &[&tracking], Notice::ReturnReceived, now)?;
     }
     Ok(())
 }
