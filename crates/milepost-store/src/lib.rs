@@ -7,6 +7,7 @@
 pub mod export;
 pub mod model;
 pub mod outbox;
+pub mod policy_cache;
 pub mod postgres;
 pub mod sqlite;
 

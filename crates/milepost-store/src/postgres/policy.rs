@@ -5,10 +5,10 @@
 use super::compat::{Connection, OptionalExtension, params};
 use super::rows::{exec, row};
 use super::storage_error;
+use crate::policy_cache::policy_from_document;
 use crate::{AccountId, StoreResult};
 use chrono::{DateTime, Utc};
 use milepost_domain::notify::NotificationPolicy;
-use milepost_domain::notify_policy::parse_policy;
 
 /// The account's stored policy document, if it wrote one.
 pub fn document(conn: &Connection, account: AccountId) -> StoreResult<Option<String>> {
@@ -17,21 +17,14 @@ pub fn document(conn: &Connection, account: AccountId) -> StoreResult<Option<Str
         .map_err(storage_error)
 }
 
-/// The policy the account's messages follow: its own document, or `fallback`. A stored
-/// document was checked before it was written; should one no longer parse (a newer build
-/// dropped a word), the fallback keeps messages flowing and the problem is logged.
+/// The policy the account's messages follow: its own document (parsed once per text, see
+/// `policy_cache`), or `fallback`.
 pub fn account_policy(
     conn: &Connection,
     account: AccountId,
     fallback: &NotificationPolicy,
 ) -> StoreResult<NotificationPolicy> {
-    match document(conn, account)? {
-        None => Ok(fallback.clone()),
-        Some(text) => Ok(parse_policy(&text).unwrap_or_else(|error| {
-            tracing::warn!(account = account.0, %error, "stored notification policy no longer parses; using the default");
-            fallback.clone()
-        })),
-    }
+    Ok(policy_from_document(account, document(conn, account)?.as_deref(), fallback))
 }
 
 /// Replaces the account's policy document; `None` goes back to the built-in policy.
