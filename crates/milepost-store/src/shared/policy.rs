@@ -1,26 +1,24 @@
-//! Each account's notification policy in SQLite: the checked TOML document as the merchant
-//! wrote it (migration `0009_notify_policy.sql`). The outbox hooks call `account_policy` on the
-//! writer's connection, so the policy a message follows is the one committed before its cause.
+//! Each account's notification policy: the checked TOML document as the merchant wrote it
+//! (migration `0009_notify_policy.sql`). The outbox hooks call `account_policy` on the writer's
+//! connection, so the policy a message follows is the one committed before its cause.
 
-use super::rows::{exec, row};
-use super::storage_error;
 use crate::policy_cache::policy_from_document;
+use crate::sql::{Sql, values};
 use crate::{AccountId, StoreResult};
 use chrono::{DateTime, Utc};
 use milepost_domain::notify::NotificationPolicy;
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// The account's stored policy document, if it wrote one.
-pub fn document(conn: &Connection, account: AccountId) -> StoreResult<Option<String>> {
-    row(conn, "SELECT document FROM notification_policies WHERE account_id = ?1", [account.0], |r| r.get(0))
-        .optional()
-        .map_err(storage_error)
+pub fn document(conn: &impl Sql, account: AccountId) -> StoreResult<Option<String>> {
+    conn.optional_row("SELECT document FROM notification_policies WHERE account_id = ?1", values![account.0])?
+        .map(|row| row.get(0))
+        .transpose()
 }
 
 /// The policy the account's messages follow: its own document (parsed once per text, see
 /// `policy_cache`), or `fallback`.
 pub fn account_policy(
-    conn: &Connection,
+    conn: &impl Sql,
     account: AccountId,
     fallback: &NotificationPolicy,
 ) -> StoreResult<NotificationPolicy> {
@@ -29,20 +27,18 @@ pub fn account_policy(
 
 /// Replaces the account's policy document; `None` goes back to the built-in policy.
 pub fn set_document(
-    conn: &Connection,
+    conn: &impl Sql,
     account: AccountId,
     document: Option<&str>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     match document {
-        Some(text) => exec(
-            conn,
+        Some(text) => conn.execute(
             "INSERT INTO notification_policies (account_id, document, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(account_id) DO UPDATE SET document = ?2, updated_at = ?3",
-            params![account.0, text, now.to_rfc3339()],
+            values![account.0, text, now.to_rfc3339()],
         ),
-        None => exec(conn, "DELETE FROM notification_policies WHERE account_id = ?1", [account.0]),
-    }
-    .map_err(storage_error)?;
+        None => conn.execute("DELETE FROM notification_policies WHERE account_id = ?1", values![account.0]),
+    }?;
     Ok(())
 }
