@@ -47,6 +47,7 @@ fn facts<'a>(link: &'a str, message: &'a ClaimedNotification) -> MessageFacts<'a
         customer_name: message.customer_name.as_deref(),
         tracking_numbers: &message.shipments,
         link,
+        detail: message.detail.as_deref(),
     }
 }
 

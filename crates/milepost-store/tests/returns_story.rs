@@ -361,6 +361,46 @@ async fn a_released_replacement_registers_its_parcel_with_the_returned_items(bac
     assert_eq!(order.status, OrderStatus::Delivered, "the order itself was delivered in full");
 }
 
+async fn a_rejection_tells_the_customer_why_through_the_claimed_message(backend: Backend) {
+    let (_dir, store) = store(backend);
+    let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
+    let number = OrderNumber::parse("R-NO").unwrap();
+    let order = Order {
+        order_number: number.clone(),
+        channel: Channel::api(),
+        placed_at: DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap(),
+        promised_by: None,
+        currency: "USD".into(),
+        customer: Customer { email: Some("ana@example.com".into()), ..Customer::default() },
+        ship_to: Address::default(),
+        items: vec![LineItem {
+            sku: "MUG".into(),
+            description: None,
+            quantity: 2,
+            unit_price: Money::parse("10").unwrap(),
+        }],
+    };
+    store.upsert_order(acme, order).await.unwrap();
+    store.add_shipment(acme, &number, parcel("1ZOUT0009", Direction::Outbound, vec![])).await.unwrap();
+    let delivered =
+        event("1ZOUT0009", "d9", EventSource::Carrier, Some(Milestone::Delivered), None, "2026-11-03T15:00:00Z");
+    store.append_events(acme, vec![delivered]).await.unwrap();
+    let ret = store.create_return(acme, &number, one_mug("2026-11-04T09:00:00Z")).await.unwrap();
+    let mut reject = step(ret.id, ReturnState::Requested, ReturnState::Rejected, "2026-11-04T10:00:00Z");
+    reject.note = Some("the mug was used".into());
+    store.move_return(acme, reject).await.unwrap();
+
+    let claimed =
+        store.claim_notifications(utc("2026-11-04T10:00:01Z"), chrono::Duration::minutes(5), 50).await.unwrap();
+    let rejected: Vec<_> = claimed
+        .iter()
+        .filter(|m| m.subject == milepost_store::Subject::Notice(milepost_domain::notify::Notice::ReturnRejected))
+        .collect();
+    assert_eq!(rejected.len(), 1, "one message to the customer's e-mail: {claimed:#?}");
+    assert_eq!(rejected[0].detail.as_deref(), Some("the mug was used"));
+    assert!(claimed.iter().filter(|m| m.subject != rejected[0].subject).all(|m| m.detail.is_none()));
+}
+
 async fn a_claim_opens_once_from_a_damage_exception_and_moves_compare_and_set(backend: Backend) {
     use milepost_domain::claims::ClaimState;
     use milepost_store::{ExceptionQuery, NewClaim};
@@ -406,4 +446,5 @@ on_both_backends!(
     a_parcel_back_with_the_sender_takes_one_decision_and_a_reship_carries_its_items_again,
     a_cancel_decision_cancels_the_lines_not_delivered,
     a_released_replacement_registers_its_parcel_with_the_returned_items,
+    a_rejection_tells_the_customer_why_through_the_claimed_message,
 );

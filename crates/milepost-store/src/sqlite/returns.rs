@@ -241,6 +241,16 @@ pub fn move_return(
         let context = outbox::order_context(conn, policy, order_id, None)?;
         let parcels: Vec<&str> = current.record.return_tracking_number.as_deref().into_iter().collect();
         outbox::queue_notice(conn, &context, order_id, &parcels, notice, step.at)?;
+        if let (Notice::ReturnRejected, Some(reason)) = (notice, step.note.as_deref()) {
+            // The reason travels with the customer's message of this rejection.
+            exec(
+                conn,
+                "UPDATE notifications SET detail = ?1 WHERE order_id = ?2 AND milestone = ?3 AND audience = 'customer'
+                 AND state = 'pending' AND detail IS NULL",
+                params![reason, order_id, notice.as_str()],
+            )
+            .map_err(storage_error)?;
+        }
     }
     with_order(conn, step.return_id, current.order_number.to_string())
 }
