@@ -9,23 +9,21 @@
 //! The transactions themselves are the SQLite backend's, ported to PostgreSQL's dialect on top
 //! of `compat`, which gives the synchronous client the same statement shape.
 
-mod cleanup;
 pub mod compat;
-mod export;
+mod decisions;
 mod ingest;
 mod kpi;
 mod migrate;
 mod outbox;
-mod policy;
-mod polling;
 mod reads;
 mod returns;
 mod rows;
 mod rules;
 mod scratch;
-mod staff;
 mod tracking;
 mod writes;
+
+use crate::shared::{cleanup, export, policy, polling, staff};
 
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
@@ -593,7 +591,11 @@ impl Store for PgStore {
         history: crate::export::AccountExport,
     ) -> StoreResult<AccountId> {
         let name = name.clone();
-        self.write(move |conn| export::import_account(conn, &name, &history)).await
+        self.write(move |conn| {
+            let account = writes::ensure_account(conn, &name)?;
+            export::import_account(conn, account, &name, &history)
+        })
+        .await
     }
 
     async fn return_policy(&self, account: AccountId) -> StoreResult<milepost_domain::ReturnPolicy> {
@@ -613,9 +615,19 @@ impl Store for PgStore {
         self.read(move |conn, _| returns::return_by_id(conn, account, id)).await
     }
 
+    async fn decide_returned_parcel(
+        &self,
+        account: AccountId,
+        decision: crate::ParcelDecision,
+    ) -> StoreResult<Option<ShipmentRecord>> {
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| decisions::decide_returned_parcel(conn, &truth, &rules, &policy, account, &decision))
+            .await
+    }
+
     async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::move_return(conn, &policy, account, &step)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::move_return(conn, &truth, &policy, account, &step)).await
     }
 
     async fn record_inspection(
@@ -624,8 +636,8 @@ impl Store for PgStore {
         step: ReturnMove,
         items: Vec<milepost_domain::InspectedItem>,
     ) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::record_inspection(conn, &policy, account, &step, &items)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::record_inspection(conn, &truth, &policy, account, &step, &items)).await
     }
 
     async fn return_kpi_facts(
