@@ -4,7 +4,6 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
-mod decisions;
 mod ingest;
 mod kpi;
 mod migrate;
@@ -16,7 +15,7 @@ mod rules;
 mod tracking;
 mod writes;
 
-use crate::shared::{cleanup, export, policy, polling, staff};
+use crate::shared::{cleanup, decisions, export, policy, polling, staff};
 
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
@@ -690,5 +689,53 @@ impl Store for SqliteStore {
             export::import_account(conn, account, &name, &history)
         })
         .await
+    }
+}
+
+impl crate::shared::BackendSteps for Connection {
+    fn load_projection(
+        &self,
+        truth: &SourceOfTruth,
+        shipment_id: i64,
+    ) -> StoreResult<milepost_domain::timeline::TimelineProjection> {
+        rules::load_projection(self, truth, shipment_id)
+    }
+
+    fn shipment_by_id(&self, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<crate::ShipmentRecord> {
+        reads::shipment_by_id(self, truth, shipment_id)
+    }
+
+    fn append_events(
+        &self,
+        truth: &SourceOfTruth,
+        settings: &RuleSettings,
+        policy: &NotificationPolicy,
+        account: AccountId,
+        events: &[crate::NewEvent],
+    ) -> StoreResult<Vec<crate::EventOutcome>> {
+        writes::append_events(self, truth, settings, policy, account, events)
+    }
+
+    fn add_shipment(
+        &self,
+        truth: &SourceOfTruth,
+        policy: &NotificationPolicy,
+        account: AccountId,
+        order_number: &OrderNumber,
+        shipment: &milepost_domain::Shipment,
+    ) -> StoreResult<crate::ShipmentRecord> {
+        writes::add_shipment(self, truth, policy, account, order_number, shipment)
+    }
+
+    fn queue_customer_notice(
+        &self,
+        policy: &NotificationPolicy,
+        order_id: i64,
+        shipments: &[&str],
+        notice: milepost_domain::notify::Notice,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let context = outbox::order_context(self, policy, order_id, None)?;
+        outbox::queue_notice(self, &context, order_id, shipments, notice, now)
     }
 }
