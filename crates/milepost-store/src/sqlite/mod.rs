@@ -733,3 +733,68 @@ impl Store for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod writer_tests {
+    use super::*;
+
+    type Answers = Arc<Mutex<Vec<(i64, Result<(), String>)>>>;
+
+    /// A job as `SqliteStore::write` builds it: `work` in its savepoint, its answer recorded.
+    fn job(n: i64, answers: Answers, work: impl FnOnce(&Connection) -> StoreResult<()> + Send + 'static) -> Job {
+        Box::new(move |conn: &Connection| {
+            let result = in_savepoint(conn, work);
+            Box::new(move |commit_error: Option<StoreError>| {
+                let answer = match commit_error {
+                    Some(e) => Err(e),
+                    None => result,
+                };
+                answers.lock().unwrap().push((n, answer.map_err(|e| e.to_string())));
+            })
+        })
+    }
+
+    fn insert(n: i64) -> impl FnOnce(&Connection) -> StoreResult<()> + Send + 'static {
+        move |conn| conn.execute("INSERT INTO t (x) VALUES (?1)", [n]).map(|_| ()).map_err(storage_error)
+    }
+
+    #[test]
+    fn a_group_transaction_sqlite_rolls_back_by_itself_fails_its_jobs_and_the_rest_commit_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("writer.db");
+        let conn = open_connection(&path).unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER NOT NULL)").unwrap();
+        let answers: Answers = Arc::new(Mutex::new(Vec::new()));
+        let (queue, jobs) = mpsc::channel::<Job>(8);
+        queue.try_send(job(1, answers.clone(), insert(1))).ok().unwrap();
+        // What SQLite does on a full disk or an I/O error mid-statement: the whole transaction
+        // is rolled back, and the statement fails.
+        queue
+            .try_send(job(2, answers.clone(), |conn| {
+                insert(2)(conn)?;
+                conn.execute_batch("ROLLBACK").map_err(storage_error)?;
+                Err(StoreError::Unavailable("database or disk is full".into()))
+            }))
+            .ok()
+            .unwrap();
+        queue.try_send(job(3, answers.clone(), insert(3))).ok().unwrap();
+        drop(queue);
+        // The three jobs wait in the queue, so the writer takes them as one group.
+        run_writer(conn, jobs, Arc::new(Mutex::new(WriterStats::default())));
+
+        let answers = answers.lock().unwrap().clone();
+        let answer = |n: i64| answers.iter().find(|(m, _)| *m == n).map(|(_, a)| a.clone()).unwrap();
+        assert!(answer(1).unwrap_err().contains("unavailable"), "job 1's writes went with the rollback");
+        assert!(answer(2).unwrap_err().contains("unavailable"), "{:?}", answer(2));
+        assert_eq!(answer(3), Ok(()), "job 3 ran in a fresh transaction and committed");
+        let check = Connection::open(&path).unwrap();
+        let stored: Vec<i64> = check
+            .prepare("SELECT x FROM t ORDER BY x")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(stored, vec![3], "only the job told it succeeded is stored");
+    }
+}
