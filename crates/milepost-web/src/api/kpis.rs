@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct KpiParams {
     /// Start (RFC 3339 or YYYY-MM-DD, inclusive); default 30 days before `to`.
@@ -156,7 +157,10 @@ pub fn kpis_csv(out: &KpisOut) -> String {
 
 /// KPI figures over orders placed in a period, as JSON or (`format=csv`) as CSV.
 #[utoipa::path(get, path = "/api/v1/kpis", tag = "kpis", params(KpiParams),
-    responses((status = 200, body = KpisOut), (status = 422, body = Problem)), security(("api_key" = [])))]
+    responses((status = 200, description = "the figures: JSON, or CSV with `format=csv`",
+                content((KpisOut = "application/json"), (String = "text/csv"))),
+              (status = 422, body = Problem)),
+    security(("api_key" = [])))]
 pub async fn kpis(
     State(state): State<AppState>,
     caller: Caller<Support>,
