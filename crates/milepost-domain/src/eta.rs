@@ -14,7 +14,7 @@
 //!   ([`LaneScope`]). A prediction uses the most specific scope that holds at least
 //!   [`MIN_SAMPLES`] deliveries: the full lane, then the lane without the weekday, then carrier and
 //!   service, and otherwise no history at all.
-//! * **Window**: the [`WINDOW_LOW`]–[`WINDOW_HIGH`] quantiles of the histogram (p10–p90), added
+//! * **Window**: the [`WINDOW_LOW`]–[`WINDOW_HIGH`] quantiles of the histogram (p20–p80), added
 //!   to the ship day in business days. Once the parcel is moving, the histogram is conditioned on
 //!   what has already elapsed (a parcel still travelling after 3 business days will take at least
 //!   3). `out_for_delivery` pins the window to that day, `delivery_attempted` to the next business
@@ -767,7 +767,8 @@ mod tests {
         // Shipped Wednesday 25 November 2026, the day before Thanksgiving.
         let prediction = predict(&history.for_lane(&lane(Weekday::Wed)), &evidence("2026-11-25", "2026-11-25"));
         assert_eq!(prediction.basis, EtaBasis::History(LaneScope::Lane));
-        assert_eq!(prediction.window, EtaWindow { earliest: d("2026-11-30"), latest: d("2026-12-02") });
+        // p20 is 3 business days (Friday 27, Monday 30, Tuesday 1), p80 is 4 (Wednesday 2).
+        assert_eq!(prediction.window, EtaWindow { earliest: d("2026-12-01"), latest: d("2026-12-02") });
     }
 
     #[test]
