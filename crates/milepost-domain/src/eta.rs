@@ -627,6 +627,60 @@ pub fn transit_business_days(calendar: HolidayCalendar, shipped_on: NaiveDate, d
     calendar.business_days_between(shipped_on, delivered_on)
 }
 
+/// What to do with a parcel's ETA after its events changed, decided from its projected timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParcelEtaStep {
+    /// Delivered: count its transit on its lane (once) and publish nothing more.
+    Learn { shipped_on: NaiveDate, business_days: u32 },
+    /// Still on its way: predict from this evidence (the caller adds the carrier's estimate).
+    Predict(EtaEvidence),
+    /// Returned, cancelled or otherwise off the delivery path: nothing to estimate.
+    Nothing,
+}
+
+/// Reads a parcel's projected timeline into an ETA step. Days are taken in the offset of the
+/// parcel's newest event (carriers report local time at the scan), `now` in the same offset;
+/// before first carrier possession the ship day is `now`'s day or the next business day.
+pub fn parcel_eta_step(
+    projection: &crate::timeline::TimelineProjection,
+    calendar: HolidayCalendar,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ParcelEtaStep {
+    let offset = projection
+        .entries
+        .iter()
+        .rev()
+        .find(|e| !e.advisory)
+        .map(|e| *e.event.occurred_at.offset())
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC is a valid offset"));
+    let local_day = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&offset).date_naive();
+    let possession = projection.first_carrier_possession_at.map(local_day);
+    match projection.status {
+        Some(Milestone::Delivered) => {
+            let delivered = projection.status_since.map(local_day);
+            match (possession, delivered) {
+                (Some(shipped_on), Some(delivered_on)) => ParcelEtaStep::Learn {
+                    shipped_on,
+                    business_days: transit_business_days(calendar, shipped_on, delivered_on),
+                },
+                _ => ParcelEtaStep::Nothing,
+            }
+        }
+        Some(m) if m.is_terminal() || m.starts_return_flow() => ParcelEtaStep::Nothing,
+        status => {
+            let today = local_day(now);
+            ParcelEtaStep::Predict(EtaEvidence {
+                calendar,
+                ship_day: possession.unwrap_or_else(|| calendar.this_or_next_business_day(today)),
+                in_carrier_hands: possession.is_some(),
+                latest_milestone: status.zip(projection.status_since.map(local_day)),
+                carrier_estimate: None,
+                today,
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -138,6 +138,9 @@ pub struct SimulationReport {
     pub coverage_at_creation_pct: f64,
     /// The same for the window published at first carrier possession.
     pub coverage_at_possession_pct: f64,
+    /// The same for the window the store published at first carrier possession (what
+    /// `GET /api/v1/orders/{n}` shows as `eta`), over the scored parcels that had one.
+    pub store_coverage_at_possession_pct: f64,
     /// Share delivered on the carrier's estimated day, in percent.
     pub carrier_estimate_hit_pct: f64,
     /// Median absolute error (hours) of the creation window's midpoint.
@@ -205,6 +208,8 @@ struct Parcel {
     changes: u32,
     at_creation: Option<EtaWindow>,
     at_possession: Option<EtaWindow>,
+    /// The window the store published (`shipments.eta_*`, migration 10) at first possession.
+    store_at_possession: Option<EtaWindow>,
     basis_at_creation: Option<&'static str>,
     lane_prefix: (String, String, String),
 }
@@ -361,6 +366,7 @@ pub async fn run(app: &Milepost, clock: &FixedClock, seed: u64, orders: usize) -
                     }
                     if first_time_in_hands {
                         p.at_possession = p.published;
+                        p.store_at_possession = published_by_store(app, &caller, p).await?;
                     }
                 }
             }
@@ -408,6 +414,17 @@ async fn learn_from_store(
     let lane = lane_of(parcel, shipped_on.weekday());
     history.record(&lane, days);
     Ok(())
+}
+
+/// The window the store itself published for a parcel, as the API shows it.
+async fn published_by_store(app: &Milepost, caller: &Principal, parcel: &Parcel) -> anyhow::Result<Option<EtaWindow>> {
+    let order = app.order(caller, &parcel.order).await?;
+    Ok(order
+        .shipments
+        .iter()
+        .find(|s| s.shipment.tracking_number.as_str() == parcel.tracking_number)
+        .and_then(|s| s.eta.as_ref())
+        .map(|eta| EtaWindow { earliest: eta.earliest.date_naive(), latest: eta.latest.date_naive() }))
 }
 
 impl Parcel {
@@ -561,6 +578,7 @@ impl World {
                 changes: 0,
                 at_creation: None,
                 at_possession: None,
+                store_at_possession: None,
                 basis_at_creation: None,
                 lane_prefix: Default::default(),
             });
@@ -689,6 +707,7 @@ impl World {
             changes: 0,
             at_creation: None,
             at_possession: None,
+            store_at_possession: None,
             basis_at_creation: None,
             lane_prefix: Default::default(),
         });
@@ -793,6 +812,7 @@ impl World {
         let mut model_errors = Vec::new();
         let mut carrier_errors = Vec::new();
         let (mut covered, mut covered_possession, mut with_possession, mut carrier_hits) = (0, 0, 0, 0);
+        let (mut store_covered, mut store_windows) = (0, 0);
         let mut widths = 0i64;
         let mut churn = 0u32;
         let mut basis: BTreeMap<String, usize> = BTreeMap::new();
@@ -806,6 +826,12 @@ impl World {
                 with_possession += 1;
                 if w.contains(delivered.date_naive()) {
                     covered_possession += 1;
+                }
+            }
+            if let Some(w) = p.store_at_possession {
+                store_windows += 1;
+                if w.contains(delivered.date_naive()) {
+                    store_covered += 1;
                 }
             }
             if p.carrier_estimate == delivered.date_naive() {
@@ -849,6 +875,7 @@ impl World {
             scored_shipments: scored.len(),
             coverage_at_creation_pct: round2(100.0 * covered as f64 / n),
             coverage_at_possession_pct: round2(100.0 * covered_possession as f64 / with_possession.max(1) as f64),
+            store_coverage_at_possession_pct: round2(100.0 * store_covered as f64 / store_windows.max(1) as f64),
             carrier_estimate_hit_pct: round2(100.0 * carrier_hits as f64 / n),
             model_median_abs_error_hours: round2(model),
             carrier_median_abs_error_hours: round2(carrier),
@@ -898,6 +925,7 @@ pub fn table(r: &SimulationReport) -> String {
         r.coverage_at_creation_pct, r.carrier_estimate_hit_pct
     ));
     out.push_str(&format!("delivered inside the window, at pickup   {:>11.2} %\n", r.coverage_at_possession_pct));
+    out.push_str(&format!("  the same, window stored by the store  {:>11.2} %\n", r.store_coverage_at_possession_pct));
     out.push_str(&format!(
         "median absolute error of the midpoint    {:>11.2} h {:>16.2} h\n",
         r.model_median_abs_error_hours, r.carrier_median_abs_error_hours

@@ -11,6 +11,7 @@
 
 mod cleanup;
 pub mod compat;
+mod eta;
 mod export;
 mod ingest;
 mod kpi;

@@ -5,6 +5,7 @@
 //! of separate connections, which WAL lets run beside the writer.
 
 mod cleanup;
+mod eta;
 mod export;
 mod ingest;
 mod kpi;
