@@ -55,3 +55,37 @@ async fn the_published_window_follows_the_milestones_that_move_it_materially() {
     // The window ends after the promise (6 November): the shipment is delayed, as before.
     assert_eq!(order["shipments"][0]["delayed"], json!(true));
 }
+
+#[tokio::test]
+async fn deliveries_teach_their_lane_and_the_next_parcel_gets_the_learned_window() {
+    let app = spawn_app().await;
+    let parcel = |n: u32| {
+        json!({
+            "carrier": "ups", "service": "ground", "tracking_number": format!("1ZLANE{n:04}"),
+            "origin": {"location_id": "RNO1", "postal_code": "89502", "country": "US"}
+        })
+    };
+    // Eight parcels handed over on Monday 2 November and delivered on Wednesday the 4th: two
+    // business days each, on the lane ups/ground, US-8 → US-7, Monday.
+    for n in 0..8 {
+        let number = format!("LANE-{n}");
+        assert_eq!(app.put_order(&order_json(&number)).await.status, 201);
+        assert_eq!(app.add_shipment(&number, &parcel(n)).await.status, 201);
+        let tracking = format!("1ZLANE{n:04}");
+        let reply = app
+            .post_events(json!([
+                carrier_event(&tracking, &format!("h{n}"), "handed_to_carrier", "2026-11-02T16:00:00-05:00"),
+                carrier_event(&tracking, &format!("d{n}"), "delivered", "2026-11-04T14:00:00-05:00"),
+            ]))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    // A ninth, handed over on Monday 9 November: two business days skip Veterans Day.
+    assert_eq!(app.put_order(&order_json("LANE-9")).await.status, 201);
+    assert_eq!(app.add_shipment("LANE-9", &parcel(9)).await.status, 201);
+    app.post_events(json!([carrier_event("1ZLANE0009", "h9", "handed_to_carrier", "2026-11-09T16:00:00-05:00")])).await;
+    assert_eq!(
+        app.order("LANE-9").await.body["shipments"][0]["eta"],
+        json!({"earliest": "2026-11-12T00:00:00-05:00", "latest": "2026-11-12T23:59:59-05:00"})
+    );
+}
