@@ -107,7 +107,7 @@ pub fn on_parcel_change(
                 _ => None,
             };
             let Some(change) = stabilize(published, prediction, evidence.today) else {
-                return Ok(());
+                return keep_window_at_possession(conn, shipment_id, projection);
             };
             let earliest = start_of_day(change.window.earliest, offset);
             let latest = end_of_day(change.window.latest, offset);
@@ -140,9 +140,25 @@ pub fn on_parcel_change(
                 ],
             )
             .map_err(storage_error)?;
-            Ok(())
+            keep_window_at_possession(conn, shipment_id, projection)
         }
     }
+}
+
+/// Keeps, once, the window in force when the parcel is first known to be in carrier hands: the
+/// ETA-accuracy KPI judges that window.
+fn keep_window_at_possession(conn: &Connection, shipment_id: i64, projection: &TimelineProjection) -> StoreResult<()> {
+    if projection.first_carrier_possession_at.is_none() {
+        return Ok(());
+    }
+    exec(
+        conn,
+        "UPDATE shipments SET eta_possession_earliest = eta_earliest, eta_possession_latest = eta_latest
+         WHERE id = ?1 AND eta_possession_earliest IS NULL AND eta_earliest IS NOT NULL",
+        [shipment_id],
+    )
+    .map_err(storage_error)?;
+    Ok(())
 }
 
 /// The three histogram rows of a lane's scopes.

@@ -4,6 +4,9 @@
 -- scans history. `shipments.eta_earliest`/`eta_latest` now hold Milepost's published window, and
 -- every change of it is kept in `eta_changes` with what caused it, so churn is measurable.
 
+-- The window in force when the parcel was first in carrier hands, kept once for the ETA-accuracy KPI.
+ALTER TABLE shipments ADD COLUMN eta_possession_earliest TEXT;
+ALTER TABLE shipments ADD COLUMN eta_possession_latest TEXT;
 ALTER TABLE shipments ADD COLUMN eta_learned BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE lane_transit (
