@@ -34,6 +34,16 @@ async fn the_published_window_follows_the_milestones_that_move_it_materially() {
     let eta = app.order("ETA-1").await.body["shipments"][0]["eta"].clone();
     assert_eq!(eta, json!({"earliest": "2026-11-10T00:00:00-05:00", "latest": "2026-11-17T23:59:59-05:00"}));
 
+    // The customer's tracking page shows the window by weekday.
+    let page = app
+        .client
+        .get(format!("{}/track?account=acme&order_number=ETA-1&email=ana%40example.com", app.base))
+        .send()
+        .await
+        .expect("request");
+    let html = page.text().await.expect("page");
+    assert!(html.contains("Expected delivery</dt><dd>Tue 10 Nov – Tue 17 Nov</dd>"), "{html}");
+
     // An in-transit scan that leaves the prediction where it was changes nothing.
     app.post_events(json!([carrier_event("1Z999AA10123456784", "e2", "in_transit", "2026-11-10T03:00:00-05:00")]))
         .await;
