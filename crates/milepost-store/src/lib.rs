@@ -7,7 +7,10 @@
 pub mod export;
 pub mod model;
 pub mod outbox;
+pub mod policy_cache;
 pub mod postgres;
+pub mod shared;
+pub mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;

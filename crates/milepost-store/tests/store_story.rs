@@ -258,6 +258,65 @@ async fn concurrent_writers_share_commits_and_all_land() {
     assert_eq!(read.shipments[0].timeline.len(), 200);
 }
 
+async fn cleanup_finds_quiet_parcels_and_groups_resent_facts_by_station(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
+    store.upsert_order(account, order("A1", &[("MUG", 2)])).await.unwrap();
+    store.add_shipment(account, &number("A1"), parcel("1ZQUIET", &[("MUG", 1)])).await.unwrap();
+    store.add_shipment(account, &number("A1"), parcel("1ZBUSY", &[("MUG", 1)])).await.unwrap();
+    let mut scan = carrier_event("1ZBUSY", "s1", Milestone::InTransit, "2026-11-02T06:00:00Z");
+    scan.raw = Some(serde_json::json!({"station": "DOCK-7"}));
+    let in_city = TrackingEvent {
+        location: Some(milepost_domain::Location { city: Some("Reno".into()), ..Default::default() }),
+        ..carrier_event("1ZBUSY", "c1", Milestone::InTransit, "2026-11-02T08:00:00Z").event
+    };
+    let by_city =
+        NewEvent { event: in_city, ..carrier_event("1ZBUSY", "c1", Milestone::InTransit, "2026-11-02T08:00:00Z") };
+    store
+        .append_events(account, vec![carrier_event("1ZQUIET", "q1", Milestone::InTransit, "2026-11-01T06:00:00Z")])
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        store.append_events(account, vec![scan.clone()]).await.unwrap();
+    }
+    for _ in 0..2 {
+        store.append_events(account, vec![by_city.clone()]).await.unwrap();
+    }
+    let quiet = store
+        .stale_shipments(account, DateTime::parse_from_rfc3339("2026-11-02T00:00:00Z").unwrap().into(), 10)
+        .await
+        .unwrap();
+    assert_eq!(quiet.iter().map(|s| s.tracking_number.as_str()).collect::<Vec<_>>(), ["1ZQUIET"]);
+    assert_eq!(quiet[0].last_event_at, Some(DateTime::parse_from_rfc3339("2026-11-01T06:00:00Z").unwrap().into()));
+    let resent = store.duplicate_scans(account).await.unwrap();
+    let groups: Vec<_> = resent.iter().map(|d| (d.station.as_str(), d.events, d.duplicates)).collect();
+    assert_eq!(groups, [("DOCK-7", 1, 2), ("Reno", 1, 1)], "most resent first, the station from the raw payload");
+}
+
+async fn a_staff_session_lasts_until_it_expires_or_the_password_changes(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
+    let email = "lee@example.com";
+    let created = store.upsert_staff_user(account, email, milepost_domain::Role::Support, "hash-1").await.unwrap();
+    assert_eq!(created, milepost_store::StaffUpsert::Created);
+    let user = store.staff_user_by_email(email).await.unwrap().expect("user stored");
+    assert_eq!(
+        (user.account_id, user.role, user.password_hash.as_str()),
+        (account, milepost_domain::Role::Support, "hash-1")
+    );
+    let now = Utc::now();
+    store.create_staff_session("session-hash", user.id, now, now + chrono::Duration::hours(1)).await.unwrap();
+    assert_eq!(store.staff_session("session-hash", now).await.unwrap().map(|u| u.id), Some(user.id));
+    assert!(store.staff_session("session-hash", now + chrono::Duration::hours(2)).await.unwrap().is_none(), "expired");
+    let other = store.ensure_account(&AccountName::parse("globex").unwrap()).await.unwrap();
+    let taken = store.upsert_staff_user(other, email, milepost_domain::Role::Admin, "hash-x").await;
+    assert!(matches!(taken, Err(milepost_store::StoreError::Conflict(_))), "{taken:?}");
+    let updated = store.upsert_staff_user(account, email, milepost_domain::Role::Admin, "hash-2").await.unwrap();
+    assert_eq!(updated, milepost_store::StaffUpsert::Updated);
+    assert!(store.staff_session("session-hash", now).await.unwrap().is_none(), "a new password ends old sessions");
+    store.create_staff_session("second", user.id, now, now + chrono::Duration::hours(1)).await.unwrap();
+    store.delete_staff_session("second").await.unwrap();
+    assert!(store.staff_session("second", now).await.unwrap().is_none(), "logged out");
+}
+
 on_both_backends!(
     an_order_is_created_once_and_updated_in_place,
     events_in_any_order_and_twice_give_the_same_status_as_in_order,
@@ -266,4 +325,6 @@ on_both_backends!(
     split_shipments_roll_the_order_up_per_item,
     one_account_never_sees_another_accounts_orders,
     search_pages_newest_first_with_a_cursor,
+    cleanup_finds_quiet_parcels_and_groups_resent_facts_by_station,
+    a_staff_session_lasts_until_it_expires_or_the_password_changes,
 );

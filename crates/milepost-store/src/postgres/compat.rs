@@ -47,92 +47,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// committed first (serialization failure, deadlock) or inserted the same unique key.
 const RETRYABLE: &[&str] = &["40001", "40P01", "23505"];
 
-/// One dynamic SQL value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
-}
-
-impl From<i64> for Value {
-    fn from(v: i64) -> Self {
-        Value::Integer(v)
-    }
-}
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::Text(v)
-    }
-}
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::Text(v.to_string())
-    }
-}
-impl From<f64> for Value {
-    fn from(v: f64) -> Self {
-        Value::Real(v)
-    }
-}
-
-/// Anything that can be a statement parameter.
-pub trait ToSql {
-    fn to_value(&self) -> Value;
-}
-
-impl<T: ToSql + ?Sized> ToSql for &T {
-    fn to_value(&self) -> Value {
-        (**self).to_value()
-    }
-}
-impl<T: ToSql> ToSql for Option<T> {
-    fn to_value(&self) -> Value {
-        self.as_ref().map_or(Value::Null, ToSql::to_value)
-    }
-}
-impl ToSql for Value {
-    fn to_value(&self) -> Value {
-        self.clone()
-    }
-}
-impl ToSql for str {
-    fn to_value(&self) -> Value {
-        Value::Text(self.to_string())
-    }
-}
-impl ToSql for String {
-    fn to_value(&self) -> Value {
-        Value::Text(self.clone())
-    }
-}
-impl ToSql for Vec<u8> {
-    fn to_value(&self) -> Value {
-        Value::Blob(self.clone())
-    }
-}
-impl ToSql for bool {
-    fn to_value(&self) -> Value {
-        Value::Integer(i64::from(*self))
-    }
-}
-impl ToSql for f64 {
-    fn to_value(&self) -> Value {
-        Value::Real(*self)
-    }
-}
-macro_rules! integer_to_sql {
-    ($($t:ty),*) => {$(
-        impl ToSql for $t {
-            fn to_value(&self) -> Value {
-                Value::Integer(i64::try_from(*self).unwrap_or(i64::MAX))
-            }
-        }
-    )*};
-}
-integer_to_sql!(i8, i16, i32, i64, u8, u16, u32, u64, usize);
+/// One dynamic SQL value and what can be sent as one: the shared statement layer's (`crate::sql`),
+/// under the names this backend's code was written with.
+pub use crate::sql::{ToValue as ToSql, Value};
 
 /// A statement's parameters.
 pub trait Params {
@@ -164,6 +81,12 @@ where
     I::Item: ToSql,
 {
     ParamsFromIter(values.into_iter().map(|v| v.to_value()).collect())
+}
+
+impl Params for Vec<Value> {
+    fn into_values(self) -> Vec<Value> {
+        self
+    }
 }
 
 impl Params for ParamsFromIter {
@@ -488,4 +411,38 @@ impl Statement<'_> {
 /// The dynamic value under the name the SQLite backend's code uses for it.
 pub mod types {
     pub use super::Value;
+}
+
+impl crate::sql::Sql for Connection {
+    fn dialect(&self) -> crate::sql::Dialect {
+        crate::sql::Dialect::Postgres
+    }
+
+    fn execute(&self, sql: &str, params: &[Value]) -> crate::StoreResult<usize> {
+        let sql = crate::sql::numbered_placeholders_for_postgres(sql);
+        self.prepare_cached(&sql).and_then(|mut s| s.execute(params.to_vec())).map_err(super::storage_error)
+    }
+
+    fn query(&self, sql: &str, params: &[Value]) -> crate::StoreResult<Vec<crate::sql::Row>> {
+        Ok(self.query_with_columns(sql, params)?.1)
+    }
+
+    fn query_with_columns(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> crate::StoreResult<(Vec<String>, Vec<crate::sql::Row>)> {
+        let sql = crate::sql::numbered_placeholders_for_postgres(sql);
+        let read = || -> Result<(Vec<String>, Vec<crate::sql::Row>)> {
+            let stmt = self.prepare_cached(&sql)?;
+            let columns = stmt.column_names().into_iter().map(String::from).collect();
+            let rows = stmt
+                .rows(params.to_vec())?
+                .iter()
+                .map(|row| (0..row.len()).map(|i| read_value(row, i)).collect::<Result<Vec<_>>>().map(crate::sql::Row))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((columns, rows))
+        };
+        read().map_err(super::storage_error)
+    }
 }

@@ -9,24 +9,21 @@
 //! The transactions themselves are the SQLite backend's, ported to PostgreSQL's dialect on top
 //! of `compat`, which gives the synchronous client the same statement shape.
 
-mod cleanup;
 pub mod compat;
 mod eta;
-mod export;
 mod ingest;
 mod kpi;
 mod migrate;
 mod outbox;
-mod policy;
-mod polling;
 mod reads;
 mod returns;
 mod rows;
 mod rules;
 mod scratch;
-mod staff;
 mod tracking;
 mod writes;
+
+use crate::shared::{cleanup, export, policy, polling, staff};
 
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
@@ -594,7 +591,11 @@ impl Store for PgStore {
         history: crate::export::AccountExport,
     ) -> StoreResult<AccountId> {
         let name = name.clone();
-        self.write(move |conn| export::import_account(conn, &name, &history)).await
+        self.write(move |conn| {
+            let account = writes::ensure_account(conn, &name)?;
+            export::import_account(conn, account, &name, &history)
+        })
+        .await
     }
 
     async fn return_policy(&self, account: AccountId) -> StoreResult<milepost_domain::ReturnPolicy> {

@@ -2,21 +2,10 @@
 //! writes agree on how a time, a location or a milestone is stored.
 
 use super::compat::Row;
-use crate::StoreError;
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use milepost_domain::{EventSource, Location, Milestone, TrackingEvent};
 
-pub fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, StoreError> {
-    DateTime::parse_from_rfc3339(text).map_err(|e| StoreError::Unexpected(format!("bad stored time {text:?}: {e}")))
-}
-
-pub fn parse_utc(text: &str) -> Result<DateTime<Utc>, StoreError> {
-    parse_time(text).map(|t| t.with_timezone(&Utc))
-}
-
-pub fn from_micros(us: i64) -> DateTime<Utc> {
-    Utc.timestamp_micros(us).single().unwrap_or_default()
-}
+pub use crate::shared::{from_micros, parse_time, parse_utc};
 
 /// The columns `event_from_row` expects, in order.
 pub const EVENT_COLUMNS: &str = "source, source_event_id, milestone, code, description, occurred_at, received_at, \

@@ -4,22 +4,19 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
-mod cleanup;
 mod eta;
-mod export;
 mod ingest;
 mod kpi;
 mod migrate;
 mod outbox;
-mod policy;
-mod polling;
 mod reads;
 mod returns;
 mod rows;
 mod rules;
-mod staff;
 mod tracking;
 mod writes;
+
+use crate::shared::{cleanup, export, policy, polling, staff};
 
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
@@ -678,6 +675,10 @@ impl Store for SqliteStore {
         history: crate::export::AccountExport,
     ) -> StoreResult<AccountId> {
         let name = name.clone();
-        self.write(move |conn| export::import_account(conn, &name, &history)).await
+        self.write(move |conn| {
+            let account = writes::ensure_account(conn, &name)?;
+            export::import_account(conn, account, &name, &history)
+        })
+        .await
     }
 }

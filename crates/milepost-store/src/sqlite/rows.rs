@@ -1,22 +1,11 @@
 //! Conversions between SQLite rows and domain values, kept in one place so that reads and
 //! writes agree on how a time, a location or a milestone is stored.
 
-use crate::StoreError;
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use milepost_domain::{EventSource, Location, Milestone, TrackingEvent};
 use rusqlite::Row;
 
-pub fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, StoreError> {
-    DateTime::parse_from_rfc3339(text).map_err(|e| StoreError::Unexpected(format!("bad stored time {text:?}: {e}")))
-}
-
-pub fn parse_utc(text: &str) -> Result<DateTime<Utc>, StoreError> {
-    parse_time(text).map(|t| t.with_timezone(&Utc))
-}
-
-pub fn from_micros(us: i64) -> DateTime<Utc> {
-    Utc.timestamp_micros(us).single().unwrap_or_default()
-}
+pub use crate::shared::{from_micros, parse_time, parse_utc};
 
 /// The columns `event_from_row` expects, in order.
 pub const EVENT_COLUMNS: &str = "source, source_event_id, milestone, code, description, occurred_at, received_at, \
@@ -63,4 +52,64 @@ where
     F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
 {
     conn.prepare_cached(sql)?.query_row(params, f)
+}
+
+impl rusqlite::ToSql for crate::sql::Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use crate::sql::Value;
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+fn shared_value(value: rusqlite::types::ValueRef<'_>) -> crate::sql::Value {
+    use crate::sql::Value;
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+impl crate::sql::Sql for rusqlite::Connection {
+    fn dialect(&self) -> crate::sql::Dialect {
+        crate::sql::Dialect::Sqlite
+    }
+
+    fn execute(&self, sql: &str, params: &[crate::sql::Value]) -> crate::StoreResult<usize> {
+        exec(self, sql, rusqlite::params_from_iter(params)).map_err(super::storage_error)
+    }
+
+    fn query(&self, sql: &str, params: &[crate::sql::Value]) -> crate::StoreResult<Vec<crate::sql::Row>> {
+        Ok(self.query_with_columns(sql, params)?.1)
+    }
+
+    fn query_with_columns(
+        &self,
+        sql: &str,
+        params: &[crate::sql::Value],
+    ) -> crate::StoreResult<(Vec<String>, Vec<crate::sql::Row>)> {
+        let read = || -> rusqlite::Result<(Vec<String>, Vec<crate::sql::Row>)> {
+            let mut stmt = self.prepare_cached(sql)?;
+            let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+            let width = columns.len();
+            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let values = (0..width).map(|i| row.get_ref(i).map(shared_value)).collect::<rusqlite::Result<_>>()?;
+                out.push(crate::sql::Row(values));
+            }
+            Ok((columns, out))
+        };
+        read().map_err(super::storage_error)
+    }
 }

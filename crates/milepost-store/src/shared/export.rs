@@ -1,12 +1,10 @@
-//! Moving an account's history out of and into this backend (see `crate::export`): every
-//! table of the account read as plain rows, and written back with fresh ids in one transaction.
+//! Moving an account's history out of and into a backend (see `crate::export`): every table of
+//! the account read as plain rows, and written back with fresh ids in one transaction.
 
-use super::storage_error;
 use crate::export::{AccountExport, ExportedTable, IdMap, TABLES, spec_of};
+use crate::sql::{Sql, Value, values};
 use crate::{AccountId, StoreError, StoreResult};
 use milepost_domain::AccountName;
-use rusqlite::types::Value;
-use rusqlite::{Connection, params_from_iter};
 
 fn json_of(value: Value) -> serde_json::Value {
     match value {
@@ -31,31 +29,29 @@ fn value_of(json: &serde_json::Value) -> Value {
     }
 }
 
-pub fn export_account(conn: &Connection, account: AccountId) -> StoreResult<AccountExport> {
-    let name: String =
-        conn.query_row("SELECT name FROM accounts WHERE id = ?1", [account.0], |r| r.get(0)).map_err(storage_error)?;
+pub fn export_account(conn: &impl Sql, account: AccountId) -> StoreResult<AccountExport> {
+    let name: String = conn.one_row("SELECT name FROM accounts WHERE id = ?1", values![account.0])?.get(0)?;
     let mut tables = Vec::with_capacity(TABLES.len());
     for spec in TABLES {
         let order = if spec.generated_id { " ORDER BY id" } else { "" };
         let sql = format!("SELECT * FROM {} WHERE {}{order}", spec.name, spec.filter.replace("$1", "?1"));
-        let mut stmt = conn.prepare(&sql).map_err(storage_error)?;
-        let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
-        let width = columns.len();
-        let rows = stmt
-            .query_map([account.0], |r| (0..width).map(|i| r.get::<_, Value>(i).map(json_of)).collect())
-            .map_err(storage_error)?
-            .collect::<Result<Vec<Vec<serde_json::Value>>, _>>()
-            .map_err(storage_error)?;
+        let (columns, rows) = conn.query_with_columns(&sql, values![account.0])?;
+        let rows = rows.into_iter().map(|row| row.into_values().into_iter().map(json_of).collect()).collect();
         tables.push(ExportedTable { name: spec.name.to_string(), columns, rows });
     }
     Ok(AccountExport { account: name, tables })
 }
 
-pub fn import_account(conn: &Connection, name: &AccountName, history: &AccountExport) -> StoreResult<AccountId> {
-    let account = super::writes::ensure_account(conn, name)?;
-    let has_orders: bool = conn
-        .query_row("SELECT EXISTS(SELECT 1 FROM orders WHERE account_id = ?1)", [account.0], |r| r.get(0))
-        .map_err(storage_error)?;
+/// Writes `history` into `account`, which the caller created (or found) in the same
+/// transaction; an account that already has orders is refused.
+pub fn import_account(
+    conn: &impl Sql,
+    account: AccountId,
+    name: &AccountName,
+    history: &AccountExport,
+) -> StoreResult<AccountId> {
+    let has_orders: bool =
+        conn.one_row("SELECT EXISTS(SELECT 1 FROM orders WHERE account_id = ?1)", values![account.0])?.get(0)?;
     if has_orders {
         return Err(StoreError::Conflict(format!("account {name} already has orders; import into a new account")));
     }
@@ -72,15 +68,15 @@ pub fn import_account(conn: &Connection, name: &AccountName, history: &AccountEx
             let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
             let mut sql =
                 format!("INSERT INTO {} ({}) VALUES ({})", spec.name, columns.join(", "), placeholders.join(", "));
-            let values = params_from_iter(values.iter().map(value_of));
+            let values: Vec<Value> = values.iter().map(value_of).collect();
             match old_id {
                 Some(old) => {
                     sql.push_str(" RETURNING id");
-                    let new: i64 = conn.query_row(&sql, values, |r| r.get(0)).map_err(storage_error)?;
+                    let new: i64 = conn.one_row(&sql, &values)?.get(0)?;
                     ids.insert(spec.name, old, new);
                 }
                 None => {
-                    conn.execute(&sql, values).map_err(storage_error)?;
+                    conn.execute(&sql, &values)?;
                 }
             }
         }
