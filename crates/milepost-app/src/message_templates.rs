@@ -18,6 +18,9 @@ pub struct MessageFacts<'a> {
     pub tracking_numbers: &'a [String],
     /// The signed link that opens the order on the tracking page.
     pub link: &'a str,
+    /// What the message says beyond its notice, e.g. why a return was rejected (the e-mail
+    /// carries it; an SMS stays short).
+    pub detail: Option<&'a str>,
 }
 
 /// A rendered e-mail.
@@ -36,6 +39,7 @@ struct Wording {
     tracking: &'static str,
     follow: &'static str,
     help: &'static str,
+    detail: &'static str,
 }
 
 fn wording(lang: MessageLanguage) -> Wording {
@@ -47,6 +51,7 @@ fn wording(lang: MessageLanguage) -> Wording {
             tracking: "Tracking number",
             follow: "Follow your order",
             help: "Questions? We are here to help",
+            detail: "Reason",
         },
         MessageLanguage::Es => Wording {
             hello: "Hola:",
@@ -55,6 +60,7 @@ fn wording(lang: MessageLanguage) -> Wording {
             tracking: "Número de seguimiento",
             follow: "Sigue tu pedido",
             help: "¿Tienes preguntas? Estamos para ayudarte",
+            detail: "Motivo",
         },
     }
 }
@@ -78,6 +84,22 @@ fn notice_words(lang: MessageLanguage, notice: Notice, parcels: usize) -> (&'sta
         (En, ReplacementReleased) => {
             ("Your replacement is on its way", "We received your return and are sending a replacement.")
         }
+        (En, ReturnApproved) => (
+            "Your return was approved",
+            "Pack the items you are returning with the order number inside and hand the parcel to the carrier; \
+             we will write again when it arrives.",
+        ),
+        (En, ReturnRejected) => (
+            "Your return request was declined",
+            "We cannot take these items back. Open your order to see why, or reply to talk to us.",
+        ),
+        (En, ReturnReceived) => {
+            ("We received your return", "Your parcel arrived at our warehouse; we will inspect it and write again.")
+        }
+        (En, UndeliveredRefunded) => (
+            "Your parcel came back to us: we refunded you",
+            "The carrier could not deliver your parcel and returned it to us, so we released your refund.",
+        ),
         (Es, Confirmed) => ("Tu pedido está confirmado", "Hemos recibido tu pedido y lo estamos preparando."),
         (Es, Shipped) if several => ("Tus paquetes están en camino", "El transportista ya tiene tus paquetes."),
         (Es, Shipped) => ("Tu pedido está en camino", "El transportista ya tiene tu paquete."),
@@ -95,6 +117,22 @@ fn notice_words(lang: MessageLanguage, notice: Notice, parcels: usize) -> (&'sta
         (Es, ReplacementReleased) => {
             ("Tu reemplazo está en camino", "Recibimos tu devolución y te enviamos un reemplazo.")
         }
+        (Es, ReturnApproved) => (
+            "Tu devolución fue aprobada",
+            "Empaqueta los artículos que devuelves con el número de pedido dentro y entrega el paquete al \
+             transportista; te escribiremos cuando llegue.",
+        ),
+        (Es, ReturnRejected) => (
+            "No podemos aceptar tu devolución",
+            "No podemos recibir estos artículos. Abre tu pedido para ver el motivo o responde para hablar con nosotros.",
+        ),
+        (Es, ReturnReceived) => {
+            ("Recibimos tu devolución", "Tu paquete llegó a nuestro almacén; lo revisaremos y te escribiremos.")
+        }
+        (Es, UndeliveredRefunded) => (
+            "Tu paquete volvió a nosotros: te reembolsamos",
+            "El transportista no pudo entregar tu paquete y nos lo devolvió, así que emitimos tu reembolso.",
+        ),
     }
 }
 
@@ -136,7 +174,12 @@ pub fn customer_email(
     let parcels = facts.tracking_numbers.join(", ");
     let subject = format!("{brand}: {headline} ({} {})", words.order.to_lowercase(), facts.order_number);
 
-    let mut text = format!("{greeting}\n\n{headline}. {sentence}\n\n{}: {}\n", words.order, facts.order_number);
+    let detail = facts.detail.map(str::trim).filter(|d| !d.is_empty());
+    let mut text = format!("{greeting}\n\n{headline}. {sentence}\n");
+    if let Some(detail) = detail {
+        text.push_str(&format!("{}: {detail}\n", words.detail));
+    }
+    text.push_str(&format!("\n{}: {}\n", words.order, facts.order_number));
     if !parcels.is_empty() {
         text.push_str(&format!("{}: {parcels}\n", words.tracking));
     }
@@ -153,6 +196,10 @@ pub fn customer_email(
             format!("<img src=\"{}\" alt=\"{}\" style=\"max-height:48px;max-width:200px\">", escape(url), escape(brand))
         }
         None => format!("<strong style=\"font-size:20px;color:#ffffff\">{}</strong>", escape(brand)),
+    };
+    let detail_line = match detail {
+        Some(detail) => format!("<p>{}: {}</p>", escape(words.detail), escape(detail)),
+        None => String::new(),
     };
     let tracking_line = if parcels.is_empty() {
         String::new()
@@ -173,7 +220,7 @@ pub fn customer_email(
          <table role=\"presentation\" width=\"600\" cellpadding=\"0\" cellspacing=\"0\" style=\"background:#ffffff\">\
          <tr><td style=\"background:{colour};padding:16px 24px\">{logo}</td></tr>\
          <tr><td style=\"padding:24px\"><p>{greeting}</p><h1 style=\"font-size:22px;margin:0 0 8px\">{headline}</h1>\
-         <p>{sentence}</p><p style=\"margin:0 0 8px\">{order}: {number}</p>{tracking_line}\
+         <p>{sentence}</p>{detail_line}<p style=\"margin:0 0 8px\">{order}: {number}</p>{tracking_line}\
          <p style=\"margin:24px 0\"><a href=\"{link}\" style=\"background:{colour};color:#ffffff;padding:12px 20px;\
          text-decoration:none;border-radius:4px;display:inline-block\">{follow}</a></p>{help_line}</td></tr>\
          <tr><td style=\"padding:16px 24px;font-size:12px;color:#59636e\">{footer}</td></tr>\
@@ -212,7 +259,21 @@ mod tests {
             customer_name: Some("<b>Ana</b> García"),
             tracking_numbers: tracking,
             link: "https://track.example/t/abc?x=1&y=2",
+            detail: None,
         }
+    }
+
+    #[test]
+    fn a_rejected_return_names_its_reason_escaped_in_both_languages() {
+        let tracking: Vec<String> = Vec::new();
+        let reasoned = MessageFacts { detail: Some("opened <b>after</b> 30 days"), ..facts(&tracking) };
+        let en = customer_email(MessageLanguage::En, &Branding::default(), Notice::ReturnRejected, &reasoned);
+        assert!(en.text.contains("Reason: opened <b>after</b> 30 days"), "{}", en.text);
+        assert!(en.html.contains("<p>Reason: opened &lt;b&gt;after&lt;/b&gt; 30 days</p>"), "{}", en.html);
+        let es = customer_email(MessageLanguage::Es, &Branding::default(), Notice::ReturnRejected, &reasoned);
+        assert!(es.text.contains("Motivo: opened"), "{}", es.text);
+        let plain = customer_email(MessageLanguage::En, &Branding::default(), Notice::Delivered, &facts(&tracking));
+        assert!(!plain.text.contains("Reason"));
     }
 
     fn branding() -> Branding {

@@ -182,6 +182,7 @@ impl Milepost {
             customer_name: order.order.customer.name.as_deref(),
             tracking_numbers: &tracking_numbers,
             link: &link,
+            detail: None,
         };
         let (to, email, text) = match channel {
             NotifyChannel::Sms => {

@@ -7,6 +7,7 @@
 use crate::event::EventSource;
 use crate::milestone::Milestone;
 use crate::order::normalize_postal_code;
+use crate::return_to_sender::{back_at_sender_since, decision_of};
 use crate::shipment::Direction;
 use crate::timeline::TimelineEntry;
 use chrono::{DateTime, Duration, Utc};
@@ -24,10 +25,13 @@ pub enum ExceptionKind {
     ReturnInMotion,
     CarrierException,
     NotFound,
+    /// An outbound parcel is back with the sender and waits for staff to decide: reship, refund
+    /// or cancel (the decision task of issue 7).
+    ReturnedToSender,
 }
 
 impl ExceptionKind {
-    pub const ALL: [ExceptionKind; 9] = [
+    pub const ALL: [ExceptionKind; 10] = [
         ExceptionKind::Stalled,
         ExceptionKind::DeliveryFailed,
         ExceptionKind::AddressIssue,
@@ -37,6 +41,7 @@ impl ExceptionKind {
         ExceptionKind::ReturnInMotion,
         ExceptionKind::CarrierException,
         ExceptionKind::NotFound,
+        ExceptionKind::ReturnedToSender,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +55,7 @@ impl ExceptionKind {
             ExceptionKind::ReturnInMotion => "return_in_motion",
             ExceptionKind::CarrierException => "carrier_exception",
             ExceptionKind::NotFound => "not_found",
+            ExceptionKind::ReturnedToSender => "returned_to_sender",
         }
     }
 
@@ -63,9 +69,11 @@ impl ExceptionKind {
             ExceptionKind::DeliveryFailed | ExceptionKind::AddressIssue | ExceptionKind::CarrierException => {
                 Severity::High
             }
-            ExceptionKind::Stalled | ExceptionKind::HandoffMismatch | ExceptionKind::Late | ExceptionKind::NotFound => {
-                Severity::Medium
-            }
+            ExceptionKind::Stalled
+            | ExceptionKind::HandoffMismatch
+            | ExceptionKind::Late
+            | ExceptionKind::NotFound
+            | ExceptionKind::ReturnedToSender => Severity::Medium,
             ExceptionKind::MissingScan | ExceptionKind::ReturnInMotion => Severity::Low,
         }
     }
@@ -373,9 +381,11 @@ pub fn evaluate_shipment(
         );
     }
 
-    // return_in_motion: a return parcel moves, or an outbound one is on its way back.
+    // return_in_motion: a return parcel moves, or an outbound one is on its way back (until it
+    // is back: then the decision below takes over).
+    let back_since = back_at_sender_since(facts.direction, facts.timeline);
     let returning = facts.direction == Direction::Return && possession_at.is_some() && !terminal;
-    if returning || status == Some(Milestone::ReturningToSender) {
+    if returning || (status == Some(Milestone::ReturningToSender) && back_since.is_none()) {
         add(
             ExceptionKind::ReturnInMotion,
             format!("return_in_motion:{tn}"),
@@ -388,10 +398,24 @@ pub fn evaluate_shipment(
         );
     }
 
+    // returned_to_sender: an outbound parcel is back with the sender and nobody has decided yet
+    // whether to reship, refund or cancel; the recorded decision closes it.
+    if let Some(since) = back_since
+        && decision_of(facts.timeline).is_none()
+    {
+        add(
+            ExceptionKind::ReturnedToSender,
+            format!("returned_to_sender:{tn}"),
+            since,
+            "the parcel is back with the sender: decide reship, refund or cancel".into(),
+        );
+    }
+
     // late: the promise has passed and the parcel is not delivered.
     if let Some(promised) = facts.promised_by
         && facts.direction == Direction::Outbound
         && !terminal
+        && back_since.is_none()
     {
         if now >= promised {
             add(ExceptionKind::Late, format!("late:{tn}"), promised, "the promised delivery date has passed".into());
@@ -403,6 +427,7 @@ pub fn evaluate_shipment(
     // stalled: no status-bearing event for longer than the lane's rhythm after this status.
     if let (Some(current), Some(_)) = (status, possession_at)
         && !terminal
+        && back_since.is_none()
     {
         let last = authoritative(facts.timeline)
             .filter(|e| e.event.source == EventSource::Carrier || e.event.source == EventSource::Driver)

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod notify_policy;
 pub mod order;
 pub mod polling;
+pub mod return_to_sender;
 pub mod returns;
 pub mod rollup;
 pub mod shipment;

@@ -99,10 +99,18 @@ pub enum Notice {
     RefundReleased,
     /// A return's replacement was released (a new outbound parcel follows).
     ReplacementReleased,
+    /// A return request was approved: the customer sends the items back.
+    ReturnApproved,
+    /// A return request was rejected, with the reason.
+    ReturnRejected,
+    /// The returned parcel arrived at the warehouse.
+    ReturnReceived,
+    /// A parcel came back to the sender and staff refunded the customer.
+    UndeliveredRefunded,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 9] = [
+    pub const ALL: [Notice; 13] = [
         Notice::Confirmed,
         Notice::Shipped,
         Notice::Delayed,
@@ -112,6 +120,10 @@ impl Notice {
         Notice::Delivered,
         Notice::RefundReleased,
         Notice::ReplacementReleased,
+        Notice::ReturnApproved,
+        Notice::ReturnRejected,
+        Notice::ReturnReceived,
+        Notice::UndeliveredRefunded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +137,10 @@ impl Notice {
             Notice::Delivered => "delivered",
             Notice::RefundReleased => "refund_released",
             Notice::ReplacementReleased => "replacement_released",
+            Notice::ReturnApproved => "return_approved",
+            Notice::ReturnRejected => "return_rejected",
+            Notice::ReturnReceived => "return_received",
+            Notice::UndeliveredRefunded => "undelivered_refunded",
         }
     }
 
@@ -144,6 +160,10 @@ impl Notice {
             Notice::Delivered => "Your order was delivered",
             Notice::RefundReleased => "Your refund was released",
             Notice::ReplacementReleased => "Your replacement is on its way",
+            Notice::ReturnApproved => "Your return was approved",
+            Notice::ReturnRejected => "Your return request was declined",
+            Notice::ReturnReceived => "We received your return",
+            Notice::UndeliveredRefunded => "Your parcel came back to us: we refunded you",
         }
     }
 
@@ -152,13 +172,22 @@ impl Notice {
         match state {
             crate::ReturnState::RefundReleased => Some(Notice::RefundReleased),
             crate::ReturnState::ReplacementReleased => Some(Notice::ReplacementReleased),
+            crate::ReturnState::Approved => Some(Notice::ReturnApproved),
+            crate::ReturnState::Rejected => Some(Notice::ReturnRejected),
+            crate::ReturnState::Received => Some(Notice::ReturnReceived),
             _ => None,
         }
     }
 
     /// True for the notices of a return rather than of a delivery.
     pub fn is_return(self) -> bool {
-        matches!(self, Notice::RefundReleased | Notice::ReplacementReleased)
+        self.is_release() || matches!(self, Notice::ReturnApproved | Notice::ReturnRejected | Notice::ReturnReceived)
+    }
+
+    /// True for money or goods released to the customer: the merchant's system must act on
+    /// these (its webhook says `return.released`).
+    pub fn is_release(self) -> bool {
+        matches!(self, Notice::RefundReleased | Notice::ReplacementReleased | Notice::UndeliveredRefunded)
     }
 }
 
@@ -365,7 +394,7 @@ pub fn alert_team(kind: ExceptionKind) -> &'static str {
         ExceptionKind::Stalled | ExceptionKind::CarrierException | ExceptionKind::NotFound => "carrier_ops",
         ExceptionKind::DeliveryFailed | ExceptionKind::AddressIssue | ExceptionKind::Late => "customer_care",
         ExceptionKind::HandoffMismatch | ExceptionKind::MissingScan => "warehouse",
-        ExceptionKind::ReturnInMotion => "returns",
+        ExceptionKind::ReturnInMotion | ExceptionKind::ReturnedToSender => "returns",
     }
 }
 

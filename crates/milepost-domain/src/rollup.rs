@@ -20,10 +20,14 @@ pub enum OrderStatus {
     PartiallyDelivered,
     Delivered,
     Cancelled,
+    /// Nothing delivered or on its way: a parcel is on its way back to the sender.
+    ReturningToSender,
+    /// Nothing delivered or on its way: a parcel came back to the sender (staff decide next).
+    ReturnedToSender,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 8] = [
+    pub const ALL: [OrderStatus; 10] = [
         OrderStatus::Placed,
         OrderStatus::Confirmed,
         OrderStatus::InFulfillment,
@@ -32,6 +36,8 @@ impl OrderStatus {
         OrderStatus::PartiallyDelivered,
         OrderStatus::Delivered,
         OrderStatus::Cancelled,
+        OrderStatus::ReturningToSender,
+        OrderStatus::ReturnedToSender,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +50,8 @@ impl OrderStatus {
             OrderStatus::PartiallyDelivered => "partially_delivered",
             OrderStatus::Delivered => "delivered",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::ReturningToSender => "returning_to_sender",
+            OrderStatus::ReturnedToSender => "returned_to_sender",
         }
     }
 
@@ -68,14 +76,18 @@ pub struct RolledShipment<'a> {
 }
 
 impl RolledShipment<'_> {
+    /// On its way back to the sender, or back: its items no longer travel to the customer.
+    fn is_back_to_sender(&self) -> bool {
+        matches!(self.status, Some(Milestone::ReturningToSender) | Some(Milestone::ReturnedToSender))
+    }
     fn counts_as_shipped(&self) -> bool {
-        self.had_carrier_possession && self.status != Some(Milestone::Cancelled)
+        self.had_carrier_possession && self.status != Some(Milestone::Cancelled) && !self.is_back_to_sender()
     }
     fn counts_as_delivered(&self) -> bool {
         self.status == Some(Milestone::Delivered)
     }
     fn is_in_fulfillment(&self) -> bool {
-        self.status != Some(Milestone::Cancelled)
+        self.status != Some(Milestone::Cancelled) && !self.is_back_to_sender()
     }
 }
 
@@ -123,15 +135,22 @@ pub fn roll_up_order(
     }
     let outbound: Vec<&RolledShipment<'_>> = shipments.iter().filter(|s| s.direction == Direction::Outbound).collect();
 
-    // What an order (or SKU) reads before anything of it has shipped.
-    let before_shipping = |in_a_parcel: bool| match order_milestone {
+    // What an order (or SKU) reads before anything of it has shipped (or after what shipped
+    // came back to the sender: `back` is the furthest return-to-sender status of its parcels).
+    let before_shipping = |in_a_parcel: bool, back: Option<Milestone>| match order_milestone {
         Some(Milestone::Cancelled) => OrderStatus::Cancelled,
         _ if in_a_parcel => OrderStatus::InFulfillment,
+        _ if back == Some(Milestone::ReturnedToSender) => OrderStatus::ReturnedToSender,
+        _ if back == Some(Milestone::ReturningToSender) => OrderStatus::ReturningToSender,
         Some(Milestone::Confirmed) => OrderStatus::Confirmed,
         _ => OrderStatus::Placed,
     };
-    let sku_in_a_parcel = |sku: &str| {
-        outbound.iter().any(|s| s.is_in_fulfillment() && s.items.iter().any(|i| i.sku == sku && i.quantity > 0))
+    let carries = |s: &RolledShipment<'_>, sku: Option<&str>| {
+        s.items.iter().any(|i| i.quantity > 0 && sku.is_none_or(|sku| i.sku == sku))
+    };
+    let sku_in_a_parcel = |sku: Option<&str>| outbound.iter().any(|s| s.is_in_fulfillment() && carries(s, sku));
+    let sku_back = |sku: Option<&str>| {
+        outbound.iter().filter(|s| s.is_back_to_sender() && carries(s, sku)).filter_map(|s| s.status).max()
     };
 
     let mut progress = Vec::with_capacity(ordered.len());
@@ -157,7 +176,12 @@ pub fn roll_up_order(
             ordered: *quantity,
             shipped,
             delivered,
-            status: status_from_counts(*quantity, shipped, delivered, before_shipping(sku_in_a_parcel(sku))),
+            status: status_from_counts(
+                *quantity,
+                shipped,
+                delivered,
+                before_shipping(sku_in_a_parcel(Some(sku)), sku_back(Some(sku))),
+            ),
         });
     }
 
@@ -166,7 +190,7 @@ pub fn roll_up_order(
             total_ordered,
             total_shipped,
             total_delivered,
-            before_shipping(outbound.iter().any(|s| s.is_in_fulfillment())),
+            before_shipping(sku_in_a_parcel(None), sku_back(None)),
         ),
         items: progress,
     }
@@ -241,5 +265,28 @@ mod tests {
         assert_eq!(roll_up_order(&items, &[back], None).status, OrderStatus::Placed);
         let voided = RolledShipment { status: Some(Milestone::Cancelled), ..parcel(&a, Milestone::Cancelled) };
         assert_eq!(roll_up_order(&items, &[voided], Some(Milestone::Confirmed)).status, OrderStatus::Confirmed);
+    }
+
+    #[test]
+    fn rule_7_a_parcel_back_to_the_sender_no_longer_counts_as_shipped_and_the_order_says_so() {
+        let items = [line("A", 1), line("B", 1)];
+        let a = [item("A", 1)];
+        let b = [item("B", 1)];
+        let returning = parcel(&a, Milestone::ReturningToSender);
+        let rolled = roll_up_order(&items, std::slice::from_ref(&returning), Some(Milestone::Confirmed));
+        assert_eq!(rolled.status, OrderStatus::ReturningToSender);
+        assert_eq!((rolled.items[0].shipped, rolled.items[0].status), (0, OrderStatus::ReturningToSender));
+        assert_eq!(rolled.items[1].status, OrderStatus::Confirmed);
+
+        let returned = parcel(&a, Milestone::ReturnedToSender);
+        assert_eq!(roll_up_order(&items, std::slice::from_ref(&returned), None).status, OrderStatus::ReturnedToSender);
+        // A reshipped parcel carries the order again; the one that came back stays in the record.
+        let reship = parcel(&a, Milestone::LabelCreated);
+        assert_eq!(roll_up_order(&items, &[returned.clone(), reship], None).status, OrderStatus::InFulfillment);
+        // Another parcel delivered: the order is partly delivered whatever came back.
+        let delivered = parcel(&b, Milestone::Delivered);
+        assert_eq!(roll_up_order(&items, &[returned.clone(), delivered], None).status, OrderStatus::PartiallyDelivered);
+        // Cancelled by staff after it came back: nothing is on its way, the order is cancelled.
+        assert_eq!(roll_up_order(&items, &[returned], Some(Milestone::Cancelled)).status, OrderStatus::Cancelled);
     }
 }

@@ -41,6 +41,8 @@ pub fn order_status_id(status: OrderStatus) -> &'static str {
         OrderStatus::PartiallyDelivered => "status.partially_delivered",
         OrderStatus::Delivered => "status.delivered",
         OrderStatus::Cancelled => "status.cancelled",
+        OrderStatus::ReturningToSender => "status.returning_to_sender",
+        OrderStatus::ReturnedToSender => "status.returned_to_sender",
     }
 }
 

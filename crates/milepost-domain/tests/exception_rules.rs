@@ -181,8 +181,28 @@ fn return_in_motion_opens_for_a_moving_return_or_a_return_to_sender() {
     let mut rts = happy_path()[..5].to_vec();
     rts.push(carrier(Milestone::ReturningToSender, "2026-11-03T10:00:00Z"));
     assert_eq!(kinds_at(&rts, Direction::Outbound, "2026-11-03T11:00:00Z"), vec![ExceptionKind::ReturnInMotion]);
+    let mut scanned_in = rts.clone();
     rts.push(carrier(Milestone::ReturnedToSender, "2026-11-05T10:00:00Z"));
-    assert_eq!(kinds_at(&rts, Direction::Outbound, "2026-11-05T11:00:00Z"), vec![]);
+    // Back with the sender: the motion is over and staff are asked to decide.
+    assert_eq!(kinds_at(&rts, Direction::Outbound, "2026-11-05T11:00:00Z"), vec![ExceptionKind::ReturnedToSender]);
+    // The warehouse scanning it in is as good as the carrier's word, and no later `late` or
+    // stall is raised on a parcel that is already back.
+    scanned_in.push(TrackingEvent {
+        milestone: None,
+        code: Some("receive".into()),
+        ..warehouse(Milestone::Packed, "2026-11-04T10:00:00Z")
+    });
+    assert_eq!(
+        kinds_at(&scanned_in, Direction::Outbound, "2026-11-20T11:00:00Z"),
+        vec![ExceptionKind::ReturnedToSender]
+    );
+    // Staff's decision, recorded on the parcel's timeline, closes the task.
+    rts.push(TrackingEvent {
+        milestone: None,
+        code: Some("rts_decision_refund".into()),
+        ..ev(EventSource::Staff, Milestone::Exception, "2026-11-05T12:00:00Z")
+    });
+    assert_eq!(kinds_at(&rts, Direction::Outbound, "2026-11-05T13:00:00Z"), vec![]);
 }
 
 #[test]

@@ -47,6 +47,7 @@ fn facts<'a>(link: &'a str, message: &'a ClaimedNotification) -> MessageFacts<'a
         customer_name: message.customer_name.as_deref(),
         tracking_numbers: &message.shipments,
         link,
+        detail: message.detail.as_deref(),
     }
 }
 
@@ -92,7 +93,8 @@ pub fn sms(link: &str, style: &MessageStyle, message: &ClaimedNotification) -> S
 /// The webhook body: what happened, to which order and parcels, named by the dedupe key.
 pub fn webhook_body(message: &ClaimedNotification) -> serde_json::Value {
     let (event, milestone, kind) = match message.subject {
-        Subject::Notice(n) if n.is_return() => ("return.released", Some(n.as_str()), None),
+        Subject::Notice(n) if n.is_release() => ("return.released", Some(n.as_str()), None),
+        Subject::Notice(n) if n.is_return() => ("return.updated", Some(n.as_str()), None),
         Subject::Notice(n) => ("order.milestone", Some(n.as_str()), None),
         Subject::Exception(k) => ("exception.opened", None, Some(k.as_str())),
     };

@@ -154,6 +154,7 @@ fn message() -> ClaimedNotification {
         customer_postal_code: None,
         settings: NotificationSettings::default(),
         created_at: Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap(),
+        detail: None,
     }
 }
 

@@ -248,6 +248,17 @@ pub trait Store: Send + Sync + 'static {
         order_number: &milepost_domain::OrderNumber,
     ) -> StoreResult<Vec<ClaimRecord>>;
 
+    /// Records staff's decision on an outbound parcel that came back to the sender, checked in
+    /// the same transaction (outbound, back, not decided: a conflict otherwise), as a staff event
+    /// on the parcel's timeline, with its effect: a reship registers the new parcel with the same
+    /// items, a refund queues the customer message and the merchant's signed webhook, a cancel
+    /// cancels the order's lines that were not delivered. Answers the reshipped parcel.
+    async fn decide_returned_parcel(
+        &self,
+        account: AccountId,
+        decision: ParcelDecision,
+    ) -> StoreResult<Option<ShipmentRecord>>;
+
     /// The account's returns in a state (all open ones when `None`), oldest first.
     async fn returns_queue(
         &self,

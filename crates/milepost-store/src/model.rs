@@ -332,6 +332,9 @@ pub struct ReturnMove {
     pub actor: String,
     pub note: Option<String>,
     pub at: DateTime<Utc>,
+    /// The replacement parcel a move to `replacement_released` sends (outbound, on the same
+    /// order, carrying the return's items), registered in the same transaction.
+    pub replacement: Option<Shipment>,
 }
 
 /// A return with the order it belongs to.
@@ -442,4 +445,20 @@ pub struct ClaimRecord {
     pub opened_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A staff decision on an outbound parcel that came back to the sender (see
+/// `milepost_domain::return_to_sender`): reship in a new parcel, refund, or cancel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelDecision {
+    pub order_number: OrderNumber,
+    /// The parcel that came back.
+    pub tracking_number: String,
+    pub decision: milepost_domain::return_to_sender::SenderDecision,
+    pub note: Option<String>,
+    /// Who decided (`staff:<email>`, `key:<prefix>`).
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    /// The new parcel of a reship (its items are those of the parcel that came back).
+    pub reship: Option<Shipment>,
 }

@@ -60,6 +60,8 @@ pub struct ClaimedNotification {
     /// The account's delivery settings at claim time.
     pub settings: NotificationSettings,
     pub created_at: DateTime<Utc>,
+    /// What the message says beyond its notice (the reason a return was rejected).
+    pub detail: Option<String>,
 }
 
 /// How a delivery attempt ended, as the worker reports it.

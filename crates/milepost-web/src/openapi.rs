@@ -2,8 +2,8 @@
 //! that it cannot drift from the code. Served at `GET /openapi.json`.
 
 use crate::api::{
-    branding, carrier_codes, claims, epcis, events, exceptions, imports, integrations, kpis, notifications, orders,
-    returns, scans, wire,
+    branding, carrier_codes, claims, decisions, epcis, events, exceptions, imports, integrations, kpis, notifications,
+    orders, returns, scans, wire,
 };
 use crate::error::{FieldError, Problem};
 use crate::webhooks;
@@ -35,7 +35,7 @@ impl Modify for BearerKeys {
         notifications::dead_letters, notifications::resend, notifications::put_settings, notifications::get_settings,
         returns::request_return, returns::get_return, returns::transition, returns::inspect, returns::list_returns,
         returns::get_policy, returns::put_policy, returns::return_kpis,
-        claims::open_claim, claims::get_claim, claims::transition, claims::order_claims,
+        claims::open_claim, claims::get_claim, claims::transition, claims::order_claims, decisions::decide,
         notifications::get_policy, notifications::put_policy, notifications::preview
     ),
     components(schemas(
@@ -57,6 +57,7 @@ impl Modify for BearerKeys {
         returns::TransitionIn, returns::ReturnListOut, returns::InspectionIn, returns::InspectedItemIn,
         wire::InspectedItemOut, returns::ReturnKpisOut, returns::ReasonRateOut, returns::SkuRateOut,
         returns::RefundTimeOut, claims::ClaimIn, claims::ClaimTransitionIn, claims::ClaimOut, claims::ClaimListOut, returns::ReturnPolicyWire,
+        decisions::DecisionIn, decisions::DecisionOut,
         notifications::NotificationSettingsOut, notifications::NotificationPreviewOut, notifications::PreviewEmailOut
     )),
     modifiers(&BearerKeys)

@@ -276,6 +276,20 @@ fn table() -> Vec<Row> {
         row(get.clone(), "/api/v1/orders/{order_number}/claims", Key(Role::Support), Resource, &[200], |_| {
             Call::get(format!("/api/v1/orders/{DAMAGED_ORDER}/claims"))
         }),
+        // The fixture's parcel is on its way, not back with the sender: the owner hears 409.
+        row(
+            post.clone(),
+            "/api/v1/orders/{order_number}/shipments/{tracking_number}/decision",
+            Key(Role::Admin),
+            Resource,
+            &[409],
+            |_| {
+                Call::json(
+                    format!("/api/v1/orders/{ORDER}/shipments/{TRACKING}/decision"),
+                    json!({"decision": "refund", "note": "customer asked"}),
+                )
+            },
+        ),
         row(post.clone(), "/webhooks/carriers/{integration}", Signature, Resource, &[200], |f| {
             let body = ups_payload();
             let signature = sign_milepost(CARRIER_SECRET.as_bytes(), common::test_start().timestamp(), &body);

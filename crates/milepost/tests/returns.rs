@@ -484,9 +484,127 @@ async fn a_claim_for_a_damaged_parcel_is_opened_from_its_exception_and_moves_thr
     let listed = app.get("/api/v1/orders/CL-1/claims", &app.support).await;
     assert_eq!(listed.body["claims"][0]["state"], "paid");
     assert_eq!(listed.body["claims"][0]["evidence"], "Photos of the crushed box; invoice 7731");
+    let order = app.order("CL-1").await;
+    assert_eq!(order.body["claims"], listed.body["claims"], "the order view carries the same claims");
 
     staff(&app).await;
     let mut lead = Staff::logged_in(&app, ADMIN).await;
     let order = lead.get("/ops/orders/CL-1").await;
     assert!(order.body.contains(&format!("Claim {id} · paid · 36.00 USD against ups")), "{}", order.body);
+}
+
+#[tokio::test]
+async fn a_released_replacement_is_a_new_outbound_parcel_on_the_same_order() {
+    let app = spawn_app().await;
+    seed_delivered(&app, "RP-1").await;
+    let created = request_return(&app, "RP-1", one_mug("defective")).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(move_return(&app, &id, "approved").await.status, 200);
+    let parcel = json!({"carrier": "ups", "tracking_number": "1ZRPBACK01", "direction": "return",
+        "items": [{"sku": "MUG", "quantity": 1}]});
+    assert_eq!(app.add_shipment("RP-1", &parcel).await.status, 201);
+    let moving = app.post_events(json!([carrier_event("1ZRPBACK01", "p-1", "in_transit", "2026-11-09T15:00:00Z")]));
+    assert_eq!(moving.await.status, 200);
+    let scan = json!({"barcode": "1ZRPBACK01", "step": "return_receive", "scanned_at": "2026-11-10T09:00:00Z"});
+    assert_eq!(app.post_json("/api/v1/scans", &app.ingest, &scan).await.status, 200);
+    assert_eq!(move_return(&app, &id, "inspection_pending").await.status, 200);
+    let inspected = inspect(
+        &app,
+        &id,
+        json!({"items": [{"sku": "MUG", "quantity": 1, "result": "damaged", "disposition": "return_to_vendor"}]}),
+    )
+    .await;
+    assert_eq!(inspected.body["state"], "disposition_decided", "{}", inspected.body);
+
+    let release = |body: Value| {
+        let app = &app;
+        let path = format!("/api/v1/returns/{id}/transitions");
+        async move { app.post_json(&path, &app.admin, &body).await }
+    };
+    let no_parcel = release(json!({"to": "replacement_released"})).await;
+    assert_eq!((no_parcel.status, field_of(&no_parcel).as_str()), (422, "shipment"), "{}", no_parcel.body);
+    let with_items = release(json!({"to": "replacement_released",
+        "shipment": {"tracking_number": "1ZREPLACE01", "items": [{"sku": "TEE", "quantity": 1}]}}))
+    .await;
+    assert_eq!((with_items.status, field_of(&with_items).as_str()), (422, "shipment.items"));
+    let closing_with_parcel = release(json!({"to": "closed", "shipment": {"tracking_number": "1ZREPLACE01"}})).await;
+    assert_eq!((closing_with_parcel.status, field_of(&closing_with_parcel).as_str()), (422, "shipment"));
+    let taken = release(json!({"to": "replacement_released", "shipment": {"tracking_number": "1ZRPBACK01"}})).await;
+    assert_eq!(taken.status, 422, "{}", taken.body);
+    assert_eq!(field_of(&taken), "shipment.tracking_number");
+    assert_eq!(app.get(&format!("/api/v1/returns/{id}"), &app.support).await.body["state"], "disposition_decided");
+
+    let released = release(json!({"to": "replacement_released", "note": "new mug",
+        "shipment": {"carrier": "ups", "service": "ground", "tracking_number": "1ZREPLACE01"}}))
+    .await;
+    assert_eq!(released.status, 200, "{}", released.body);
+    assert_eq!(released.body["state"], "replacement_released");
+
+    let order = app.order("RP-1").await;
+    let replacement = order.body["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["tracking_number"] == "1ZREPLACE01")
+        .expect("the replacement parcel is on the order");
+    assert_eq!(replacement["direction"], "outbound");
+    assert_eq!(replacement["carrier"], "ups");
+    assert_eq!(replacement["items"], json!([{"sku": "MUG", "quantity": 1}]));
+    let messages = order.body["notifications"].as_array().unwrap();
+    assert!(
+        messages.iter().any(|n| n["audience"] == "customer" && n["milestone"] == "replacement_released"),
+        "{messages:#?}"
+    );
+    // The replacement then travels like any parcel.
+    let shipped =
+        app.post_events(json!([carrier_event("1ZREPLACE01", "x-1", "handed_to_carrier", "2026-11-10T11:00:00Z")]));
+    assert_eq!(shipped.await.status, 200);
+    let order = app.order("RP-1").await;
+    let replacement =
+        order.body["shipments"].as_array().unwrap().iter().find(|s| s["tracking_number"] == "1ZREPLACE01");
+    assert_eq!(replacement.unwrap()["status"], "handed_to_carrier");
+}
+
+#[tokio::test]
+async fn a_parcel_sent_before_approval_is_kept_on_its_return_and_the_customer_hears_of_each_step() {
+    let app = spawn_app().await;
+    seed_delivered(&app, "RQ-1").await;
+    let created = request_return(&app, "RQ-1", one_mug("damaged")).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let parcel = json!({"carrier": "ups", "tracking_number": "1ZEARLY01", "direction": "return",
+        "items": [{"sku": "MUG", "quantity": 1}]});
+    assert_eq!(app.add_shipment("RQ-1", &parcel).await.status, 201);
+    let moving = app.post_events(json!([carrier_event("1ZEARLY01", "e-1", "in_transit", "2026-11-09T15:00:00Z")]));
+    assert_eq!(moving.await.status, 200);
+
+    let waiting = app.get(&format!("/api/v1/returns/{id}"), &app.support).await;
+    assert_eq!(waiting.body["state"], "requested", "a scan approves nothing");
+    assert_eq!(waiting.body["return_tracking_number"], "1ZEARLY01", "but the parcel is kept on the return");
+    let listed = app.get("/api/v1/exceptions?order_number=RQ-1&kind=return_in_motion", &app.support).await;
+    assert_eq!(listed.body["exceptions"][0]["state"], "open", "staff are told: {}", listed.body);
+    assert_eq!(listed.body["exceptions"][0]["tracking_number"], "1ZEARLY01");
+
+    let approved = move_return(&app, &id, "approved").await;
+    assert_eq!(approved.body["state"], "in_return_transit", "approval picks the moving parcel up: {}", approved.body);
+    let scan = json!({"barcode": "1ZEARLY01", "step": "return_receive", "scanned_at": "2026-11-10T09:00:00Z"});
+    assert_eq!(app.post_json("/api/v1/scans", &app.ingest, &scan).await.status, 200);
+    assert_eq!(app.get(&format!("/api/v1/returns/{id}"), &app.support).await.body["state"], "received");
+
+    // A second request, rejected: the customer hears that too.
+    let second = request_return(&app, "RQ-1", one_mug("no_longer_needed")).await;
+    let second = second.body["id"].as_str().unwrap().to_string();
+    assert_eq!(move_return(&app, &second, "rejected").await.body["state"], "rejected");
+
+    let order = app.order("RQ-1").await;
+    let told: Vec<&str> = order.body["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["audience"] == "customer" && n["channel"] == "email")
+        .filter_map(|n| n["milestone"].as_str())
+        .filter(|m| m.starts_with("return_"))
+        .collect();
+    assert_eq!(told, ["return_approved", "return_received", "return_rejected"]);
 }

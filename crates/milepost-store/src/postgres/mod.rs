@@ -10,6 +10,7 @@
 //! of `compat`, which gives the synchronous client the same statement shape.
 
 pub mod compat;
+mod decisions;
 mod eta;
 mod ingest;
 mod kpi;
@@ -615,9 +616,19 @@ impl Store for PgStore {
         self.read(move |conn, _| returns::return_by_id(conn, account, id)).await
     }
 
+    async fn decide_returned_parcel(
+        &self,
+        account: AccountId,
+        decision: crate::ParcelDecision,
+    ) -> StoreResult<Option<ShipmentRecord>> {
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| decisions::decide_returned_parcel(conn, &truth, &rules, &policy, account, &decision))
+            .await
+    }
+
     async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::move_return(conn, &policy, account, &step)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::move_return(conn, &truth, &policy, account, &step)).await
     }
 
     async fn record_inspection(
@@ -626,8 +637,8 @@ impl Store for PgStore {
         step: ReturnMove,
         items: Vec<milepost_domain::InspectedItem>,
     ) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::record_inspection(conn, &policy, account, &step, &items)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::record_inspection(conn, &truth, &policy, account, &step, &items)).await
     }
 
     async fn return_kpi_facts(

@@ -19,7 +19,7 @@ use milepost_domain::notify::{Notice, NotificationPolicy};
 use milepost_domain::returns::{OrderReturnFacts, ReturnFacts};
 use milepost_domain::{
     Disposition, InspectedItem, InspectionResult, Money, OrderNumber, ReturnItem, ReturnPolicy, ReturnReason,
-    ReturnState, TimelineProjection,
+    ReturnState, Shipment, SourceOfTruth, TimelineProjection,
 };
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -207,6 +207,7 @@ fn record_step(
 /// customer's message and the merchant's signed webhook through the outbox.
 pub fn move_return(
     conn: &Connection,
+    truth: &SourceOfTruth,
     policy: &NotificationPolicy,
     account: AccountId,
     step: &ReturnMove,
@@ -220,25 +221,120 @@ pub fn move_return(
             step.return_id, current.record.state, step.from
         )));
     }
+    let order_id: i64 = row(conn, "SELECT order_id FROM returns WHERE id = $1", [step.return_id], |r| r.get(0))
+        .map_err(storage_error)?;
+    if let Some(parcel) = &step.replacement {
+        ship_replacement(conn, truth, account, order_id, &current.record.items, parcel, step.at)?;
+    }
+    if step.to == ReturnState::Approved {
+        // A parcel that started moving while the return was still `requested` moves it on now.
+        let linked: Option<Option<i64>> =
+            row(conn, "SELECT return_shipment_id FROM returns WHERE id = $1", [step.return_id], |r| r.get(0))
+                .optional()
+                .map_err(storage_error)?;
+        if let Some(Some(parcel_id)) = linked {
+            let projection = super::rules::load_projection(conn, truth, parcel_id)?;
+            on_return_parcel(conn, policy, parcel_id, &projection, step.at)?;
+        }
+    }
     if let Some(notice) = Notice::for_return_state(step.to) {
-        let order_id: i64 = row(conn, "SELECT order_id FROM returns WHERE id = $1", [step.return_id], |r| r.get(0))
-            .map_err(storage_error)?;
         let context = outbox::order_context(conn, policy, order_id, None)?;
         let parcels: Vec<&str> = current.record.return_tracking_number.as_deref().into_iter().collect();
         outbox::queue_notice(conn, &context, order_id, &parcels, notice, step.at)?;
+        if let (Notice::ReturnRejected, Some(reason)) = (notice, step.note.as_deref()) {
+            // The reason travels with the customer's message of this rejection.
+            exec(
+                conn,
+                "UPDATE notifications SET detail = $1 WHERE order_id = $2 AND milestone = $3 AND audience = 'customer'
+                 AND state = 'pending' AND detail IS NULL",
+                params![reason, order_id, notice.as_str()],
+            )
+            .map_err(storage_error)?;
+        }
     }
     with_order(conn, step.return_id, current.order_number.to_string())
+}
+
+/// Registers the replacement parcel of a return: outbound, on the return's order, carrying the
+/// returned quantities per SKU (a replacement goes beyond what was ordered, so the split rule of
+/// `add_shipment` does not apply). Events already received for its tracking number attach.
+fn ship_replacement(
+    conn: &Connection,
+    truth: &SourceOfTruth,
+    account: AccountId,
+    order_id: i64,
+    returned: &[ReturnItem],
+    parcel: &Shipment,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let taken: bool = row(
+        conn,
+        "SELECT EXISTS(SELECT 1 FROM shipments WHERE account_id = $1 AND tracking_number = $2)",
+        params![account.0, parcel.tracking_number.as_str()],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    if taken {
+        return Err(StoreError::Invalid {
+            field: "shipment.tracking_number".into(),
+            message: format!("tracking number {} is already registered", parcel.tracking_number),
+        });
+    }
+    let shipment_id: i64 = row(
+        conn,
+        "INSERT INTO shipments (account_id, order_id, tracking_number, carrier, service, direction, origin_location_id,
+            origin_postal_code, origin_country, label_cost_e4, handling_cost_e4, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'outbound', $6, $7, $8, $9, $10, 'pending', $11) RETURNING id",
+        params![
+            account.0,
+            order_id,
+            parcel.tracking_number.as_str(),
+            parcel.carrier,
+            parcel.service,
+            parcel.origin_location_id,
+            parcel.origin_postal_code,
+            parcel.origin_country,
+            parcel.label_cost.map(Money::ten_thousandths),
+            parcel.handling_cost.map(Money::ten_thousandths),
+            at.to_rfc3339()
+        ],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
+    let mut units: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+    for item in returned {
+        *units.entry(item.sku.as_str()).or_default() += item.quantity;
+    }
+    for (sku, quantity) in units {
+        exec(
+            conn,
+            "INSERT INTO shipment_items (shipment_id, sku, quantity) VALUES ($1, $2, $3)",
+            params![shipment_id, sku, quantity],
+        )
+        .map_err(storage_error)?;
+    }
+    exec(
+        conn,
+        "UPDATE events SET shipment_id = $1, order_id = $2 WHERE account_id = $3 AND scope = $4 AND shipment_id IS NULL",
+        params![shipment_id, order_id, account.0, format!("t:{}", parcel.tracking_number)],
+    )
+    .map_err(storage_error)?;
+    super::writes::recompute_shipment(conn, truth, shipment_id)?;
+    super::writes::recompute_order(conn, truth, order_id)?;
+    super::rules::mark_due(conn, "id", shipment_id)?;
+    Ok(())
 }
 
 /// Stores an inspection with the move it completes; nothing when the move no longer applies.
 pub fn record_inspection(
     conn: &Connection,
+    truth: &SourceOfTruth,
     policy: &NotificationPolicy,
     account: AccountId,
     step: &ReturnMove,
     items: &[InspectedItem],
 ) -> StoreResult<ReturnOfOrder> {
-    let moved = move_return(conn, policy, account, step)?;
+    let moved = move_return(conn, truth, policy, account, step)?;
     for (line_no, item) in items.iter().enumerate() {
         exec(
             conn,
@@ -286,11 +382,15 @@ pub fn returns_queue(
 }
 
 /// A return parcel changed: once the carrier holds it, its return is `in_return_transit`; once
-/// the warehouse scanned it in (`return_receive`), `received`. A parcel not yet linked to a
-/// return is linked to the order's oldest approved return still waiting for one. Each move is
-/// checked against the state machine, so a return staff already moved on is left alone.
+/// the warehouse scanned it in (`return_receive`), `received` (and the customer is told). A parcel
+/// not yet linked to a return is linked to the order's oldest approved return still waiting for
+/// one or, failing that, to its oldest return still `requested`: such a parcel is not lost, it
+/// waits on the return (its motion raises `return_in_motion` for staff) and moves it on as soon as
+/// staff approve. Each move is checked against the state machine, so a return staff already moved
+/// on is left alone.
 pub fn on_return_parcel(
     conn: &Connection,
+    policy: &NotificationPolicy,
     shipment_id: i64,
     projection: &TimelineProjection,
     now: DateTime<Utc>,
@@ -326,7 +426,8 @@ pub fn on_return_parcel(
             let waiting: Option<(i64, String)> = row(
                 conn,
                 "SELECT id, state FROM returns WHERE order_id = $1 AND return_shipment_id IS NULL
-                 AND state IN ('approved', 'pickup_scheduled') ORDER BY id LIMIT 1",
+                 AND state IN ('approved', 'pickup_scheduled', 'requested')
+                 ORDER BY CASE WHEN state = 'requested' THEN 1 ELSE 0 END, id LIMIT 1",
                 [order_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -346,8 +447,9 @@ pub fn on_return_parcel(
         record_step(conn, return_id, state, ReturnState::InReturnTransit, "system", Some(&note), now)?;
         state = ReturnState::InReturnTransit;
     }
-    if received && state == ReturnState::InReturnTransit {
-        record_step(
+    if received
+        && state == ReturnState::InReturnTransit
+        && record_step(
             conn,
             return_id,
             state,
@@ -355,7 +457,13 @@ pub fn on_return_parcel(
             "system",
             Some("return_receive scan at the warehouse"),
             now,
-        )?;
+        )?
+    {
+        let tracking: String =
+            row(conn, "SELECT tracking_number FROM shipments WHERE id = $1", [shipment_id], |r| r.get(0))
+                .map_err(storage_error)?;
+        let context = outbox::order_context(conn, policy, order_id, None)?;
+        outbox::queue_notice(conn, &context, order_id, &[&tracking], Notice::ReturnReceived, now)?;
     }
     Ok(())
 }

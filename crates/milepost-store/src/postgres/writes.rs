@@ -589,7 +589,7 @@ pub fn append_events(
         let before = outbox::parcel_view(conn, id)?;
         let projection = recompute_shipment(conn, truth, id)?;
         rules::evaluate(conn, settings, policy, id, &projection, now)?;
-        super::returns::on_return_parcel(conn, id, &projection, now)?;
+        super::returns::on_return_parcel(conn, policy, id, &projection, now)?;
         super::eta::on_parcel_change(conn, id, &projection, now)?;
         outbox::on_parcel_change(conn, policy, id, before, now)?;
         outbox::after_rules(conn, policy, id, now)?;

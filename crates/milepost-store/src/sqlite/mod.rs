@@ -4,6 +4,7 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
+mod decisions;
 mod eta;
 mod ingest;
 mod kpi;
@@ -470,9 +471,19 @@ impl Store for SqliteStore {
         self.read(move |conn, _| returns::return_by_id(conn, account, id)).await
     }
 
+    async fn decide_returned_parcel(
+        &self,
+        account: AccountId,
+        decision: crate::ParcelDecision,
+    ) -> StoreResult<Option<ShipmentRecord>> {
+        let (truth, rules, policy) = (self.truth.clone(), self.rules.clone(), self.policy.clone());
+        self.write(move |conn| decisions::decide_returned_parcel(conn, &truth, &rules, &policy, account, &decision))
+            .await
+    }
+
     async fn move_return(&self, account: AccountId, step: ReturnMove) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::move_return(conn, &policy, account, &step)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::move_return(conn, &truth, &policy, account, &step)).await
     }
 
     async fn record_inspection(
@@ -481,8 +492,8 @@ impl Store for SqliteStore {
         step: ReturnMove,
         items: Vec<milepost_domain::InspectedItem>,
     ) -> StoreResult<ReturnOfOrder> {
-        let policy = self.policy.clone();
-        self.write(move |conn| returns::record_inspection(conn, &policy, account, &step, &items)).await
+        let (truth, policy) = (self.truth.clone(), self.policy.clone());
+        self.write(move |conn| returns::record_inspection(conn, &truth, &policy, account, &step, &items)).await
     }
 
     async fn return_kpi_facts(

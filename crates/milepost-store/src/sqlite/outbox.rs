@@ -479,7 +479,7 @@ fn claimed_row(conn: &Connection, id: i64) -> StoreResult<ClaimedNotification> {
         conn,
         "SELECT n.claim, n.attempts, a.name, o.order_number, n.order_class, n.shipments, n.audience, n.channel,
                 n.milestone, n.kind, n.team, n.dedupe_key, o.customer_name, o.customer_email, o.customer_phone,
-                o.customer_postal_code, n.created_at, n.account_id,
+                o.customer_postal_code, n.created_at, n.account_id, n.detail,
                 (SELECT s.carrier FROM shipments s WHERE s.order_id = n.order_id
                     AND instr(' ' || n.shipments || ' ', ' ' || s.tracking_number || ' ') > 0 LIMIT 1)
          FROM notifications n JOIN orders o ON o.id = n.order_id JOIN accounts a ON a.id = n.account_id
@@ -492,7 +492,7 @@ fn claimed_row(conn: &Connection, id: i64) -> StoreResult<ClaimedNotification> {
                 (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?),
                 (r.get::<_, String>(11)?, r.get::<_, Option<String>>(12)?, r.get::<_, Option<String>>(13)?),
                 (r.get::<_, Option<String>>(14)?, r.get::<_, Option<String>>(15)?, r.get::<_, String>(16)?),
-                (r.get::<_, i64>(17)?, r.get::<_, Option<String>>(18)?),
+                (r.get::<_, i64>(17)?, r.get::<_, Option<String>>(19)?, r.get::<_, Option<String>>(18)?),
             ))
         },
     )
@@ -501,7 +501,7 @@ fn claimed_row(conn: &Connection, id: i64) -> StoreResult<ClaimedNotification> {
     let (milestone, kind, team) = r.2;
     let (dedupe_key, customer_name, customer_email) = r.3;
     let (customer_phone, customer_postal_code, created_at) = r.4;
-    let (account_id, carrier) = r.5;
+    let (account_id, carrier, detail) = r.5;
     let subject = match (milestone, kind) {
         (Some(m), _) => Subject::Notice(Notice::parse(&m).ok_or_else(|| bad("milestone", &m))?),
         (None, Some(k)) => Subject::Exception(ExceptionKind::parse(&k).ok_or_else(|| bad("kind", &k))?),
@@ -527,6 +527,7 @@ fn claimed_row(conn: &Connection, id: i64) -> StoreResult<ClaimedNotification> {
         customer_postal_code,
         settings: settings(conn, AccountId(account_id))?,
         created_at: parse_utc(&created_at)?,
+        detail,
     })
 }
 

@@ -124,7 +124,10 @@ pub fn shipment_items_of_order(
     direction: Direction,
 ) -> StoreResult<Vec<Vec<ShipmentItem>>> {
     let mut stmt = conn
-        .prepare_cached("SELECT id FROM shipments WHERE order_id = ?1 AND direction = ?2 AND status <> 'cancelled'")
+        .prepare_cached(
+            "SELECT id FROM shipments WHERE order_id = ?1 AND direction = ?2
+                 AND status NOT IN ('cancelled', 'returning_to_sender', 'returned_to_sender')",
+        )
         .map_err(storage_error)?;
     let ids: Vec<i64> = stmt
         .query_map(params![order_id, direction.as_str()], |r| r.get(0))

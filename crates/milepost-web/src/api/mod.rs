@@ -4,6 +4,7 @@
 pub mod branding;
 pub mod carrier_codes;
 pub mod claims;
+pub mod decisions;
 pub mod epcis;
 pub mod events;
 pub mod exceptions;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/claims/{id}", get(claims::get_claim))
         .route("/api/v1/claims/{id}/transitions", post(claims::transition))
         .route("/api/v1/orders/{order_number}/claims", get(claims::order_claims))
+        .route("/api/v1/orders/{order_number}/shipments/{tracking_number}/decision", post(decisions::decide))
         .route("/api/v1/kpis/returns", get(returns::return_kpis))
         .route("/api/v1/return-policy", get(returns::get_policy).put(returns::put_policy))
         .route("/api/v1/events", post(events::post_events))

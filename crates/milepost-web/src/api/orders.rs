@@ -53,8 +53,10 @@ pub async fn get_order(
     let number = order_number_or_404(&order_number)?;
     let record = state.app.order(&caller, &number).await?;
     let notifications = state.app.order_notifications(&caller, &number).await?;
+    let claims = state.app.claims_of_order(&caller, &number).await?;
     let mut out = OrderOut::from_record(&record);
     out.notifications = super::notifications::NotificationOut::values(&notifications);
+    out.claims = claims.iter().map(super::claims::ClaimOut::from_record).collect();
     Ok(Json(out))
 }
 

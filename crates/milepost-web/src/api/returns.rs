@@ -42,6 +42,10 @@ pub struct TransitionIn {
     /// The state to move to.
     pub to: String,
     pub note: Option<String>,
+    /// With `replacement_released` (and only then, where it is required): the replacement parcel
+    /// (`carrier`, `service`, `tracking_number`), registered outbound on the same order with the
+    /// return's items, so `items` is left out.
+    pub shipment: Option<super::wire::ShipmentIn>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -173,7 +177,8 @@ pub async fn get_return(
     Ok(Json(ReturnOut::of_order(&found)))
 }
 
-/// Move a return to another state; 409 listing `allowed` when the state machine refuses.
+/// Move a return to another state; 409 listing `allowed` when the state machine refuses. A move
+/// to `replacement_released` carries the replacement parcel in `shipment`.
 #[utoipa::path(post, path = "/api/v1/returns/{id}/transitions", tag = "returns", params(("id" = String, Path)),
     request_body = TransitionIn,
     responses((status = 200, body = ReturnOut), (status = 404, body = Problem), (status = 409, body = Problem),
@@ -193,10 +198,11 @@ pub async fn transition(
         errors.push(FieldError::new("to", format!("must be one of {}", states.join(", "))));
     }
     let note = parse_note(body.note.as_deref(), &mut errors);
+    let replacement = body.shipment.and_then(|parcel| super::decisions::parse_new_parcel(parcel, &mut errors));
     let Some(to) = to.filter(|_| errors.is_empty()) else {
         return Err(ApiError::invalid(errors));
     };
-    let moved = state.app.move_return(&caller.principal, id, to, note).await?;
+    let moved = state.app.move_return(&caller.principal, id, to, note, replacement).await?;
     Ok(Json(ReturnOut::of_order(&moved)))
 }
 

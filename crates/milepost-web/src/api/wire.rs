@@ -499,7 +499,8 @@ pub struct OrderOut {
     pub customer: CustomerWire,
     pub ship_to: AddressWire,
     pub items: Vec<OrderItemOut>,
-    /// Roll-up: placed, confirmed, in_fulfillment, partially_shipped, shipped, partially_delivered, delivered, cancelled.
+    /// Roll-up: placed, confirmed, in_fulfillment, partially_shipped, shipped, partially_delivered, delivered, cancelled,
+    /// returning_to_sender, returned_to_sender.
     pub status: String,
     /// Per-SKU roll-up.
     pub item_status: Vec<ItemProgressOut>,
@@ -508,6 +509,8 @@ pub struct OrderOut {
     pub timeline: Vec<TimelineEntryOut>,
     pub exceptions: Vec<ExceptionOut>,
     pub returns: Vec<ReturnOut>,
+    /// Claims against carriers, oldest first (as in `GET /api/v1/orders/{order_number}/claims`).
+    pub claims: Vec<super::claims::ClaimOut>,
     #[schema(value_type = Vec<Object>)]
     pub notifications: Vec<serde_json::Value>,
     pub created_at: String,
@@ -564,6 +567,7 @@ impl OrderOut {
             timeline: r.timeline.iter().map(TimelineEntryOut::from_entry).collect(),
             exceptions: r.exceptions.iter().map(ExceptionOut::from_record).collect(),
             returns: r.returns.iter().map(ReturnOut::from_record).collect(),
+            claims: Vec::new(),
             notifications: Vec::new(),
             created_at: r.created_at.to_rfc3339(),
             updated_at: r.updated_at.to_rfc3339(),

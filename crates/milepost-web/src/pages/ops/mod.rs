@@ -14,6 +14,7 @@ pub mod render;
 
 use super::ClientAddr;
 use crate::AppState;
+use crate::pages::render::url_encode;
 use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -26,8 +27,9 @@ use milepost_app::records::{ExceptionAction, ExceptionQuery, ExceptionRecord, Or
 use milepost_app::staff::StaffSession;
 use milepost_app::{AppError, Milepost};
 use milepost_domain::exceptions::{ExceptionKind, ExceptionState};
+use milepost_domain::return_to_sender::SenderDecision;
 use milepost_domain::text::{parse_free_text, parse_identifier};
-use milepost_domain::{Milestone, OrderNumber, ReturnState, SourceOfTruth};
+use milepost_domain::{Direction, Milestone, OrderNumber, ReturnState, Shipment, SourceOfTruth, TrackingNumber};
 use serde::Deserialize;
 use std::time::Instant;
 
@@ -50,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/ops/returns", get(returns_queue))
         .route("/ops/orders", get(search))
         .route("/ops/orders/{order_number}", get(order_view))
+        .route("/ops/orders/{order_number}/shipments/{tracking_number}/decision", post(decide_parcel))
         .route("/ops/cleanup", get(cleanup))
         .route("/ops/insights", get(insights))
         .route("/ops/cleanup/codes", post(map_code))
@@ -427,6 +430,75 @@ async fn order_view(State(state): State<AppState>, Staff(session): Staff, Path(n
             StatusCode::OK,
             render::order_page(&session, &record, &notifications, &claims, state.app.clock().now()),
         ),
+        Err(_) => unavailable(Some(&session)),
+    }
+}
+
+/// `POST /ops/orders/{n}/shipments/{tn}/decision`: staff decide what happens to a parcel that
+/// came back to the sender (the form on the order view): reship (with the new tracking number),
+/// refund or cancel. The same use case as the API; a refusal is shown with its reason.
+async fn decide_parcel(
+    State(state): State<AppState>,
+    Staff(session): Staff,
+    Path((number, tracking)): Path<(String, String)>,
+    form: Result<axum::Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let fields = fields(form);
+    if let Some(refused) = refuse_post(&state, &session, &fields) {
+        return refused;
+    }
+    let bad = |message: &str| {
+        page(StatusCode::UNPROCESSABLE_ENTITY, render::message_page(Some(&session), "Not decided", message))
+    };
+    let Ok(number) = OrderNumber::parse(&number) else {
+        return page(StatusCode::NOT_FOUND, render::message_page(Some(&session), "Not found", "No such order."));
+    };
+    let Some(decision) = field(&fields, "decision").and_then(SenderDecision::parse) else {
+        return bad("Choose reship, refund or cancel.");
+    };
+    let note = match parse_free_text(field(&fields, "note").unwrap_or_default(), 2000) {
+        Ok(note) => Some(note).filter(|n| !n.is_empty()),
+        Err(_) => return bad("The note must be up to 2000 characters of text."),
+    };
+    let reship = match decision {
+        SenderDecision::Reship => {
+            let Ok(tracking_number) = TrackingNumber::parse(field(&fields, "tracking_number").unwrap_or_default())
+            else {
+                return bad("A reship needs the new parcel's tracking number (4 to 40 letters and digits).");
+            };
+            let carrier = match field(&fields, "carrier").map(str::trim).filter(|c| !c.is_empty()) {
+                None => None,
+                Some(raw) => match crate::api::wire::parse_carrier(raw) {
+                    Ok(carrier) => Some(carrier),
+                    Err(_) => return bad("The carrier must be a key such as ups, fedex, usps or dhl."),
+                },
+            };
+            Some(Shipment {
+                carrier,
+                service: None,
+                tracking_number,
+                direction: Direction::Outbound,
+                origin_location_id: None,
+                origin_postal_code: None,
+                origin_country: None,
+                items: Vec::new(),
+                label_cost: None,
+                handling_cost: None,
+            })
+        }
+        SenderDecision::Refund | SenderDecision::Cancel => None,
+    };
+    match state.app.decide_returned_parcel(&session.principal, &number, &tracking, decision, note, reship).await {
+        Ok(_) => Redirect::to(&format!("/ops/orders/{}?decided={}", url_encode(number.as_str()), decision.as_str()))
+            .into_response(),
+        Err(AppError::NotFound(_)) => page(
+            StatusCode::NOT_FOUND,
+            render::message_page(Some(&session), "Not found", "No such parcel on this order."),
+        ),
+        Err(AppError::Conflict(message)) => {
+            page(StatusCode::CONFLICT, render::message_page(Some(&session), "Not decided", &message))
+        }
+        Err(AppError::Invalid { message, .. }) => bad(&message),
         Err(_) => unavailable(Some(&session)),
     }
 }

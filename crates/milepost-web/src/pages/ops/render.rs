@@ -14,7 +14,8 @@ use milepost_app::records::{
 };
 use milepost_app::staff::StaffSession;
 use milepost_domain::kpi::{self, KpiGrouping, OrderKpiFacts};
-use milepost_domain::{Milestone, ReturnState, SourceOfTruth};
+use milepost_domain::return_to_sender;
+use milepost_domain::{Milestone, ReturnState, SourceOfTruth, TimelineEntry};
 use std::fmt::Write;
 
 use super::chart;
@@ -557,7 +558,35 @@ pub fn order_page(
         fact(&mut main, "Origin", sh.origin_location_id.as_deref());
         let items: Vec<String> = sh.items.iter().map(|i| format!("{} × {}", i.quantity, i.sku)).collect();
         fact(&mut main, "Items", Some(&items.join("; ")));
-        main.push_str("</dl></div>");
+        let entries: Vec<TimelineEntry> =
+            s.timeline.iter().map(|e| TimelineEntry { event: e.event.clone(), advisory: e.advisory }).collect();
+        if let Some((decision, at)) = return_to_sender::decision_of(&entries) {
+            let when = at.format("%Y-%m-%d %H:%M UTC").to_string();
+            fact(&mut main, "Back with the sender", Some(&format!("decided: {decision} ({when})")));
+        }
+        main.push_str("</dl>");
+        let awaits_decision = return_to_sender::check_decision(sh.direction, s.status, &entries).is_ok();
+        if awaits_decision && session.may_act() {
+            let _ = write!(
+                main,
+                "<form method=\"post\" class=\"decision\" action=\"/ops/orders/{order}/shipments/{parcel}/decision\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <fieldset><legend>Back with the sender: decide what happens next</legend>\
+                 <label><input type=\"radio\" name=\"decision\" value=\"reship\" required> Reship the same items</label>\
+                 <label><input type=\"radio\" name=\"decision\" value=\"refund\"> Refund the customer</label>\
+                 <label><input type=\"radio\" name=\"decision\" value=\"cancel\"> Cancel what was not delivered</label>\
+                 <label>New tracking number (reship) <input name=\"tracking_number\" maxlength=\"40\"></label>\
+                 <label>Carrier (reship) <input name=\"carrier\" maxlength=\"40\"></label>\
+                 <label>Note <input name=\"note\" maxlength=\"2000\"></label>\
+                 <button type=\"submit\">Decide</button></fieldset></form>",
+                order = esc(&url_encode(number)),
+                parcel = esc(sh.tracking_number.as_str()),
+                csrf = esc(&session.csrf_token),
+            );
+        } else if awaits_decision {
+            main.push_str("<p>Back with the sender: an admin decides reship, refund or cancel.</p>");
+        }
+        main.push_str("</div>");
     }
 
     main.push_str("<h2>Returns</h2>");
