@@ -7,6 +7,7 @@ pub mod demo;
 pub mod import;
 pub mod kpi_report;
 pub mod settings;
+pub mod simulate;
 pub mod users;
 
 use anyhow::Context;

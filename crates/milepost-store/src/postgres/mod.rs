@@ -10,6 +10,7 @@
 //! of `compat`, which gives the synchronous client the same statement shape.
 
 pub mod compat;
+mod eta;
 mod ingest;
 mod kpi;
 mod migrate;

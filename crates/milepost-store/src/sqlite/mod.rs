@@ -4,6 +4,7 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
+mod eta;
 mod ingest;
 mod kpi;
 mod migrate;
