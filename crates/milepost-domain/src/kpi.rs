@@ -17,6 +17,9 @@ pub struct ShipmentKpiFacts {
     pub delivered_at: Option<DateTime<Utc>>,
     /// Failed delivery attempts before the delivery (or so far).
     pub failed_attempts: u32,
+    /// Milepost's window in force when the parcel was first in carrier hands: its first and
+    /// last instant (`docs/eta.md`).
+    pub eta_at_possession: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// What the figures need of one exception: its kind (`stalled`, `late`…) and when it opened
@@ -43,6 +46,8 @@ pub struct OrderKpiFacts {
     pub exceptions: Vec<ExceptionKpiFacts>,
     /// Return reasons, one per returned item line.
     pub return_reasons: Vec<String>,
+    /// Messages sent to the customer about the order (any channel).
+    pub customer_messages: u32,
 }
 
 /// How to cut the figures.
@@ -103,6 +108,13 @@ pub struct Kpis {
     pub exception_rate: Option<f64>,
     pub exception_resolve_hours_median: Option<f64>,
     pub return_rate: Option<f64>,
+    /// Delivered parcels whose delivery fell inside the window published at first carrier
+    /// possession / delivered parcels that had such a window × 100.
+    pub eta_accuracy_rate: Option<f64>,
+    /// Median absolute error, in hours, of that window's midpoint against the delivery.
+    pub eta_median_abs_error_hours: Option<f64>,
+    /// Customer messages sent / orders.
+    pub customer_messages_per_order: Option<f64>,
 }
 
 /// Return reasons that count against order accuracy (a picking or packing error).
@@ -123,6 +135,16 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     }
     let idx = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
     Some(sorted[idx])
+}
+
+/// The median of sorted values (the mean of the two middle ones for an even count).
+fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
 }
 
 /// Computes the figures of DESIGN §7 over `orders`.
@@ -157,6 +179,22 @@ pub fn compute(orders: &[OrderKpiFacts]) -> Kpis {
 
     let returned = delivered.iter().filter(|o| !o.return_reasons.is_empty()).count() as u32;
 
+    let judged: Vec<(DateTime<Utc>, (DateTime<Utc>, DateTime<Utc>))> =
+        delivered_parcels.iter().filter_map(|s| s.delivered_at.zip(s.eta_at_possession)).collect();
+    let inside = judged.iter().filter(|(at, (earliest, latest))| earliest <= at && at <= latest).count() as u32;
+    let mut eta_errors: Vec<f64> = judged
+        .iter()
+        .map(|(at, (earliest, latest))| {
+            // The window's last instant is the last second of its last day: the midpoint is
+            // taken over the whole days.
+            let end = *latest + Duration::seconds(1);
+            let midpoint = *earliest + (end - *earliest) / 2;
+            hours(*at - midpoint).abs()
+        })
+        .collect();
+    eta_errors.sort_by(f64::total_cmp);
+    let messages: u32 = orders.iter().map(|o| o.customer_messages).sum();
+
     Kpis {
         orders: orders.len() as u32,
         shipped_orders: shipped.len() as u32,
@@ -170,6 +208,9 @@ pub fn compute(orders: &[OrderKpiFacts]) -> Kpis {
         exception_rate: percent(with_exceptions, orders.len() as u32),
         exception_resolve_hours_median: percentile(&resolve, 0.5),
         return_rate: percent(returned, delivered.len() as u32),
+        eta_accuracy_rate: percent(inside, judged.len() as u32),
+        eta_median_abs_error_hours: median(&eta_errors),
+        customer_messages_per_order: (!orders.is_empty()).then(|| f64::from(messages) / orders.len() as f64),
     }
 }
 
@@ -230,6 +271,7 @@ mod tests {
             cost: Money::parse(cost).unwrap(),
             delivered_at: delivered.map(t),
             failed_attempts,
+            eta_at_possession: None,
         }
     }
 
@@ -243,6 +285,7 @@ mod tests {
             shipments: Vec::new(),
             exceptions: Vec::new(),
             return_reasons: Vec::new(),
+            customer_messages: 0,
         }
     }
 
@@ -291,6 +334,28 @@ mod tests {
         assert_eq!(k.exception_rate, Some(25.0));
         assert_eq!(k.exception_resolve_hours_median, Some(6.0));
         assert_eq!(k.return_rate, Some(50.0));
+    }
+
+    #[test]
+    fn eta_accuracy_judges_the_window_at_first_possession_and_messages_are_counted_per_order() {
+        let mut orders = sample();
+        // Delivered 4 November 12:00 inside 3–4 November: midpoint 4 November 00:00, 12 h off.
+        orders[0].shipments[0].eta_at_possession = Some((t("2026-11-03T00:00:00Z"), t("2026-11-04T23:59:59Z")));
+        // Delivered 9 November 12:00, window 5–6 November: outside, midpoint 6 November 00:00, 84 h off.
+        orders[1].shipments[0].eta_at_possession = Some((t("2026-11-05T00:00:00Z"), t("2026-11-06T23:59:59Z")));
+        // Not delivered yet: not judged, whatever its window.
+        orders[2].shipments[0].eta_at_possession = Some((t("2026-11-01T00:00:00Z"), t("2026-11-01T23:59:59Z")));
+        orders[0].customer_messages = 3;
+        orders[1].customer_messages = 4;
+        orders[2].customer_messages = 1;
+        let k = compute(&orders);
+        assert_eq!(k.eta_accuracy_rate, Some(50.0));
+        assert_eq!(k.eta_median_abs_error_hours, Some(48.0));
+        // 8 messages over 4 orders (the one still waiting counts as an order without messages).
+        assert_eq!(k.customer_messages_per_order, Some(2.0));
+        let none = compute(&sample());
+        assert_eq!((none.eta_accuracy_rate, none.eta_median_abs_error_hours), (None, None));
+        assert_eq!(none.customer_messages_per_order, Some(0.0));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod branding;
 pub mod claims;
+pub mod eta;
 pub mod event;
 pub mod exceptions;
 pub mod kpi;

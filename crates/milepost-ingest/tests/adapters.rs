@@ -36,6 +36,19 @@ mod ups {
     use Milestone::*;
 
     #[test]
+    fn a_local_time_centuries_away_from_gmt_falls_back_to_gmt_instead_of_overflowing() {
+        // The shape `cargo fuzz` found: no offset, and local and GMT dates far apart.
+        let body = serde_json::json!({"trackResponse": {"shipment": [{"package": [{
+            "trackingNumber": "1ZA4R7090398765432",
+            "activity": [{"date": "99991231", "time": "235959", "gmtDate": "00010101", "gmtTime": "00:00:00",
+                          "status": {"type": "I", "code": "AR", "description": "ARRIVED"}}]
+        }]}]}});
+        let events = parse(SenderKind::Ups, body.to_string().as_bytes(), &CodeMap::seeded()).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].occurred_at, at("0001-01-01T00:00:00Z"));
+    }
+
+    #[test]
     fn every_package_of_a_multi_package_shipment_yields_its_own_events() {
         let events = read(SenderKind::Ups, "ups_multi_package.json");
         assert_eq!(for_number(&events, "1ZA4R7090398765432").len(), 5);

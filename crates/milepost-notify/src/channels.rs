@@ -155,10 +155,10 @@ impl SmtpSettings {
 
     /// The lettre transport for these settings. TLS uses rustls on the aws-lc-rs provider, the
     /// same one reqwest uses, so the two never disagree about the process's provider.
-    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
+    fn transport(&self, timeout: std::time::Duration) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
         let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.as_str())
             .port(self.port)
-            .timeout(Some(std::time::Duration::from_secs(15)));
+            .timeout(Some(timeout));
         if self.security != SmtpSecurity::Plain {
             let mut params = TlsParameters::builder(self.host.clone());
             if let Some(pem) = &self.extra_root_pem {
@@ -238,7 +238,7 @@ pub async fn send_email(
         .message_id(Some(message_id(message)))
         .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
         .map_err(|e| SendError::Permanent(format!("cannot build the mail: {e}")))?;
-    match smtp.transport()?.send(email).await {
+    match smtp.transport(settings.send_timeout)?.send(email).await {
         Ok(_) => Ok(()),
         Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
         Err(e) => Err(SendError::Transient(e.to_string())),

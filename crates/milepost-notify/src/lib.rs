@@ -45,7 +45,14 @@ pub struct NotifySettings {
     pub lease: Duration,
     /// How many messages one step claims.
     pub batch: u32,
+    /// How long one send may take, connecting included, before it counts as a transient failure
+    /// and is retried later (`MILEPOST_SEND_TIMEOUT_MS`): a mail server or receiver that takes the
+    /// connection and never answers holds the worker this long at most.
+    pub send_timeout: std::time::Duration,
 }
+
+/// The send timeout when none is configured.
+pub const DEFAULT_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl NotifySettings {
     pub fn new(public_url: &str) -> Self {
@@ -56,6 +63,7 @@ impl NotifySettings {
             retry: RetryPolicy::default(),
             lease: Duration::minutes(2),
             batch: 50,
+            send_timeout: DEFAULT_SEND_TIMEOUT,
         }
     }
 }
@@ -70,6 +78,9 @@ pub struct DeliveryReport {
     pub suppressed: u32,
     /// Results not recorded because the claim had run out meanwhile (another worker owns it).
     pub lost_claims: u32,
+    /// Claimed messages not attempted because a send might outlast the claim (slow peers took
+    /// the time); they are due again when the claim runs out.
+    pub deferred: u32,
 }
 
 /// The outbox worker: the application (store and clock), the channels, and its settings.
@@ -83,7 +94,7 @@ pub struct Notifier {
 impl Notifier {
     pub fn new(app: Milepost, settings: NotifySettings) -> Result<Self, NotifyError> {
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
+            .timeout(settings.send_timeout)
             .build()
             .map_err(|e| NotifyError::BadSetting { setting: "http client", message: e.to_string() })?;
         Ok(Notifier { app, settings: Arc::new(settings), http })
@@ -94,7 +105,16 @@ impl Notifier {
     pub async fn deliver_due(&self) -> AppResult<DeliveryReport> {
         let claimed = self.app.claim_notifications(self.settings.lease, self.settings.batch).await?;
         let mut report = DeliveryReport { claimed: claimed.len() as u32, ..DeliveryReport::default() };
+        // The claim holds for `lease` by the application's clock; sends are timed by the real one.
+        // A send that could not finish before the claim runs out is not started: its result could
+        // not be recorded, so the message would go out again. It is due again when the lease ends.
+        let claimed_at = std::time::Instant::now();
+        let lease = self.settings.lease.to_std().unwrap_or_default();
         for message in claimed {
+            if claimed_at.elapsed() + self.settings.send_timeout > lease {
+                report.deferred += 1;
+                continue;
+            }
             let outcome = self.attempt(&message).await;
             match &outcome {
                 DeliveryOutcome::Sent => report.sent += 1,
@@ -146,16 +166,20 @@ impl Notifier {
             attempt = message.attempts
         );
         let (link, style) = self.link_and_style(message).await;
-        let sent = async {
+        let send = async {
             match message.channel {
                 NotifyChannel::Email => channels::send_email(&self.settings, message, &link, &style).await,
                 NotifyChannel::Sms => channels::send_sms(&self.http, &self.settings, message, &link, &style).await,
                 NotifyChannel::Webhook => channels::send_webhook(&self.http, message, self.app.clock().now()).await,
                 NotifyChannel::Chat => channels::send_chat(&self.http, message, &link).await,
             }
-        }
-        .instrument(span.clone())
-        .await;
+        };
+        // The channels bound their own I/O too; this bounds the whole send, whatever step hangs.
+        let timeout = self.settings.send_timeout;
+        let sent = match tokio::time::timeout(timeout, send.instrument(span.clone())).await {
+            Ok(sent) => sent,
+            Err(_) => Err(SendError::Transient(format!("no answer within {} ms", timeout.as_millis()))),
+        };
         let _entered = span.enter();
         match sent {
             Ok(()) => {

@@ -35,9 +35,10 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// Per-item results, when a batch was refused as a whole.
+    /// Per-item results, when a batch was refused as a whole: an array of event results, or an
+    /// import's summary.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub results: Option<serde_json::Value>,
     /// The states a return may move to, when a transition was refused.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,7 +5,7 @@ use milepost_domain::kpi::Kpis;
 use milepost_web::api::kpis::KpiFiguresOut;
 use std::fmt::Write;
 
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 15] = [
     "group",
     "orders",
     "shipped",
@@ -18,6 +18,9 @@ const COLUMNS: [&str; 12] = [
     "first_attempt_%",
     "exception_%",
     "return_%",
+    "eta_in_window_%",
+    "eta_error_h",
+    "messages_per_order",
 ];
 
 fn cells(key: &str, k: &Kpis) -> Vec<String> {
@@ -35,6 +38,9 @@ fn cells(key: &str, k: &Kpis) -> Vec<String> {
         pct(k.first_attempt_delivery_rate),
         pct(k.exception_rate),
         pct(k.return_rate),
+        pct(k.eta_accuracy_rate),
+        pct(k.eta_median_abs_error_hours),
+        k.customer_messages_per_order.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into()),
     ]
 }
 

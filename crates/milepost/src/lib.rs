@@ -7,6 +7,7 @@ pub mod demo;
 pub mod import;
 pub mod kpi_report;
 pub mod settings;
+pub mod simulate;
 pub mod users;
 
 use anyhow::Context;
@@ -28,11 +29,14 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
-            let store =
-                SqliteStore::open(&path).with_context(|| format!("opening SQLite database {}", path.display()))?;
+            let store = SqliteStore::open_with_quota(&path, settings.sqlite_max_bytes)
+                .with_context(|| format!("opening SQLite database {}", path.display()))?;
             Ok(Arc::new(store))
         }
         DatabaseLocation::Postgres(url) => {
+            if settings.sqlite_max_bytes.is_some() {
+                anyhow::bail!("MILEPOST_SQLITE_MAX_BYTES is a quota of the SQLite backend; PostgreSQL has its own");
+            }
             let store = PgStore::open(&url).context("opening the PostgreSQL database")?;
             Ok(Arc::new(store))
         }
@@ -78,6 +82,7 @@ pub struct Application {
 /// channel without settings suppresses its messages.
 pub fn notify_settings(settings: &Settings, base_url: &str) -> anyhow::Result<NotifySettings> {
     let mut notify = NotifySettings::new(base_url);
+    notify.send_timeout = std::time::Duration::from_millis(settings.send_timeout_ms);
     if let Some(url) = &settings.smtp_url {
         let from = settings.smtp_from.as_deref().context("MILEPOST_SMTP_FROM is required with MILEPOST_SMTP_URL")?;
         notify.smtp = Some(SmtpSettings::parse(url, from)?);

@@ -80,6 +80,18 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         scale: Option<Vec<usize>>,
     },
+    /// Simulate orders and parcels on lanes with known transit times through the ingest use
+    /// cases, on a simulated clock, and score the ETA model against what really happened.
+    /// Runs on a fresh temporary SQLite database unless MILEPOST_DATABASE_URL is set.
+    Simulate {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 400)]
+        orders: usize,
+        /// Where to write the report as JSON.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
     /// Seed a demo account with realistic orders, print its admin key and URLs, then serve.
     Demo {
         /// How many orders to seed.
@@ -319,6 +331,17 @@ async fn main() -> anyhow::Result<()> {
             std::fs::write(&out, serde_json::to_string_pretty(&report)?)
                 .with_context(|| format!("writing {}", out.display()))?;
             println!("figures written to {}", out.display());
+            Ok(())
+        }
+        Command::Simulate { seed, orders, report } => {
+            let from_environment = std::env::var_os("MILEPOST_DATABASE_URL").is_some();
+            let figures = milepost::simulate::run_command(&settings, from_environment, seed, orders).await?;
+            print!("{}", milepost::simulate::table(&figures));
+            if let Some(path) = report {
+                std::fs::write(&path, serde_json::to_string_pretty(&figures)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("report written to {}", path.display());
+            }
             Ok(())
         }
         Command::Export { account, out } => {

@@ -29,6 +29,15 @@ pub struct Settings {
     pub sms_url: Option<String>,
     /// The SMS sender number or name.
     pub sms_from: Option<String>,
+    /// How long one notification send may take before it is retried later, in milliseconds
+    /// (`MILEPOST_SEND_TIMEOUT_MS`, default 15 000): bounds a mail server or webhook receiver
+    /// that accepts the connection and never answers.
+    pub send_timeout_ms: u64,
+    /// A storage quota for the SQLite database, in bytes (`MILEPOST_SQLITE_MAX_BYTES`; none: only
+    /// the disk limits it). Writes beyond it are refused with 503 and `Retry-After` exactly like
+    /// a full disk, nothing acknowledged is lost, and writes resume once the quota is raised (a
+    /// restart with a larger value) or space is freed.
+    pub sqlite_max_bytes: Option<u64>,
     /// Whether `serve` delivers notifications in the background (tests drive delivery
     /// themselves, one step at a time).
     pub deliver_in_background: bool,
@@ -46,6 +55,8 @@ impl Default for Settings {
             smtp_from: None,
             sms_url: None,
             sms_from: None,
+            send_timeout_ms: DEFAULT_SEND_TIMEOUT_MS,
+            sqlite_max_bytes: None,
             deliver_in_background: true,
         }
     }
@@ -62,6 +73,7 @@ impl std::fmt::Debug for Secret {
 }
 
 pub const DEFAULT_TRACK_RATE_LIMIT: u32 = milepost_web::DEFAULT_TRACK_RATE_LIMIT;
+pub const DEFAULT_SEND_TIMEOUT_MS: u64 = milepost_notify::DEFAULT_SEND_TIMEOUT.as_millis() as u64;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +87,8 @@ struct FileSettings {
     smtp_from: Option<String>,
     sms_url: Option<String>,
     sms_from: Option<String>,
+    send_timeout_ms: Option<u64>,
+    sqlite_max_bytes: Option<u64>,
 }
 
 /// Where a database lives.
@@ -111,6 +125,10 @@ impl Settings {
             settings.smtp_from = parsed.smtp_from;
             settings.sms_url = parsed.sms_url;
             settings.sms_from = parsed.sms_from;
+            if let Some(v) = parsed.send_timeout_ms {
+                settings.send_timeout_ms = v;
+            }
+            settings.sqlite_max_bytes = parsed.sqlite_max_bytes.or(settings.sqlite_max_bytes);
         }
         if let Some(v) = env("MILEPOST_DATABASE_URL").filter(|v| !v.is_empty()) {
             settings.database_url = v;
@@ -129,6 +147,20 @@ impl Settings {
                 .trim()
                 .parse()
                 .with_context(|| format!("MILEPOST_TRACK_RATE_LIMIT `{v}` must be a whole number (0 turns it off)"))?;
+        }
+        if let Some(v) = env("MILEPOST_SEND_TIMEOUT_MS").filter(|v| !v.is_empty()) {
+            settings.send_timeout_ms = v.trim().parse().ok().filter(|ms| *ms > 0).with_context(|| {
+                format!("MILEPOST_SEND_TIMEOUT_MS `{v}` must be a whole number of milliseconds above 0")
+            })?;
+        }
+        if let Some(v) = env("MILEPOST_SQLITE_MAX_BYTES").filter(|v| !v.is_empty()) {
+            settings.sqlite_max_bytes =
+                Some(v.trim().parse().ok().filter(|bytes| *bytes > 0).with_context(|| {
+                    format!("MILEPOST_SQLITE_MAX_BYTES `{v}` must be a whole number of bytes above 0")
+                })?);
+        }
+        if settings.send_timeout_ms == 0 {
+            bail!("send_timeout_ms must be above 0");
         }
         let from_env = |name: &str, slot: &mut Option<String>| {
             if let Some(v) = env(name).filter(|v| !v.is_empty()) {
@@ -234,6 +266,24 @@ mod tests {
             ..Settings::default()
         };
         assert!(crate::notify_settings(&bad_tls, "http://x").is_err(), "no silent plain text for smtps");
+    }
+
+    #[test]
+    fn the_send_timeout_and_the_storage_quota_come_from_the_environment() {
+        let defaults = Settings::load(None, |_| None).unwrap();
+        assert_eq!(defaults.send_timeout_ms, 15_000);
+        assert_eq!(defaults.sqlite_max_bytes, None);
+        let env = |k: &str| match k {
+            "MILEPOST_SEND_TIMEOUT_MS" => Some("250".to_string()),
+            "MILEPOST_SQLITE_MAX_BYTES" => Some("1048576".to_string()),
+            _ => None,
+        };
+        let s = Settings::load(None, env).unwrap();
+        assert_eq!((s.send_timeout_ms, s.sqlite_max_bytes), (250, Some(1_048_576)));
+        for bad in ["0", "soon", "-5"] {
+            assert!(Settings::load(None, |k| (k == "MILEPOST_SEND_TIMEOUT_MS").then(|| bad.into())).is_err(), "{bad}");
+            assert!(Settings::load(None, |k| (k == "MILEPOST_SQLITE_MAX_BYTES").then(|| bad.into())).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -67,6 +67,14 @@ async fn kpis_follow_the_formulas_over_known_orders() {
     assert_eq!(k["first_attempt_delivery_rate"], 50.0);
     assert_eq!(k["order_accuracy_rate"], 100.0);
     assert_eq!(k["exception_rate"], 33.33);
+    // ETA accuracy judges the window in force when Milepost first knew the parcel was in carrier
+    // hands. K-1's first news was its delivery (no window to judge). K-2's was a failed attempt
+    // on Thursday 5 November, which pinned the window to Friday the 6th; delivered that day at
+    // 10:00, two hours before the window's midpoint (12:00).
+    assert_eq!(k["eta_accuracy_rate"], 100.0);
+    assert_eq!(k["eta_median_abs_error_hours"], 2.0);
+    // No message has been sent yet (the notifier has not run): 0 over 3 orders.
+    assert_eq!(k["customer_messages_per_order"], 0.0);
     let keys: Vec<_> = k["groups"].as_array().unwrap().iter().map(|g| g["key"].as_str().unwrap().to_string()).collect();
     assert_eq!(keys, ["fedex", "none", "ups"]);
     assert_eq!(k["groups"][0]["on_time_delivery_rate"], 0.0);
@@ -90,6 +98,8 @@ async fn kpis_follow_the_formulas_over_known_orders() {
     assert_eq!(rows.len(), 5, "{text}");
     assert_eq!(rows[0][..5], ["key", "orders", "shipped_orders", "deliveries", "on_time_delivery_rate"]);
     assert_eq!(rows[1][..11], ["all", "3", "2", "2", "50", "10", "24", "100", "9.50", "50", "33.33"], "{text}");
+    assert_eq!(rows[0][13..], ["eta_accuracy_rate", "eta_median_abs_error_hours", "customer_messages_per_order"]);
+    assert_eq!(rows[1][13..], ["100", "2", "0"], "{text}");
     let keys: Vec<&str> = rows[2..].iter().map(|r| r[0]).collect();
     assert_eq!(keys, ["fedex", "none", "ups"]);
     assert_eq!(rows[2][..5], ["fedex", "1", "1", "1", "0"], "K-2 arrived after its promise");

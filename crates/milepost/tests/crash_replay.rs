@@ -267,8 +267,8 @@ async fn killed_and_restarted_at_random_the_server_ends_where_a_clean_replay_end
         assert_eq!(after_crashes, replayed, "after {kills} kills the order differs from a clean replay");
     }
     eprintln!(
-        "crash test: {events} events in {total} batches from {CLIENTS} clients, {kills} kills survived, {} resends, \
-         {stored} stored, {} notifications as in the clean replay",
+        "crash test: events acknowledged: {events} (in {total} batches from {CLIENTS} clients), found exactly once: \
+         {stored}, kills survived: {kills}, resends: {}, notifications as in a clean replay: {}",
         resent.load(Ordering::SeqCst),
         crashed.iter().map(|o| o["notifications"].as_array().unwrap().len()).sum::<usize>()
     );

@@ -698,6 +698,9 @@ async fn a_promise_that_will_not_be_kept_tells_the_customer_once_after_shipped_a
     app.post_events(json!([s[2]])).await;
     deliver(&app).await;
     assert_eq!(customer_milestones(&notifications(&app, "L-1").await), ["shipped", "delayed"]);
+    // Both were sent: the KPI "customer messages per order" counts them (2 over L-1 alone).
+    let kpis = app.get("/api/v1/kpis?from=2026-11-01&to=2026-11-02", &app.support).await;
+    assert_eq!((kpis.body["orders"].clone(), kpis.body["customer_messages_per_order"].clone()), (json!(1), json!(2.0)));
     app.post_events(json!([s[6]])).await;
     deliver(&app).await;
     assert_eq!(customer_milestones(&notifications(&app, "L-1").await), ["shipped", "delayed", "delivered"]);

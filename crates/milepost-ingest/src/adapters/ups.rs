@@ -170,8 +170,10 @@ fn occurred_at(activity: &Node<'_>) -> Result<DateTime<FixedOffset>, AdapterErro
         (Some(l), Some(g), None) => {
             // The difference between local and GMT wall time is the offset, to the minute.
             let seconds = (l - g).num_seconds();
+            // Found by `cargo fuzz`: dates centuries apart overflowed `minutes * 60`. An offset
+            // that does not fit is no offset; GMT alone then says when it happened.
             let minutes = (seconds as f64 / 60.0).round() as i32;
-            FixedOffset::east_opt(minutes * 60).and_then(|o| at(o, l)).or_else(|| at(utc, g))
+            minutes.checked_mul(60).and_then(FixedOffset::east_opt).and_then(|o| at(o, l)).or_else(|| at(utc, g))
         }
         (None, Some(g), Some(o)) => Some(utc.from_utc_datetime(&g).with_timezone(&o)),
         (None, Some(g), None) => at(utc, g),

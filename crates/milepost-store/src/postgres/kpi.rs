@@ -34,7 +34,8 @@ pub fn kpi_facts(
         .prepare_cached(
             "SELECT s.carrier, s.service, s.origin_location_id, COALESCE(s.label_cost_e4, 0) + COALESCE(s.handling_cost_e4, 0),
                     s.status, s.status_since_us, s.first_possession_us,
-                    (SELECT COUNT(*) FROM events e WHERE e.shipment_id = s.id AND e.milestone = 'delivery_attempted')
+                    (SELECT COUNT(*) FROM events e WHERE e.shipment_id = s.id AND e.milestone = 'delivery_attempted'),
+                    s.eta_possession_earliest, s.eta_possession_latest
              FROM shipments s WHERE s.order_id = $1 AND s.direction = 'outbound' ORDER BY s.id",
         )
         .map_err(storage_error)?;
@@ -48,19 +49,47 @@ pub fn kpi_facts(
              WHERE r.order_id = $1 AND r.state <> 'rejected' ORDER BY r.id, i.line_no",
         )
         .map_err(storage_error)?;
+    // Customer messages sent about the order (DESIGN §7 "customer messages per order").
+    let mut messages_stmt = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM notifications WHERE order_id = $1 AND audience = 'customer' AND state = 'sent'",
+        )
+        .map_err(storage_error)?;
     let mut facts = Vec::with_capacity(orders.len());
     for (id, placed_at, promised_by, channel, status) in orders {
-        let rows: Vec<(Option<String>, Option<String>, Option<String>, i64, String, Option<i64>, Option<i64>, u32)> =
-            parcels_stmt
-                .query_map([id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
-                })
-                .map_err(storage_error)?
-                .collect::<Result<_, _>>()
-                .map_err(storage_error)?;
+        type ParcelRow = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            i64,
+            String,
+            Option<i64>,
+            Option<i64>,
+            u32,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<ParcelRow> = parcels_stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                ))
+            })
+            .map_err(storage_error)?
+            .collect::<Result<_, _>>()
+            .map_err(storage_error)?;
         let mut shipped_at: Option<DateTime<Utc>> = None;
         let mut shipments = Vec::with_capacity(rows.len());
-        for (carrier, service, warehouse, cost, parcel_status, since, possession, attempts) in rows {
+        for (carrier, service, warehouse, cost, parcel_status, since, possession, attempts, eta_from, eta_to) in rows {
             let possession = possession.map(from_micros);
             shipped_at = match (shipped_at, possession) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -73,6 +102,10 @@ pub fn kpi_facts(
                 cost: Money::from_ten_thousandths(cost),
                 delivered_at: (parcel_status == "delivered").then(|| since.map(from_micros)).flatten(),
                 failed_attempts: attempts,
+                eta_at_possession: match (eta_from, eta_to) {
+                    (Some(from), Some(to)) => Some((parse_utc(&from)?, parse_utc(&to)?)),
+                    _ => None,
+                },
             });
         }
         let delivered_at =
@@ -104,7 +137,12 @@ pub fn kpi_facts(
                 .map_err(storage_error)?
                 .collect::<Result<_, _>>()
                 .map_err(storage_error)?,
+            customer_messages: row_count(messages_stmt.query_row([id], |r| r.get::<_, i64>(0)).map_err(storage_error)?),
         });
     }
     Ok(facts)
+}
+
+fn row_count(count: i64) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
 }

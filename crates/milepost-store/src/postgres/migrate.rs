@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("migrations/0007_polling.sql")),
     (8, include_str!("migrations/0008_returns.sql")),
     (9, include_str!("migrations/0009_notify_policy.sql")),
+    (10, include_str!("migrations/0010_eta.sql")),
     (11, include_str!("migrations/0011_notice_detail.sql")),
     (12, include_str!("migrations/0012_event_index_trim.sql")),
 ];

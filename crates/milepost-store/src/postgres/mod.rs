@@ -10,7 +10,7 @@
 //! of `compat`, which gives the synchronous client the same statement shape.
 
 pub mod compat;
-mod decisions;
+mod eta;
 mod ingest;
 mod kpi;
 mod migrate;
@@ -23,7 +23,7 @@ mod scratch;
 mod tracking;
 mod writes;
 
-use crate::shared::{cleanup, export, policy, polling, staff};
+use crate::shared::{cleanup, decisions, export, policy, polling, staff};
 
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
@@ -684,5 +684,53 @@ impl Store for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<ReturnOfOrder>> {
         self.read(move |conn, _| returns::returns_queue(conn, account, state, limit)).await
+    }
+}
+
+impl crate::shared::BackendSteps for Connection {
+    fn load_projection(
+        &self,
+        truth: &SourceOfTruth,
+        shipment_id: i64,
+    ) -> StoreResult<milepost_domain::timeline::TimelineProjection> {
+        rules::load_projection(self, truth, shipment_id)
+    }
+
+    fn shipment_by_id(&self, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<crate::ShipmentRecord> {
+        reads::shipment_by_id(self, truth, shipment_id)
+    }
+
+    fn append_events(
+        &self,
+        truth: &SourceOfTruth,
+        settings: &RuleSettings,
+        policy: &NotificationPolicy,
+        account: AccountId,
+        events: &[crate::NewEvent],
+    ) -> StoreResult<Vec<crate::EventOutcome>> {
+        writes::append_events(self, truth, settings, policy, account, events)
+    }
+
+    fn add_shipment(
+        &self,
+        truth: &SourceOfTruth,
+        policy: &NotificationPolicy,
+        account: AccountId,
+        order_number: &OrderNumber,
+        shipment: &milepost_domain::Shipment,
+    ) -> StoreResult<crate::ShipmentRecord> {
+        writes::add_shipment(self, truth, policy, account, order_number, shipment)
+    }
+
+    fn queue_customer_notice(
+        &self,
+        policy: &NotificationPolicy,
+        order_id: i64,
+        shipments: &[&str],
+        notice: milepost_domain::notify::Notice,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let context = outbox::order_context(self, policy, order_id, None)?;
+        outbox::queue_notice(self, &context, order_id, shipments, notice, now)
     }
 }

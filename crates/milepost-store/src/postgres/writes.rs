@@ -231,15 +231,21 @@ pub fn add_shipment(
         params![shipment_id, order_id, account.0, format!("t:{}", shipment.tracking_number)],
     )
     .map_err(storage_error)?;
-    recompute_shipment(conn, truth, shipment_id)?;
+    let projection = recompute_shipment(conn, truth, shipment_id)?;
     recompute_order(conn, truth, order_id)?;
     rules::mark_due(conn, "id", shipment_id)?;
     // Events that waited for this parcel may already mean something to the customer.
     let now: Option<String> =
         row(conn, "SELECT MAX(received_at) FROM events WHERE shipment_id = $1", [shipment_id], |r| r.get(0))
             .map_err(storage_error)?;
+    let events_waited = now.is_some();
     let now = now.as_deref().map(super::rows::parse_utc).transpose()?.unwrap_or_else(chrono::Utc::now);
     outbox::on_parcel_change(conn, policy, shipment_id, ParcelView::default(), now)?;
+    // Milepost's first window, when events that waited for the parcel say what time it is (the
+    // store has no clock of its own; otherwise the parcel's first event publishes it).
+    if events_waited {
+        super::eta::on_parcel_change(conn, shipment_id, &projection, now)?;
+    }
     reads::shipment_by_id(conn, truth, shipment_id)
 }
 
@@ -584,6 +590,7 @@ pub fn append_events(
         let projection = recompute_shipment(conn, truth, id)?;
         rules::evaluate(conn, settings, policy, id, &projection, now)?;
         super::returns::on_return_parcel(conn, policy, id, &projection, now)?;
+        super::eta::on_parcel_change(conn, id, &projection, now)?;
         outbox::on_parcel_change(conn, policy, id, before, now)?;
         outbox::after_rules(conn, policy, id, now)?;
     }

@@ -4,7 +4,7 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
-mod decisions;
+mod eta;
 mod ingest;
 mod kpi;
 mod migrate;
@@ -16,7 +16,7 @@ mod rules;
 mod tracking;
 mod writes;
 
-use crate::shared::{cleanup, export, policy, polling, staff};
+use crate::shared::{cleanup, decisions, export, policy, polling, staff};
 
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
@@ -106,9 +106,27 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, applies migrations and starts the
     /// writer thread.
     pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        Self::open_with_quota(path, None)
+    }
+
+    /// As `open`, with a storage quota: the database may grow to about `max_bytes` (rounded down
+    /// to whole pages, and never below its size today). A write that would pass it fails with
+    /// `SQLITE_FULL`, exactly as on a full disk, and is refused as `Unavailable`; nothing is
+    /// half-stored, and writes go through again once the quota is raised (the next open) or
+    /// rows are freed.
+    pub fn open_with_quota(path: impl AsRef<Path>, max_bytes: Option<u64>) -> StoreResult<Self> {
         let path = path.as_ref().to_path_buf();
         let mut conn = open_connection(&path)?;
         migrate::apply(&mut conn)?;
+        if let Some(max_bytes) = max_bytes {
+            // Only the writer's connection grows the file; the limit lives on that connection.
+            let page_size: i64 = conn.query_row("PRAGMA page_size", [], |row| row.get(0)).map_err(storage_error)?;
+            let pages = (max_bytes / page_size.max(1) as u64).max(1);
+            let applied: i64 = conn
+                .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |row| row.get(0))
+                .map_err(storage_error)?;
+            tracing::info!(max_bytes, pages = applied, "SQLite storage quota");
+        }
         let (tx, rx) = mpsc::channel::<Job>(8192);
         let stats = Arc::new(Mutex::new(WriterStats::default()));
         let writer_stats = stats.clone();
@@ -220,6 +238,15 @@ impl Drop for SqliteStore {
 fn in_savepoint<R>(conn: &Connection, work: impl FnOnce(&Connection) -> StoreResult<R>) -> StoreResult<R> {
     conn.execute_batch("SAVEPOINT job").map_err(storage_error)?;
     let result = work(conn);
+    if conn.is_autocommit() {
+        // SQLite rolled the whole transaction back by itself (it may on a full disk, an I/O error
+        // or without memory), savepoint included: nothing of this job is stored.
+        return Err(match result {
+            Err(e @ StoreError::Unavailable(_)) => e,
+            Err(e) => StoreError::Unavailable(format!("the write transaction was rolled back: {e}")),
+            Ok(_) => StoreError::Unavailable("the write transaction was rolled back".into()),
+        });
+    }
     let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
     conn.execute_batch(end).map_err(storage_error)?;
     result
@@ -242,8 +269,30 @@ fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: Arc<Mutex<
             drop(batch);
             continue;
         }
-        let completions: Vec<Completion> = batch.into_iter().map(|job| job(&conn)).collect();
-        let commit = conn.execute_batch("COMMIT").map_err(storage_error);
+        let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
+        // Jobs whose writes went with a transaction SQLite rolled back by itself (a full disk or
+        // an I/O error may do that): they are answered as unavailable, and the rest of the batch
+        // goes on in a fresh transaction, so nothing is committed under a caller told it failed
+        // and no job runs outside a transaction.
+        let mut rolled_back: Vec<Completion> = Vec::new();
+        let mut jobs_left = batch.into_iter();
+        for job in jobs_left.by_ref() {
+            if conn.is_autocommit() {
+                rolled_back.append(&mut completions);
+                if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+                    // The jobs not run are dropped with `jobs_left`: their callers see the store
+                    // as unavailable.
+                    tracing::error!(error = %storage_error(e), "cannot begin a write transaction");
+                    break;
+                }
+            }
+            completions.push(job(&conn));
+        }
+        drop(jobs_left);
+        if conn.is_autocommit() {
+            rolled_back.append(&mut completions);
+        }
+        let commit = if completions.is_empty() { Ok(()) } else { conn.execute_batch("COMMIT").map_err(storage_error) };
         if commit.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -254,6 +303,9 @@ fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: Arc<Mutex<
         }
         for completion in completions {
             completion(commit.as_ref().err().map(|e| StoreError::Unavailable(e.to_string())));
+        }
+        for completion in rolled_back {
+            completion(Some(StoreError::Unavailable("the write transaction was rolled back by the database".into())));
         }
     }
 }
@@ -690,5 +742,118 @@ impl Store for SqliteStore {
             export::import_account(conn, account, &name, &history)
         })
         .await
+    }
+}
+
+impl crate::shared::BackendSteps for Connection {
+    fn load_projection(
+        &self,
+        truth: &SourceOfTruth,
+        shipment_id: i64,
+    ) -> StoreResult<milepost_domain::timeline::TimelineProjection> {
+        rules::load_projection(self, truth, shipment_id)
+    }
+
+    fn shipment_by_id(&self, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<crate::ShipmentRecord> {
+        reads::shipment_by_id(self, truth, shipment_id)
+    }
+
+    fn append_events(
+        &self,
+        truth: &SourceOfTruth,
+        settings: &RuleSettings,
+        policy: &NotificationPolicy,
+        account: AccountId,
+        events: &[crate::NewEvent],
+    ) -> StoreResult<Vec<crate::EventOutcome>> {
+        writes::append_events(self, truth, settings, policy, account, events)
+    }
+
+    fn add_shipment(
+        &self,
+        truth: &SourceOfTruth,
+        policy: &NotificationPolicy,
+        account: AccountId,
+        order_number: &OrderNumber,
+        shipment: &milepost_domain::Shipment,
+    ) -> StoreResult<crate::ShipmentRecord> {
+        writes::add_shipment(self, truth, policy, account, order_number, shipment)
+    }
+
+    fn queue_customer_notice(
+        &self,
+        policy: &NotificationPolicy,
+        order_id: i64,
+        shipments: &[&str],
+        notice: milepost_domain::notify::Notice,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let context = outbox::order_context(self, policy, order_id, None)?;
+        outbox::queue_notice(self, &context, order_id, shipments, notice, now)
+    }
+}
+
+#[cfg(test)]
+mod writer_tests {
+    use super::*;
+
+    type Answers = Arc<Mutex<Vec<(i64, Result<(), String>)>>>;
+
+    /// A job as `SqliteStore::write` builds it: `work` in its savepoint, its answer recorded.
+    fn job(n: i64, answers: Answers, work: impl FnOnce(&Connection) -> StoreResult<()> + Send + 'static) -> Job {
+        Box::new(move |conn: &Connection| {
+            let result = in_savepoint(conn, work);
+            Box::new(move |commit_error: Option<StoreError>| {
+                let answer = match commit_error {
+                    Some(e) => Err(e),
+                    None => result,
+                };
+                answers.lock().unwrap().push((n, answer.map_err(|e| e.to_string())));
+            })
+        })
+    }
+
+    fn insert(n: i64) -> impl FnOnce(&Connection) -> StoreResult<()> + Send + 'static {
+        move |conn| conn.execute("INSERT INTO t (x) VALUES (?1)", [n]).map(|_| ()).map_err(storage_error)
+    }
+
+    #[test]
+    fn a_group_transaction_sqlite_rolls_back_by_itself_fails_its_jobs_and_the_rest_commit_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("writer.db");
+        let conn = open_connection(&path).unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER NOT NULL)").unwrap();
+        let answers: Answers = Arc::new(Mutex::new(Vec::new()));
+        let (queue, jobs) = mpsc::channel::<Job>(8);
+        queue.try_send(job(1, answers.clone(), insert(1))).ok().unwrap();
+        // What SQLite does on a full disk or an I/O error mid-statement: the whole transaction
+        // is rolled back, and the statement fails.
+        queue
+            .try_send(job(2, answers.clone(), |conn| {
+                insert(2)(conn)?;
+                conn.execute_batch("ROLLBACK").map_err(storage_error)?;
+                Err(StoreError::Unavailable("database or disk is full".into()))
+            }))
+            .ok()
+            .unwrap();
+        queue.try_send(job(3, answers.clone(), insert(3))).ok().unwrap();
+        drop(queue);
+        // The three jobs wait in the queue, so the writer takes them as one group.
+        run_writer(conn, jobs, Arc::new(Mutex::new(WriterStats::default())));
+
+        let answers = answers.lock().unwrap().clone();
+        let answer = |n: i64| answers.iter().find(|(m, _)| *m == n).map(|(_, a)| a.clone()).unwrap();
+        assert!(answer(1).unwrap_err().contains("unavailable"), "job 1's writes went with the rollback");
+        assert!(answer(2).unwrap_err().contains("unavailable"), "{:?}", answer(2));
+        assert_eq!(answer(3), Ok(()), "job 3 ran in a fresh transaction and committed");
+        let check = Connection::open(&path).unwrap();
+        let stored: Vec<i64> = check
+            .prepare("SELECT x FROM t ORDER BY x")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(stored, vec![3], "only the job told it succeeded is stored");
     }
 }

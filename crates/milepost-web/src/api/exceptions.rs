@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionParams {
     /// `open`, `acknowledged` or `resolved`.
@@ -26,10 +27,12 @@ pub struct ExceptionParams {
     pub order_number: Option<String>,
     pub owner: Option<String>,
     pub carrier: Option<String>,
-    /// Only exceptions open at least this many hours.
+    /// Only exceptions open at least this many hours (at most ten years).
+    #[param(maximum = 87_600)]
     pub min_age_hours: Option<u32>,
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -69,6 +72,7 @@ pub async fn list_exceptions(
     check("cursor", !matches!(cursor, Some(None)), "is not a cursor this API returned");
     let limit = p.limit.unwrap_or(50);
     check("limit", (1..=200).contains(&limit), "must be between 1 and 200");
+    check("min_age_hours", p.min_age_hours.is_none_or(|h| h <= 87_600), "must be at most 87600 (ten years)");
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }

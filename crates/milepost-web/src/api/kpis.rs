@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct KpiParams {
     /// Start (RFC 3339 or YYYY-MM-DD, inclusive); default 30 days before `to`.
@@ -49,6 +50,13 @@ pub struct KpiFiguresOut {
     pub exception_rate: Option<f64>,
     pub exception_resolve_hours_median: Option<f64>,
     pub return_rate: Option<f64>,
+    /// Delivered parcels delivered inside Milepost's window published at first carrier
+    /// possession, in percent (`docs/eta.md`).
+    pub eta_accuracy_rate: Option<f64>,
+    /// Median absolute error in hours of that window's midpoint against the delivery.
+    pub eta_median_abs_error_hours: Option<f64>,
+    /// Customer messages sent per order.
+    pub customer_messages_per_order: Option<f64>,
 }
 
 impl KpiFiguresOut {
@@ -69,6 +77,9 @@ impl KpiFiguresOut {
             exception_rate: round(k.exception_rate),
             exception_resolve_hours_median: round(k.exception_resolve_hours_median),
             return_rate: round(k.return_rate),
+            eta_accuracy_rate: round(k.eta_accuracy_rate),
+            eta_median_abs_error_hours: round(k.eta_median_abs_error_hours),
+            customer_messages_per_order: round(k.customer_messages_per_order),
         }
     }
 }
@@ -100,7 +111,7 @@ pub fn parse_bound(raw: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The columns of the CSV export, in order.
-pub const CSV_COLUMNS: [&str; 13] = [
+pub const CSV_COLUMNS: [&str; 16] = [
     "key",
     "orders",
     "shipped_orders",
@@ -114,6 +125,9 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "exception_rate",
     "exception_resolve_hours_median",
     "return_rate",
+    "eta_accuracy_rate",
+    "eta_median_abs_error_hours",
+    "customer_messages_per_order",
 ];
 
 /// A CSV field: quoted when it holds a comma, quote or line break.
@@ -137,6 +151,9 @@ fn csv_row(key: &str, f: &KpiFiguresOut) -> String {
         num(f.exception_rate),
         num(f.exception_resolve_hours_median),
         num(f.return_rate),
+        num(f.eta_accuracy_rate),
+        num(f.eta_median_abs_error_hours),
+        num(f.customer_messages_per_order),
     ]
     .join(",")
 }
@@ -156,7 +173,10 @@ pub fn kpis_csv(out: &KpisOut) -> String {
 
 /// KPI figures over orders placed in a period, as JSON or (`format=csv`) as CSV.
 #[utoipa::path(get, path = "/api/v1/kpis", tag = "kpis", params(KpiParams),
-    responses((status = 200, body = KpisOut), (status = 422, body = Problem)), security(("api_key" = [])))]
+    responses((status = 200, description = "the figures: JSON, or CSV with `format=csv`",
+                content((KpisOut = "application/json"), (String = "text/csv"))),
+              (status = 422, body = Problem)),
+    security(("api_key" = [])))]
 pub async fn kpis(
     State(state): State<AppState>,
     caller: Caller<Support>,

@@ -67,11 +67,13 @@ pub struct InspectionIn {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnQueueParams {
     /// Only returns in this state; all open ones when absent.
     pub state: Option<String>,
     /// At most this many, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -345,6 +347,7 @@ pub async fn put_policy(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnKpiParams {
     /// Start (RFC 3339 or YYYY-MM-DD, inclusive); default 30 days before `to`.

@@ -228,6 +228,20 @@ fn month_name(lang: Lang, month: u32) -> String {
     lang.t("format.months").split(',').nth(month.saturating_sub(1) as usize).unwrap_or("").to_string()
 }
 
+/// A day of a delivery window with its weekday, as customers plan by it: "Tue 10 Nov".
+pub fn format_day(lang: Lang, at: &DateTime<FixedOffset>) -> String {
+    let weekday = lang
+        .t("format.weekdays")
+        .split(',')
+        .nth(at.weekday().num_days_from_monday() as usize)
+        .unwrap_or("")
+        .to_string();
+    lang.tf(
+        "format.day",
+        &[("weekday", &weekday), ("day", &at.day().to_string()), ("month", &month_name(lang, at.month()))],
+    )
+}
+
 pub fn format_date(lang: Lang, at: &DateTime<FixedOffset>) -> String {
     lang.tf(
         "format.date",
@@ -310,8 +324,8 @@ pub fn order_page(
         .collect();
     if let (Some(earliest), Some(latest)) = (etas.iter().map(|e| e.earliest).min(), etas.iter().map(|e| e.latest).max())
     {
-        let from = format_date(lang, &earliest);
-        let to = format_date(lang, &latest);
+        let from = format_day(lang, &earliest);
+        let to = format_day(lang, &latest);
         let window = if from == to { from } else { lang.tf("format.range", &[("from", &from), ("to", &to)]) };
         let _ = write!(main, "<dt>{}</dt><dd>{}</dd>", esc(lang.t("order.eta")), esc(&window));
     }

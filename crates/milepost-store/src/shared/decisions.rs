@@ -1,13 +1,13 @@
-//! Staff decisions on outbound parcels that came back to the sender (reship, refund, cancel) in
-//! SQLite. One transaction checks the decision against the parcel's events
+//! Staff decisions on outbound parcels that came back to the sender (reship, refund, cancel).
+//! One transaction checks the decision against the parcel's events
 //! (`milepost_domain::return_to_sender::check_decision`), records it as a staff event on the
 //! parcel's timeline through the ordinary append path (so the projection, the exception rules
 //! that close the decision task, and the outbox all run as for any event), and carries out its
 //! effect. The event's fixed id (`rts_decision:<tracking number>`) makes a second decision a
 //! duplicate even when two staff members decide at the same moment.
 
-use super::rows::row;
-use super::{outbox, reads, rules, storage_error, writes};
+use super::BackendSteps;
+use crate::sql::values;
 use crate::{
     AccountId, EventOutcome, EventTarget, MappingState, NewEvent, ParcelDecision, ShipmentRecord, StoreError,
     StoreResult,
@@ -16,34 +16,31 @@ use milepost_domain::exceptions::RuleSettings;
 use milepost_domain::notify::{Notice, NotificationPolicy};
 use milepost_domain::return_to_sender::{SenderDecision, check_decision};
 use milepost_domain::{Direction, EventSource, Milestone, SourceOfTruth, TrackingEvent};
-use rusqlite::{Connection, OptionalExtension, params};
 
 pub fn decide_returned_parcel(
-    conn: &Connection,
+    conn: &impl BackendSteps,
     truth: &SourceOfTruth,
     settings: &RuleSettings,
     policy: &NotificationPolicy,
     account: AccountId,
     decision: &ParcelDecision,
 ) -> StoreResult<Option<ShipmentRecord>> {
-    let found: Option<(i64, i64, String, String)> = row(
-        conn,
+    let found = conn.optional_row(
         "SELECT s.id, s.order_id, s.direction, s.tracking_number FROM shipments s JOIN orders o ON o.id = s.order_id
          WHERE s.account_id = ?1 AND o.order_number = ?2 AND s.tracking_number = upper(?3)",
-        params![account.0, decision.order_number.as_str(), decision.tracking_number],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )
-    .optional()
-    .map_err(storage_error)?;
-    let Some((shipment_id, order_id, direction, tracking)) = found else {
+        values![account.0, decision.order_number.as_str(), decision.tracking_number],
+    )?;
+    let Some(found) = found else {
         return Err(StoreError::NotFound(format!(
             "shipment {} of order {}",
             decision.tracking_number, decision.order_number
         )));
     };
+    let (shipment_id, order_id, direction, tracking): (i64, i64, String, String) =
+        (found.get(0)?, found.get(1)?, found.get(2)?, found.get(3)?);
     let direction = Direction::parse(&direction)
         .map_err(|e| StoreError::Unexpected(format!("stored shipment direction is invalid: {e}")))?;
-    let projection = rules::load_projection(conn, truth, shipment_id)?;
+    let projection = conn.load_projection(truth, shipment_id)?;
     check_decision(direction, projection.status, &projection.entries)
         .map_err(|refused| StoreError::Conflict(refused.to_string()))?;
     let reship = match (decision.decision, &decision.reship) {
@@ -54,13 +51,12 @@ pub fn decide_returned_parcel(
             });
         }
         (SenderDecision::Reship, Some(parcel)) => {
-            let taken: bool = row(
-                conn,
-                "SELECT EXISTS(SELECT 1 FROM shipments WHERE account_id = ?1 AND tracking_number = ?2)",
-                params![account.0, parcel.tracking_number.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(storage_error)?;
+            let taken: bool = conn
+                .one_row(
+                    "SELECT EXISTS(SELECT 1 FROM shipments WHERE account_id = ?1 AND tracking_number = ?2)",
+                    values![account.0, parcel.tracking_number.as_str()],
+                )?
+                .get(0)?;
             if taken {
                 return Err(StoreError::Invalid {
                     field: "shipment.tracking_number".into(),
@@ -69,7 +65,7 @@ pub fn decide_returned_parcel(
             }
             let mut parcel = parcel.clone();
             parcel.direction = Direction::Outbound;
-            parcel.items = reads::shipment_by_id(conn, truth, shipment_id)?.shipment.items;
+            parcel.items = conn.shipment_by_id(truth, shipment_id)?.shipment.items;
             Some(parcel)
         }
         (_, Some(_)) => {
@@ -122,19 +118,18 @@ pub fn decide_returned_parcel(
             raw: None,
         });
     }
-    let outcomes = writes::append_events(conn, truth, settings, policy, account, &events)?;
+    let outcomes = conn.append_events(truth, settings, policy, account, &events)?;
     if outcomes.first() != Some(&EventOutcome::Accepted) {
         return Err(StoreError::Conflict(format!("the parcel {tracking} was already decided")));
     }
     match decision.decision {
         SenderDecision::Reship => {
             let parcel = reship.ok_or_else(|| StoreError::Unexpected("a reship lost its parcel".into()))?;
-            let record = writes::add_shipment(conn, truth, policy, account, &decision.order_number, &parcel)?;
+            let record = conn.add_shipment(truth, policy, account, &decision.order_number, &parcel)?;
             Ok(Some(record))
         }
         SenderDecision::Refund => {
-            let context = outbox::order_context(conn, policy, order_id, None)?;
-            outbox::queue_notice(conn, &context, order_id, &[&tracking], Notice::UndeliveredRefunded, decision.at)?;
+            conn.queue_customer_notice(policy, order_id, &[&tracking], Notice::UndeliveredRefunded, decision.at)?;
             Ok(None)
         }
         SenderDecision::Cancel => Ok(None),

@@ -1,0 +1,224 @@
+//! Milepost's own ETA in PostgreSQL, translated from `sqlite/eta.rs` (migration `0010_eta.sql`): run for each parcel whose events
+//! changed, inside the write transaction of those events. A delivery adds one to its lane's
+//! transit histograms (once per parcel, three upserts); a parcel still on its way gets a window
+//! predicted from the three histogram rows of its lane by `milepost_domain::eta`, and the window
+//! is published (stored on the shipment and recorded in `eta_changes`) only when the domain's
+//! stabilizing rule says it moved. The SQL is the SQLite one
+//! with `$n` parameters.
+
+use super::compat::{Connection, params};
+use super::rows::{exec, row};
+use super::storage_error;
+use crate::StoreResult;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use milepost_domain::TimelineProjection;
+use milepost_domain::eta::{
+    EtaWindow, HolidayCalendar, LaneHistograms, LaneKey, ParcelEtaStep, TransitHistogram, parcel_eta_step, predict,
+    region_of, stabilize,
+};
+
+struct ParcelFacts {
+    account_id: i64,
+    direction: String,
+    carrier: Option<String>,
+    service: Option<String>,
+    origin_postal_code: Option<String>,
+    origin_country: Option<String>,
+    destination_postal_code: Option<String>,
+    destination_country: Option<String>,
+    eta_earliest: Option<String>,
+    eta_latest: Option<String>,
+    learned: bool,
+    promised_by: Option<String>,
+}
+
+/// Learns from a delivery or updates the published window of one outbound parcel.
+pub fn on_parcel_change(
+    conn: &Connection,
+    shipment_id: i64,
+    projection: &TimelineProjection,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let facts = row(
+        conn,
+        "SELECT s.account_id, s.direction, s.carrier, s.service, s.origin_postal_code, s.origin_country,
+                o.ship_to_postal_code, o.ship_to_country, s.eta_earliest, s.eta_latest, s.eta_learned, o.promised_by
+         FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.id = $1",
+        [shipment_id],
+        |r| {
+            Ok(ParcelFacts {
+                account_id: r.get(0)?,
+                direction: r.get(1)?,
+                carrier: r.get(2)?,
+                service: r.get(3)?,
+                origin_postal_code: r.get(4)?,
+                origin_country: r.get(5)?,
+                destination_postal_code: r.get(6)?,
+                destination_country: r.get(7)?,
+                eta_earliest: r.get(8)?,
+                eta_latest: r.get(9)?,
+                learned: r.get::<_, i64>(10)? != 0,
+                promised_by: r.get(11)?,
+            })
+        },
+    )
+    .map_err(storage_error)?;
+    if facts.direction != "outbound" {
+        return Ok(());
+    }
+    let calendar = HolidayCalendar::for_country(facts.destination_country.as_deref());
+    let lane = |weekday| {
+        LaneKey::new(
+            facts.carrier.as_deref(),
+            facts.service.as_deref(),
+            region_of(facts.origin_country.as_deref(), facts.origin_postal_code.as_deref()),
+            region_of(facts.destination_country.as_deref(), facts.destination_postal_code.as_deref()),
+            weekday,
+        )
+    };
+    match parcel_eta_step(projection, calendar, now) {
+        ParcelEtaStep::Nothing => Ok(()),
+        ParcelEtaStep::Learn { shipped_on, business_days } => {
+            if facts.learned {
+                return Ok(());
+            }
+            for (_, key) in lane(shipped_on.weekday()).scope_keys() {
+                exec(
+                    conn,
+                    "INSERT INTO lane_transit (account_id, scope_key, business_days, deliveries) VALUES ($1, $2, $3, 1)
+                     ON CONFLICT (account_id, scope_key, business_days)
+                     DO UPDATE SET deliveries = lane_transit.deliveries + 1",
+                    params![facts.account_id, key, i64::from(business_days)],
+                )
+                .map_err(storage_error)?;
+            }
+            exec(conn, "UPDATE shipments SET eta_learned = 1 WHERE id = $1", [shipment_id]).map_err(storage_error)?;
+            Ok(())
+        }
+        ParcelEtaStep::Predict(evidence) => {
+            let offset = offset_of(projection);
+            let histograms = lane_histograms(conn, facts.account_id, &lane(evidence.ship_day.weekday()))?;
+            let prediction = predict(&histograms, &evidence);
+            let published = match (&facts.eta_earliest, &facts.eta_latest) {
+                (Some(e), Some(l)) => match (local_day(e), local_day(l)) {
+                    (Some(earliest), Some(latest)) => Some(EtaWindow { earliest, latest }),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(change) = stabilize(published, prediction, evidence.today) else {
+                return keep_window_at_possession(conn, shipment_id, projection);
+            };
+            let earliest = start_of_day(change.window.earliest, offset);
+            let latest = end_of_day(change.window.latest, offset);
+            // `delayed` (DESIGN §3): the published window ends after the promise.
+            let promised = facts.promised_by.as_deref().and_then(|p| DateTime::parse_from_rfc3339(p).ok());
+            let window_end = DateTime::parse_from_rfc3339(&latest).ok();
+            let delayed = i64::from(matches!((promised, window_end), (Some(p), Some(end)) if end > p));
+            exec(
+                conn,
+                "UPDATE shipments SET eta_earliest = $2, eta_latest = $3, delayed = $4 WHERE id = $1",
+                params![shipment_id, earliest, latest, delayed],
+            )
+            .map_err(storage_error)?;
+            exec(
+                conn,
+                "INSERT INTO eta_changes (account_id, shipment_id, previous_earliest, previous_latest, earliest,
+                                          latest, basis, reason, milestone, changed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                params![
+                    facts.account_id,
+                    shipment_id,
+                    facts.eta_earliest,
+                    facts.eta_latest,
+                    earliest,
+                    latest,
+                    change.basis.as_str(),
+                    change.reason.as_str(),
+                    projection.status.map(|m| m.as_str()),
+                    now.to_rfc3339()
+                ],
+            )
+            .map_err(storage_error)?;
+            keep_window_at_possession(conn, shipment_id, projection)
+        }
+    }
+}
+
+/// Keeps, once, the window in force when the parcel is first known to be in carrier hands: the
+/// ETA-accuracy KPI judges that window.
+fn keep_window_at_possession(conn: &Connection, shipment_id: i64, projection: &TimelineProjection) -> StoreResult<()> {
+    if projection.first_carrier_possession_at.is_none() {
+        return Ok(());
+    }
+    exec(
+        conn,
+        "UPDATE shipments SET eta_possession_earliest = eta_earliest, eta_possession_latest = eta_latest
+         WHERE id = $1 AND eta_possession_earliest IS NULL AND eta_earliest IS NOT NULL",
+        [shipment_id],
+    )
+    .map_err(storage_error)?;
+    Ok(())
+}
+
+/// The three histogram rows of a lane's scopes.
+fn lane_histograms(conn: &Connection, account_id: i64, lane: &LaneKey) -> StoreResult<LaneHistograms> {
+    let keys = lane.scope_keys();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT scope_key, business_days, deliveries FROM lane_transit
+             WHERE account_id = $1 AND scope_key IN ($2, $3, $4)",
+        )
+        .map_err(storage_error)?;
+    let rows = stmt
+        .query_map(params![account_id, keys[0].1, keys[1].1, keys[2].1], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        })
+        .map_err(storage_error)?;
+    let mut counts: [Vec<u32>; 3] = Default::default();
+    for found in rows {
+        let (key, days, deliveries) = found.map_err(storage_error)?;
+        if let Some(i) = keys.iter().position(|(_, k)| *k == key) {
+            let days = usize::try_from(days).unwrap_or(0);
+            if counts[i].len() <= days {
+                counts[i].resize(days + 1, 0);
+            }
+            counts[i][days] += u32::try_from(deliveries).unwrap_or(0);
+        }
+    }
+    let [lane_counts, region_counts, service_counts] = counts;
+    Ok(LaneHistograms {
+        scopes: [
+            (keys[0].0, TransitHistogram::from_counts(&lane_counts)),
+            (keys[1].0, TransitHistogram::from_counts(&region_counts)),
+            (keys[2].0, TransitHistogram::from_counts(&service_counts)),
+        ],
+    })
+}
+
+/// The offset of the parcel's newest event, in which its window's days are written.
+fn offset_of(projection: &TimelineProjection) -> FixedOffset {
+    projection
+        .entries
+        .iter()
+        .rev()
+        .find(|e| !e.advisory)
+        .map(|e| *e.event.occurred_at.offset())
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC is a valid offset"))
+}
+
+fn local_day(stored: &str) -> Option<NaiveDate> {
+    DateTime::parse_from_rfc3339(stored).ok().map(|t| t.date_naive())
+}
+
+fn start_of_day(day: NaiveDate, offset: FixedOffset) -> String {
+    at(day, NaiveTime::MIN, offset)
+}
+
+fn end_of_day(day: NaiveDate, offset: FixedOffset) -> String {
+    at(day, NaiveTime::from_hms_opt(23, 59, 59).expect("a valid time"), offset)
+}
+
+fn at(day: NaiveDate, time: NaiveTime, offset: FixedOffset) -> String {
+    offset.from_local_datetime(&day.and_time(time)).single().map(|t| t.to_rfc3339()).unwrap_or_default()
+}
