@@ -424,7 +424,7 @@ impl crate::sql::Sql for Connection {
     }
 
     fn query(&self, sql: &str, params: &[Value]) -> crate::StoreResult<Vec<crate::sql::Row>> {
-        Ok(self.query_with_columns(sql, params)?.1)
+        Ok(self.shared_rows(sql, params, false)?.1)
     }
 
     fn query_with_columns(
@@ -432,10 +432,23 @@ impl crate::sql::Sql for Connection {
         sql: &str,
         params: &[Value],
     ) -> crate::StoreResult<(Vec<String>, Vec<crate::sql::Row>)> {
+        self.shared_rows(sql, params, true)
+    }
+}
+
+impl Connection {
+    /// A query's rows as shared values, and its column names when asked.
+    fn shared_rows(
+        &self,
+        sql: &str,
+        params: &[Value],
+        with_columns: bool,
+    ) -> crate::StoreResult<(Vec<String>, Vec<crate::sql::Row>)> {
         let sql = crate::sql::numbered_placeholders_for_postgres(sql);
         let read = || -> Result<(Vec<String>, Vec<crate::sql::Row>)> {
             let stmt = self.prepare_cached(&sql)?;
-            let columns = stmt.column_names().into_iter().map(String::from).collect();
+            let columns =
+                if with_columns { stmt.column_names().into_iter().map(String::from).collect() } else { Vec::new() };
             let rows = stmt
                 .rows(params.to_vec())?
                 .iter()

@@ -10,7 +10,6 @@
 //! of `compat`, which gives the synchronous client the same statement shape.
 
 pub mod compat;
-mod eta;
 mod ingest;
 mod kpi;
 mod migrate;
@@ -23,7 +22,7 @@ mod scratch;
 mod tracking;
 mod writes;
 
-use crate::shared::{cleanup, decisions, export, policy, polling, staff};
+use crate::shared::{cleanup, decisions, eta, export, policy, polling, staff};
 
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,

@@ -6,6 +6,7 @@
 
 pub mod cleanup;
 pub mod decisions;
+pub mod eta;
 pub mod export;
 pub mod policy;
 pub mod polling;

@@ -4,7 +4,6 @@
 //! with `synchronous=FULL` in WAL mode) and only then answers each caller. Reads use a small pool
 //! of separate connections, which WAL lets run beside the writer.
 
-mod eta;
 mod ingest;
 mod kpi;
 mod migrate;
@@ -16,7 +15,7 @@ mod rules;
 mod tracking;
 mod writes;
 
-use crate::shared::{cleanup, decisions, export, policy, polling, staff};
+use crate::shared::{cleanup, decisions, eta, export, policy, polling, staff};
 
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,

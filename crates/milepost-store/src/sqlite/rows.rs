@@ -90,7 +90,7 @@ impl crate::sql::Sql for rusqlite::Connection {
     }
 
     fn query(&self, sql: &str, params: &[crate::sql::Value]) -> crate::StoreResult<Vec<crate::sql::Row>> {
-        Ok(self.query_with_columns(sql, params)?.1)
+        Ok(query_rows(self, sql, params, false)?.1)
     }
 
     fn query_with_columns(
@@ -98,18 +98,30 @@ impl crate::sql::Sql for rusqlite::Connection {
         sql: &str,
         params: &[crate::sql::Value],
     ) -> crate::StoreResult<(Vec<String>, Vec<crate::sql::Row>)> {
-        let read = || -> rusqlite::Result<(Vec<String>, Vec<crate::sql::Row>)> {
-            let mut stmt = self.prepare_cached(sql)?;
-            let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
-            let width = columns.len();
-            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                let values = (0..width).map(|i| row.get_ref(i).map(shared_value)).collect::<rusqlite::Result<_>>()?;
-                out.push(crate::sql::Row(values));
-            }
-            Ok((columns, out))
-        };
-        read().map_err(super::storage_error)
+        query_rows(self, sql, params, true)
     }
+}
+
+/// A query's rows as shared values, and its column names when asked (they cost an allocation
+/// each, and only whole-table reads need them).
+fn query_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[crate::sql::Value],
+    with_columns: bool,
+) -> crate::StoreResult<(Vec<String>, Vec<crate::sql::Row>)> {
+    let read = || -> rusqlite::Result<(Vec<String>, Vec<crate::sql::Row>)> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let width = stmt.column_count();
+        let columns =
+            if with_columns { stmt.column_names().into_iter().map(String::from).collect() } else { Vec::new() };
+        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let values = (0..width).map(|i| row.get_ref(i).map(shared_value)).collect::<rusqlite::Result<_>>()?;
+            out.push(crate::sql::Row(values));
+        }
+        Ok((columns, out))
+    };
+    read().map_err(super::storage_error)
 }

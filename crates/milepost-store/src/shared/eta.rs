@@ -1,15 +1,12 @@
-//! Milepost's own ETA in PostgreSQL, translated from `sqlite/eta.rs` (migration `0010_eta.sql`): run for each parcel whose events
+//! Milepost's own ETA (migration `0010_eta.sql`, both backends): run for each parcel whose events
 //! changed, inside the write transaction of those events. A delivery adds one to its lane's
 //! transit histograms (once per parcel, three upserts); a parcel still on its way gets a window
 //! predicted from the three histogram rows of its lane by `milepost_domain::eta`, and the window
 //! is published (stored on the shipment and recorded in `eta_changes`) only when the domain's
-//! stabilizing rule says it moved. The SQL is the SQLite one
-//! with `$n` parameters.
+//! stabilizing rule says it moved. Written once for both backends over `crate::sql`.
 
-use super::compat::{Connection, params};
-use super::rows::{exec, row};
-use super::storage_error;
 use crate::StoreResult;
+use crate::sql::{Sql, values};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use milepost_domain::TimelineProjection;
 use milepost_domain::eta::{
@@ -34,35 +31,31 @@ struct ParcelFacts {
 
 /// Learns from a delivery or updates the published window of one outbound parcel.
 pub fn on_parcel_change(
-    conn: &Connection,
+    conn: &impl Sql,
     shipment_id: i64,
     projection: &TimelineProjection,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let facts = row(
-        conn,
+    let r = conn.one_row(
         "SELECT s.account_id, s.direction, s.carrier, s.service, s.origin_postal_code, s.origin_country,
                 o.ship_to_postal_code, o.ship_to_country, s.eta_earliest, s.eta_latest, s.eta_learned, o.promised_by
-         FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.id = $1",
-        [shipment_id],
-        |r| {
-            Ok(ParcelFacts {
-                account_id: r.get(0)?,
-                direction: r.get(1)?,
-                carrier: r.get(2)?,
-                service: r.get(3)?,
-                origin_postal_code: r.get(4)?,
-                origin_country: r.get(5)?,
-                destination_postal_code: r.get(6)?,
-                destination_country: r.get(7)?,
-                eta_earliest: r.get(8)?,
-                eta_latest: r.get(9)?,
-                learned: r.get::<_, i64>(10)? != 0,
-                promised_by: r.get(11)?,
-            })
-        },
-    )
-    .map_err(storage_error)?;
+         FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.id = ?1",
+        values![shipment_id],
+    )?;
+    let facts = ParcelFacts {
+        account_id: r.get(0)?,
+        direction: r.get(1)?,
+        carrier: r.get(2)?,
+        service: r.get(3)?,
+        origin_postal_code: r.get(4)?,
+        origin_country: r.get(5)?,
+        destination_postal_code: r.get(6)?,
+        destination_country: r.get(7)?,
+        eta_earliest: r.get(8)?,
+        eta_latest: r.get(9)?,
+        learned: r.get::<i64>(10)? != 0,
+        promised_by: r.get(11)?,
+    };
     if facts.direction != "outbound" {
         return Ok(());
     }
@@ -83,16 +76,14 @@ pub fn on_parcel_change(
                 return Ok(());
             }
             for (_, key) in lane(shipped_on.weekday()).scope_keys() {
-                exec(
-                    conn,
-                    "INSERT INTO lane_transit (account_id, scope_key, business_days, deliveries) VALUES ($1, $2, $3, 1)
+                conn.execute(
+                    "INSERT INTO lane_transit (account_id, scope_key, business_days, deliveries) VALUES (?1, ?2, ?3, 1)
                      ON CONFLICT (account_id, scope_key, business_days)
                      DO UPDATE SET deliveries = lane_transit.deliveries + 1",
-                    params![facts.account_id, key, i64::from(business_days)],
-                )
-                .map_err(storage_error)?;
+                    values![facts.account_id, key, i64::from(business_days)],
+                )?;
             }
-            exec(conn, "UPDATE shipments SET eta_learned = 1 WHERE id = $1", [shipment_id]).map_err(storage_error)?;
+            conn.execute("UPDATE shipments SET eta_learned = 1 WHERE id = ?1", values![shipment_id])?;
             Ok(())
         }
         ParcelEtaStep::Predict(evidence) => {
@@ -115,18 +106,15 @@ pub fn on_parcel_change(
             let promised = facts.promised_by.as_deref().and_then(|p| DateTime::parse_from_rfc3339(p).ok());
             let window_end = DateTime::parse_from_rfc3339(&latest).ok();
             let delayed = i64::from(matches!((promised, window_end), (Some(p), Some(end)) if end > p));
-            exec(
-                conn,
-                "UPDATE shipments SET eta_earliest = $2, eta_latest = $3, delayed = $4 WHERE id = $1",
-                params![shipment_id, earliest, latest, delayed],
-            )
-            .map_err(storage_error)?;
-            exec(
-                conn,
+            conn.execute(
+                "UPDATE shipments SET eta_earliest = ?2, eta_latest = ?3, delayed = ?4 WHERE id = ?1",
+                values![shipment_id, earliest, latest, delayed],
+            )?;
+            conn.execute(
                 "INSERT INTO eta_changes (account_id, shipment_id, previous_earliest, previous_latest, earliest,
                                           latest, basis, reason, milestone, changed_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                values![
                     facts.account_id,
                     shipment_id,
                     facts.eta_earliest,
@@ -138,8 +126,7 @@ pub fn on_parcel_change(
                     projection.status.map(|m| m.as_str()),
                     now.to_rfc3339()
                 ],
-            )
-            .map_err(storage_error)?;
+            )?;
             keep_window_at_possession(conn, shipment_id, projection)
         }
     }
@@ -147,37 +134,29 @@ pub fn on_parcel_change(
 
 /// Keeps, once, the window in force when the parcel is first known to be in carrier hands: the
 /// ETA-accuracy KPI judges that window.
-fn keep_window_at_possession(conn: &Connection, shipment_id: i64, projection: &TimelineProjection) -> StoreResult<()> {
+fn keep_window_at_possession(conn: &impl Sql, shipment_id: i64, projection: &TimelineProjection) -> StoreResult<()> {
     if projection.first_carrier_possession_at.is_none() {
         return Ok(());
     }
-    exec(
-        conn,
+    conn.execute(
         "UPDATE shipments SET eta_possession_earliest = eta_earliest, eta_possession_latest = eta_latest
-         WHERE id = $1 AND eta_possession_earliest IS NULL AND eta_earliest IS NOT NULL",
-        [shipment_id],
-    )
-    .map_err(storage_error)?;
+         WHERE id = ?1 AND eta_possession_earliest IS NULL AND eta_earliest IS NOT NULL",
+        values![shipment_id],
+    )?;
     Ok(())
 }
 
 /// The three histogram rows of a lane's scopes.
-fn lane_histograms(conn: &Connection, account_id: i64, lane: &LaneKey) -> StoreResult<LaneHistograms> {
+fn lane_histograms(conn: &impl Sql, account_id: i64, lane: &LaneKey) -> StoreResult<LaneHistograms> {
     let keys = lane.scope_keys();
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT scope_key, business_days, deliveries FROM lane_transit
-             WHERE account_id = $1 AND scope_key IN ($2, $3, $4)",
-        )
-        .map_err(storage_error)?;
-    let rows = stmt
-        .query_map(params![account_id, keys[0].1, keys[1].1, keys[2].1], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-        })
-        .map_err(storage_error)?;
+    let rows = conn.query(
+        "SELECT scope_key, business_days, deliveries FROM lane_transit
+         WHERE account_id = ?1 AND scope_key IN (?2, ?3, ?4)",
+        values![account_id, keys[0].1, keys[1].1, keys[2].1],
+    )?;
     let mut counts: [Vec<u32>; 3] = Default::default();
     for found in rows {
-        let (key, days, deliveries) = found.map_err(storage_error)?;
+        let (key, days, deliveries): (String, i64, i64) = (found.get(0)?, found.get(1)?, found.get(2)?);
         if let Some(i) = keys.iter().position(|(_, k)| *k == key) {
             let days = usize::try_from(days).unwrap_or(0);
             if counts[i].len() <= days {
