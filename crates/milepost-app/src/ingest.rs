@@ -428,6 +428,7 @@ impl Milepost {
             };
             outcomes.push(None);
             batch.push(NewEvent {
+                carrier_estimate: e.carrier_estimated_delivery.map(|at| at.date_naive()),
                 target: EventTarget::Tracking(tn),
                 carrier: Some(e.carrier),
                 mapping: mapping_state(e.mapping),
@@ -547,6 +548,7 @@ impl Milepost {
         at: DateTime<FixedOffset>,
     ) -> NewEvent {
         NewEvent {
+            carrier_estimate: None,
             target,
             carrier: None,
             mapping: MappingState::Given,
@@ -694,6 +696,7 @@ impl Milepost {
         };
         let micros = scan.scanned_at.timestamp_micros().to_string();
         let event = NewEvent {
+            carrier_estimate: None,
             target: EventTarget::Order {
                 order_number: reference.order_number.clone(),
                 shipment: reference.tracking_number.as_ref().map(ToString::to_string),
@@ -809,6 +812,7 @@ impl Milepost {
             for (label, r) in &targets {
                 owners.push(index);
                 batch.push(NewEvent {
+                    carrier_estimate: None,
                     target: EventTarget::Order {
                         order_number: r.order_number.clone(),
                         shipment: r.tracking_number.as_ref().map(ToString::to_string),

@@ -207,6 +207,7 @@ impl Milepost {
                     (None, None) => (None, MappingState::Unmapped),
                 };
                 NewEvent {
+                    carrier_estimate: None,
                     target: s.target,
                     carrier,
                     mapping,

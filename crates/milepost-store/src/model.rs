@@ -69,6 +69,9 @@ impl MappingState {
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
+    /// The carrier's own estimated delivery day, when the event carried one: one input of
+    /// Milepost's ETA (`shared::eta`), never the answer.
+    pub carrier_estimate: Option<chrono::NaiveDate>,
     pub target: EventTarget,
     pub carrier: Option<String>,
     pub mapping: MappingState,

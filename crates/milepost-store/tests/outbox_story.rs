@@ -60,6 +60,7 @@ fn parcel() -> NewShipment {
 
 fn scan(id: &str, milestone: Milestone, when: &str, received_at: DateTime<Utc>) -> NewEvent {
     NewEvent {
+        carrier_estimate: None,
         target: EventTarget::Tracking(TrackingNumber::parse(TN).unwrap()),
         carrier: Some("ups".into()),
         mapping: MappingState::Given,

@@ -56,6 +56,7 @@ fn event(
     at: &str,
 ) -> NewEvent {
     NewEvent {
+        carrier_estimate: None,
         target: EventTarget::Tracking(TrackingNumber::parse(tracking).unwrap()),
         carrier: Some("ups".into()),
         mapping: if milestone.is_some() { MappingState::Given } else { MappingState::Informational },

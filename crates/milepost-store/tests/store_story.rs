@@ -63,6 +63,7 @@ fn parcel(tn: &str, items: &[(&str, u32)]) -> NewShipment {
 
 fn carrier_event(tn: &str, id: &str, milestone: Milestone, when: &str) -> NewEvent {
     NewEvent {
+        carrier_estimate: None,
         target: EventTarget::Tracking(TrackingNumber::parse(tn).unwrap()),
         carrier: Some("ups".into()),
         mapping: MappingState::Given,
@@ -196,6 +197,7 @@ async fn one_account_never_sees_another_accounts_orders(backend: Backend) {
         .append_events(
             other,
             vec![NewEvent {
+                carrier_estimate: None,
                 target: EventTarget::Order { order_number: number("A1"), shipment: None },
                 ..carrier_event("1ZTEST1", "x", Milestone::Confirmed, "2026-11-01T10:00:00Z")
             }],
@@ -317,6 +319,30 @@ async fn a_staff_session_lasts_until_it_expires_or_the_password_changes(backend:
     assert!(store.staff_session("second", now).await.unwrap().is_none(), "logged out");
 }
 
+async fn the_carriers_estimate_shapes_the_window_of_a_lane_without_history(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let window = |read: &milepost_store::OrderRecord, i: usize| {
+        let eta = read.shipments[i].eta.as_ref().expect("a published window");
+        (eta.earliest.date_naive(), eta.latest.date_naive())
+    };
+    store.upsert_order(account, order("A1", &[("MUG", 2)])).await.unwrap();
+    store.add_shipment(account, &number("A1"), parcel("1ZGUESS", &[("MUG", 1)])).await.unwrap();
+    store.add_shipment(account, &number("A1"), parcel("1ZTOLD", &[("MUG", 1)])).await.unwrap();
+    let handed = |tn: &str, estimate: Option<&str>| {
+        let mut e = carrier_event(tn, &format!("h-{tn}"), Milestone::HandedToCarrier, "2026-11-02T10:00:00Z");
+        e.event.received_at = at("2026-11-02T11:00:00Z").into();
+        e.carrier_estimate = estimate.map(day);
+        e
+    };
+    store.append_events(account, vec![handed("1ZGUESS", None), handed("1ZTOLD", Some("2026-11-05"))]).await.unwrap();
+    let read = store.order(account, &number("A1")).await.unwrap().unwrap();
+    let guess = read.shipments.iter().position(|s| s.shipment.tracking_number.as_str() == "1ZGUESS").unwrap();
+    let told = 1 - guess;
+    assert_eq!(window(&read, told), (day("2026-11-05"), day("2026-11-06")), "the carrier's day and the one after");
+    assert_ne!(window(&read, guess), window(&read, told), "without an estimate the default window stands");
+}
+
 on_both_backends!(
     an_order_is_created_once_and_updated_in_place,
     events_in_any_order_and_twice_give_the_same_status_as_in_order,
@@ -327,4 +353,5 @@ on_both_backends!(
     search_pages_newest_first_with_a_cursor,
     cleanup_finds_quiet_parcels_and_groups_resent_facts_by_station,
     a_staff_session_lasts_until_it_expires_or_the_password_changes,
+    the_carriers_estimate_shapes_the_window_of_a_lane_without_history,
 );

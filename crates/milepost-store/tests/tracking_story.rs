@@ -108,6 +108,7 @@ async fn a_return_may_ask_for_no_more_than_shipped_less_earlier_requests(backend
     };
     store.add_shipment(acme, &number, NewShipment { shipment }).await.unwrap();
     let delivered = NewEvent {
+        carrier_estimate: None,
         target: EventTarget::Tracking(tn),
         carrier: Some("ups".into()),
         mapping: MappingState::Given,

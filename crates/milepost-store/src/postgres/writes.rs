@@ -566,10 +566,13 @@ pub fn append_events(
             outcomes.push(rejected);
             continue;
         }
-        let (placement, _) = placed.next().expect("one placed event per placement");
+        let (placement, new) = placed.next().expect("one placed event per placement");
         if inserted.next().unwrap_or(false) {
             if let Some(id) = placement.shipment_id {
                 dirty_shipments.insert(id);
+                if let Some(day) = new.carrier_estimate {
+                    super::eta::record_carrier_estimate(conn, id, day, new.event.occurred_at)?;
+                }
             }
             if let Some(id) = placement.order_id {
                 dirty_orders.insert(id);

@@ -92,6 +92,7 @@ pub fn decide_returned_parcel(
         location: None,
     };
     let mut events = vec![NewEvent {
+        carrier_estimate: None,
         target: EventTarget::Order { order_number: decision.order_number.clone(), shipment: Some(tracking.clone()) },
         carrier: None,
         mapping: MappingState::Informational,
@@ -106,6 +107,7 @@ pub fn decide_returned_parcel(
         // The order's own `cancelled`: the roll-up then cancels every line not delivered (the
         // parcel that came back no longer counts as shipped).
         events.push(NewEvent {
+            carrier_estimate: None,
             target: EventTarget::Order { order_number: decision.order_number.clone(), shipment: None },
             carrier: None,
             mapping: MappingState::Given,

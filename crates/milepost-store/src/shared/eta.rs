@@ -27,6 +27,24 @@ struct ParcelFacts {
     eta_latest: Option<String>,
     learned: bool,
     promised_by: Option<String>,
+    carrier_estimate: Option<String>,
+}
+
+/// Keeps the carrier's estimated delivery day that an event of the parcel carried, unless an
+/// event that happened later already gave one (a late event's older estimate does not win).
+pub fn record_carrier_estimate(
+    conn: &impl Sql,
+    shipment_id: i64,
+    day: NaiveDate,
+    given_at: DateTime<FixedOffset>,
+) -> StoreResult<()> {
+    let at = given_at.timestamp_micros();
+    conn.execute(
+        "UPDATE shipments SET carrier_eta = ?2, carrier_eta_from_us = ?3
+         WHERE id = ?1 AND (carrier_eta_from_us IS NULL OR carrier_eta_from_us <= ?3)",
+        values![shipment_id, day.to_string(), at],
+    )?;
+    Ok(())
 }
 
 /// Learns from a delivery or updates the published window of one outbound parcel.
@@ -38,7 +56,8 @@ pub fn on_parcel_change(
 ) -> StoreResult<()> {
     let r = conn.one_row(
         "SELECT s.account_id, s.direction, s.carrier, s.service, s.origin_postal_code, s.origin_country,
-                o.ship_to_postal_code, o.ship_to_country, s.eta_earliest, s.eta_latest, s.eta_learned, o.promised_by
+                o.ship_to_postal_code, o.ship_to_country, s.eta_earliest, s.eta_latest, s.eta_learned, o.promised_by,
+                s.carrier_eta
          FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.id = ?1",
         values![shipment_id],
     )?;
@@ -55,6 +74,7 @@ pub fn on_parcel_change(
         eta_latest: r.get(9)?,
         learned: r.get::<i64>(10)? != 0,
         promised_by: r.get(11)?,
+        carrier_estimate: r.get(12)?,
     };
     if facts.direction != "outbound" {
         return Ok(());
@@ -86,7 +106,8 @@ pub fn on_parcel_change(
             conn.execute("UPDATE shipments SET eta_learned = 1 WHERE id = ?1", values![shipment_id])?;
             Ok(())
         }
-        ParcelEtaStep::Predict(evidence) => {
+        ParcelEtaStep::Predict(mut evidence) => {
+            evidence.carrier_estimate = facts.carrier_estimate.as_deref().and_then(|d| d.parse::<NaiveDate>().ok());
             let offset = offset_of(projection);
             let histograms = lane_histograms(conn, facts.account_id, &lane(evidence.ship_day.weekday()))?;
             let prediction = predict(&histograms, &evidence);

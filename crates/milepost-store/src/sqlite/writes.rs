@@ -464,6 +464,9 @@ pub fn append_events(
         if inserted {
             if let Some(id) = placement.shipment_id {
                 dirty_shipments.insert(id);
+                if let Some(day) = new.carrier_estimate {
+                    super::eta::record_carrier_estimate(conn, id, day, new.event.occurred_at)?;
+                }
             }
             if let Some(id) = placement.order_id {
                 dirty_orders.insert(id);
