@@ -270,3 +270,27 @@ async fn a_webhook_lands_in_the_integrations_account_only() {
 
     assert_eq!(shipment_status(&app.order("SO-7").await.body), "pending");
 }
+
+#[tokio::test]
+async fn the_carriers_estimate_in_a_webhook_shapes_the_published_window() {
+    let app = spawn_app().await;
+    order_with_ups_parcel(&app, "ETA-C1").await;
+    let id = app.create_integration("generic", SECRET).await;
+    // Handed over on Tuesday 10 November; the carrier says Friday the 13th. The lane has no
+    // history, so the window is the carrier's day and the business day after it (Monday).
+    let body = json!({"events": [{
+        "tracking_number": UPS_TN, "carrier": "ups", "source": "carrier", "source_event_id": "est-1",
+        "milestone": "handed_to_carrier", "occurred_at": "2026-11-10T08:00:00-05:00",
+        "estimated_delivery": "2026-11-13T17:00:00-05:00"
+    }]})
+    .to_string()
+    .into_bytes();
+    let reply = post_signed(&app, &id, body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let order = app.order("ETA-C1").await.body;
+    assert_eq!(
+        order["shipments"][0]["eta"],
+        json!({"earliest": "2026-11-13T00:00:00-05:00", "latest": "2026-11-16T23:59:59-05:00"}),
+        "{order}"
+    );
+}
