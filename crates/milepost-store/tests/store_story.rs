@@ -343,6 +343,32 @@ async fn the_carriers_estimate_shapes_the_window_of_a_lane_without_history(backe
     assert_ne!(window(&read, guess), window(&read, told), "without an estimate the default window stands");
 }
 
+async fn many_concurrent_writers_all_land_their_orders(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
+    let mut tasks = Vec::new();
+    for writer in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..15 {
+                let order_number = format!("W{writer:02}-{i:03}");
+                store.upsert_order(account, order(&order_number, &[("MUG", 1)])).await?;
+                let tracking = format!("1ZW{writer:02}{i:03}");
+                store.add_shipment(account, &number(&order_number), parcel(&tracking, &[])).await?;
+            }
+            Ok::<_, milepost_store::StoreError>(())
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().expect("every writer's orders land, however they race");
+    }
+    for writer in 0..16 {
+        for i in 0..15 {
+            let read = store.order(account, &number(&format!("W{writer:02}-{i:03}"))).await.unwrap();
+            assert_eq!(read.expect("order stored").shipments.len(), 1);
+        }
+    }
+}
+
 on_both_backends!(
     an_order_is_created_once_and_updated_in_place,
     events_in_any_order_and_twice_give_the_same_status_as_in_order,
@@ -354,4 +380,5 @@ on_both_backends!(
     cleanup_finds_quiet_parcels_and_groups_resent_facts_by_station,
     a_staff_session_lasts_until_it_expires_or_the_password_changes,
     the_carriers_estimate_shapes_the_window_of_a_lane_without_history,
+    many_concurrent_writers_all_land_their_orders,
 );

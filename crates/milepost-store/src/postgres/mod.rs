@@ -47,6 +47,10 @@ pub use scratch::ScratchSchema;
 const MAX_CONNECTIONS: usize = 16;
 /// How often a transaction that lost a race to another one runs again before giving up.
 const MAX_ATTEMPTS: u32 = 30;
+/// Attempts a transaction makes on its own before it queues behind the other contended ones.
+const CONTENDED_AFTER: u32 = 3;
+/// The advisory lock key contended writers queue on (any fixed number; "MILEPOST" in ASCII).
+const CONTENDED_WRITERS_LOCK: i64 = 0x4d49_4c45_504f_5354;
 
 /// The PostgreSQL store. Cheap to share behind an `Arc`.
 pub struct PgStore {
@@ -201,14 +205,28 @@ impl PgStore {
             loop {
                 attempt += 1;
                 conn.reset_failure();
-                conn.execute_batch("BEGIN ISOLATION LEVEL SERIALIZABLE").map_err(storage_error)?;
-                let outcome = match work(conn) {
-                    Ok(value) => conn.execute_batch("COMMIT").map(|_| value).map_err(storage_error),
-                    Err(e) => {
-                        let _ = conn.execute_batch("ROLLBACK");
-                        Err(e)
-                    }
-                };
+                // A transaction that keeps losing races waits its turn instead: it takes a
+                // session-wide advisory lock before it begins (so its snapshot is taken after the
+                // previous holder committed), and the contended writers of every process run one
+                // at a time until each has committed. Uncontended writes never take the lock.
+                let queued = attempt > CONTENDED_AFTER;
+                if queued {
+                    conn.execute_batch(&format!("SELECT pg_advisory_lock({CONTENDED_WRITERS_LOCK})"))
+                        .map_err(storage_error)?;
+                }
+                let outcome =
+                    conn.execute_batch("BEGIN ISOLATION LEVEL SERIALIZABLE").map_err(storage_error).and_then(|()| {
+                        match work(conn) {
+                            Ok(value) => conn.execute_batch("COMMIT").map(|_| value).map_err(storage_error),
+                            Err(e) => {
+                                let _ = conn.execute_batch("ROLLBACK");
+                                Err(e)
+                            }
+                        }
+                    });
+                if queued {
+                    let _ = conn.execute_batch(&format!("SELECT pg_advisory_unlock({CONTENDED_WRITERS_LOCK})"));
+                }
                 match outcome {
                     Err(_) if conn.failed_retryably() && attempt < MAX_ATTEMPTS => {
                         // Back off a little, more each time, so the racers spread out.
