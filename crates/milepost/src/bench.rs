@@ -484,7 +484,7 @@ pub struct PostgresFigures {
 }
 
 /// Concurrent writers of the PostgreSQL run.
-const POSTGRES_WRITERS: usize = 1;
+const POSTGRES_WRITERS: usize = 16;
 
 /// Runs `work` on a thread of its own: the synchronous PostgreSQL client runs a small runtime,
 /// which may neither start nor be dropped inside async code.
