@@ -108,6 +108,8 @@ pub struct ShipmentRecord {
     pub status: Option<Milestone>,
     pub delayed: bool,
     pub eta: Option<Eta>,
+    /// The carrier's own estimated delivery day from its newest event that gave one.
+    pub carrier_eta: Option<chrono::NaiveDate>,
     pub first_carrier_possession_at: Option<DateTime<Utc>>,
     pub timeline: Vec<StoredEntry>,
 }

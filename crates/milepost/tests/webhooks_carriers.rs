@@ -293,4 +293,5 @@ async fn the_carriers_estimate_in_a_webhook_shapes_the_published_window() {
         json!({"earliest": "2026-11-13T00:00:00-05:00", "latest": "2026-11-16T23:59:59-05:00"}),
         "{order}"
     );
+    assert_eq!(order["shipments"][0]["carrier_eta"], "2026-11-13", "the carrier's own day is read back");
 }

@@ -214,11 +214,13 @@ pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
         Option<String>,
         Option<String>,
         Option<i64>,
+        Option<String>,
     );
     let row: Row = row(
         conn,
         "SELECT tracking_number, carrier, service, direction, origin_location_id, origin_postal_code, origin_country,
-                    label_cost_e4, handling_cost_e4, status, delayed, eta_earliest, eta_latest, first_possession_us
+                    label_cost_e4, handling_cost_e4, status, delayed, eta_earliest, eta_latest, first_possession_us,
+                    carrier_eta
              FROM shipments WHERE id = $1",
         [shipment_id],
         |r| {
@@ -237,6 +239,7 @@ pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
                 r.get(11)?,
                 r.get(12)?,
                 r.get(13)?,
+                r.get(14)?,
             ))
         },
     )
@@ -256,6 +259,7 @@ pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
         eta_e,
         eta_l,
         possession,
+        carrier_eta,
     ) = row;
     let eta = match (eta_e, eta_l) {
         (Some(e), Some(l)) => Some(Eta { earliest: parse_time(&e)?, latest: parse_time(&l)? }),
@@ -278,6 +282,7 @@ pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
         status: parse_status(&status)?,
         delayed,
         eta,
+        carrier_eta: carrier_eta.and_then(|day| day.parse().ok()),
         first_carrier_possession_at: possession.map(from_micros),
         timeline: stored_entries(load_events(conn, "shipment_id", shipment_id)?, truth, ProjectionScope::Shipment),
     })

@@ -388,7 +388,10 @@ pub struct ShipmentOut {
     /// First carrier possession; absent while only a label exists.
     pub shipped_at: Option<String>,
     pub delayed: bool,
+    /// Milepost's own delivery window, learned from the lane's history.
     pub eta: Option<EtaOut>,
+    /// The carrier's own estimated delivery day (`YYYY-MM-DD`), one input of `eta`.
+    pub carrier_eta: Option<String>,
     pub timeline: Vec<TimelineEntryOut>,
 }
 
@@ -416,6 +419,7 @@ impl ShipmentOut {
             shipped_at: r.first_carrier_possession_at.map(|t: DateTime<Utc>| t.to_rfc3339()),
             delayed: r.delayed,
             eta: r.eta.as_ref().map(|e| EtaOut { earliest: e.earliest.to_rfc3339(), latest: e.latest.to_rfc3339() }),
+            carrier_eta: r.carrier_eta.map(|day| day.to_string()),
             timeline: r.timeline.iter().map(TimelineEntryOut::from_entry).collect(),
         }
     }
