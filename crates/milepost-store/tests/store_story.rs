@@ -326,7 +326,7 @@ async fn the_carriers_estimate_shapes_the_window_of_a_lane_without_history(backe
         let eta = read.shipments[i].eta.as_ref().expect("a published window");
         (eta.earliest.date_naive(), eta.latest.date_naive())
     };
-    store.upsert_order(account, order("A1", &[("MUG", 2)])).await.unwrap();
+    store.upsert_order(account, order("A1", &[("MUG", 3)])).await.unwrap();
     store.add_shipment(account, &number("A1"), parcel("1ZGUESS", &[("MUG", 1)])).await.unwrap();
     store.add_shipment(account, &number("A1"), parcel("1ZTOLD", &[("MUG", 1)])).await.unwrap();
     let handed = |tn: &str, estimate: Option<&str>| {
@@ -341,6 +341,19 @@ async fn the_carriers_estimate_shapes_the_window_of_a_lane_without_history(backe
     let told = 1 - guess;
     assert_eq!(window(&read, told), (day("2026-11-05"), day("2026-11-06")), "the carrier's day and the one after");
     assert_ne!(window(&read, guess), window(&read, told), "without an estimate the default window stands");
+    assert_eq!(read.shipments[told].carrier_eta, Some(day("2026-11-05")));
+
+    // In one batch, the estimate of the event that happened last wins, whatever the order.
+    store.add_shipment(account, &number("A1"), parcel("1ZLATE", &[("MUG", 1)])).await.unwrap();
+    let mut newer = carrier_event("1ZLATE", "n1", Milestone::InTransit, "2026-11-02T12:00:00Z");
+    newer.event.received_at = at("2026-11-02T13:00:00Z").into();
+    newer.carrier_estimate = Some(day("2026-11-05"));
+    let mut older = handed("1ZLATE", Some("2026-11-20"));
+    older.event.source_event_id = Some("o1".into());
+    store.append_events(account, vec![newer, older]).await.unwrap();
+    let read = store.order(account, &number("A1")).await.unwrap().unwrap();
+    let late = read.shipments.iter().find(|s| s.shipment.tracking_number.as_str() == "1ZLATE").unwrap();
+    assert_eq!(late.carrier_eta, Some(day("2026-11-05")), "the older event's estimate does not win");
 }
 
 async fn many_concurrent_writers_all_land_their_orders(backend: Backend) {

@@ -440,6 +440,7 @@ pub fn append_events(
     let mut outcomes = Vec::with_capacity(events.len());
     let mut dirty_shipments = BTreeSet::new();
     let mut dirty_orders = BTreeSet::new();
+    let mut estimates = std::collections::BTreeMap::new();
     let mut parcels = ParcelCache::new();
     for new in events {
         let placement = match place_event(conn, account, new, &mut parcels)? {
@@ -465,7 +466,17 @@ pub fn append_events(
             if let Some(id) = placement.shipment_id {
                 dirty_shipments.insert(id);
                 if let Some(day) = new.carrier_estimate {
-                    super::eta::record_carrier_estimate(conn, id, day, new.event.occurred_at)?;
+                    // Carriers repeat the estimate on every scan: keep the newest per parcel and
+                    // write it once after the batch.
+                    let given_at = new.event.occurred_at;
+                    estimates
+                        .entry(id)
+                        .and_modify(|kept: &mut (chrono::NaiveDate, chrono::DateTime<chrono::FixedOffset>)| {
+                            if given_at >= kept.1 {
+                                *kept = (day, given_at);
+                            }
+                        })
+                        .or_insert((day, given_at));
                 }
             }
             if let Some(id) = placement.order_id {
@@ -482,6 +493,9 @@ pub fn append_events(
     }
     // The outbox rows are decided from each parcel's status before and after the whole batch,
     // after the exception rules ran, so internal alerts are queued before customer notices.
+    for (id, (day, given_at)) in estimates {
+        super::eta::record_carrier_estimate(conn, id, day, given_at)?;
+    }
     for id in dirty_shipments {
         let before = outbox::parcel_view(conn, id)?;
         let projection = recompute_shipment(conn, truth, id)?;
