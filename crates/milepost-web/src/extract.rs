@@ -82,6 +82,14 @@ where
                 }
             }
         })?;
+        // Every API body is a JSON object; serde would also read a struct from an array
+        // (`[null]`), which the documented schema does not allow.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::BadRequest {
+                detail: "body: must be a JSON object".into(),
+                errors: vec![FieldError::new("body", "must be a JSON object")],
+            });
+        }
         parse_json(&bytes).map(ApiJson)
     }
 }

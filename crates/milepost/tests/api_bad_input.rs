@@ -146,3 +146,12 @@ async fn unknown_orders_paths_and_methods_are_problems_and_the_server_keeps_serv
     assert_eq!(health.status, 200);
     assert_eq!(health.body["status"], "ok");
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_refused_naming_the_body() {
+    let app = common::spawn_app().await;
+    // serde would read a one-field struct from `[null]`; the API's bodies are objects.
+    let reply = app.post_json("/api/v1/integrations", &app.admin, &serde_json::json!(["generic", "x"])).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.body["errors"][0]["field"], "body", "{}", reply.body);
+}
