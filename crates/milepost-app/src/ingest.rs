@@ -442,7 +442,7 @@ impl Milepost {
                     received_at,
                     location: e.location,
                 },
-                raw: Some(e.raw),
+                raw: Some(e.raw.to_string()),
             });
         }
         let stored =
@@ -716,13 +716,16 @@ impl Milepost {
                 received_at: self.clock.now(),
                 location: None,
             },
-            raw: Some(serde_json::json!({
-                "barcode": barcode,
-                "step": scan.step.as_str(),
-                "station": scan.station,
-                "operator": scan.operator,
-                "scanned_at": scan.scanned_at.to_rfc3339(),
-            })),
+            raw: Some(
+                serde_json::json!({
+                    "barcode": barcode,
+                    "step": scan.step.as_str(),
+                    "station": scan.station,
+                    "operator": scan.operator,
+                    "scanned_at": scan.scanned_at.to_rfc3339(),
+                })
+                .to_string(),
+            ),
         };
         let outcome = self.store.append_events(caller.account_id, vec![event]).await?;
         let result = match outcome.first() {
@@ -829,7 +832,7 @@ impl Milepost {
                         received_at,
                         location: None,
                     },
-                    raw: Some(e.raw.clone()),
+                    raw: Some(e.raw.to_string()),
                 });
             }
             outcomes.push(EpcisOutcome {

@@ -23,8 +23,8 @@ use milepost_domain::{
 use milepost_ingest::{CodeLookup, CodeMap, detect_carrier};
 use milepost_store::{
     EventOutcome, EventTarget, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord,
-    MappingState, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, Principal, ShipmentRecord, Store,
-    StoreError, SweepReport, UpsertOutcome,
+    MappingState, NewEvent, NewShipment, OrderPage, OrderQuery, OrderRecord, OrderView, Principal, ShipmentRecord,
+    Store, StoreError, SweepReport, UpsertOutcome,
 };
 use std::sync::Arc;
 
@@ -221,7 +221,7 @@ impl Milepost {
                         received_at,
                         location: s.location,
                     },
-                    raw: s.raw,
+                    raw: s.raw.map(|r| r.to_string()),
                 }
             })
             .collect();
@@ -230,6 +230,15 @@ impl Milepost {
 
     pub async fn order(&self, caller: &Principal, number: &OrderNumber) -> AppResult<OrderRecord> {
         self.store.order(caller.account_id, number).await?.ok_or_else(|| AppError::NotFound(format!("order {number}")))
+    }
+
+    /// One of the caller's orders as the order API shows it: the record, its notifications and
+    /// its claims, read in one go.
+    pub async fn order_view(&self, caller: &Principal, number: &OrderNumber) -> AppResult<OrderView> {
+        self.store
+            .order_view(caller.account_id, number)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("order {number}")))
     }
 
     pub async fn search_orders(&self, caller: &Principal, query: OrderQuery) -> AppResult<OrderPage> {
@@ -317,7 +326,7 @@ pub mod records {
     pub use milepost_ingest::tracking_url;
     pub use milepost_store::{
         AccountId, ClaimRecord, DuplicateScans, EventOutcome, EventTarget, ExceptionAction, ExceptionPage,
-        ExceptionQuery, ExceptionRecord, LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary,
+        ExceptionQuery, ExceptionRecord, LaneRhythmRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, OrderView,
         PollTarget, Principal, Renormalized, ReturnOfOrder, ReturnRecord, ReturnStep, ShipmentRecord, StaffUpsert,
         StaleShipment, StoredEntry, SweepReport, UnmappedCode, UpsertOutcome,
     };

@@ -36,6 +36,10 @@ use crate::milestone::Milestone;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::OnceLock;
+
+/// Years whose holidays are kept in a table once worked out (outside them, worked out per call).
+const REMEMBERED_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
 /// Lower quantile of the published window.
 pub const WINDOW_LOW: f64 = 0.20;
@@ -109,7 +113,28 @@ impl HolidayCalendar {
 
     /// Whether carriers take the day off (not counting weekends).
     pub fn is_holiday(self, date: NaiveDate) -> bool {
-        self.holidays(date.year()).contains(&date)
+        match self.remembered(date.year()) {
+            Some(days) => days.binary_search(&date).is_ok(),
+            None => self.holidays(date.year()).contains(&date),
+        }
+    }
+
+    /// The holidays of a year from a table computed once per calendar for the years parcels
+    /// travel in (`REMEMBERED_YEARS`): every prediction asks about dozens of days, and working a
+    /// year's movable feasts out again for each of them cost more than the rest of the prediction.
+    fn remembered(self, year: i32) -> Option<&'static [NaiveDate]> {
+        static TABLES: [OnceLock<Vec<Vec<NaiveDate>>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let index = match self {
+            HolidayCalendar::UnitedStates => 0,
+            HolidayCalendar::Germany => 1,
+            HolidayCalendar::GreatBritain => 2,
+            HolidayCalendar::WeekendsOnly => return Some(&[]),
+        };
+        if !REMEMBERED_YEARS.contains(&year) {
+            return None;
+        }
+        let table = TABLES[index].get_or_init(|| REMEMBERED_YEARS.map(|y| self.holidays(y)).collect());
+        table.get((year - REMEMBERED_YEARS.start()) as usize).map(Vec::as_slice)
     }
 
     /// Whether parcels move and arrive on this day.
@@ -701,6 +726,20 @@ mod tests {
             latest_milestone: Some((Milestone::InTransit, d(ship))),
             carrier_estimate: None,
             today: d(today),
+        }
+    }
+
+    #[test]
+    fn the_remembered_holiday_tables_answer_as_the_rules_do() {
+        for calendar in [HolidayCalendar::UnitedStates, HolidayCalendar::Germany, HolidayCalendar::GreatBritain] {
+            for year in [1999, 2000, 2026, 2027, 2100, 2101] {
+                let computed = calendar.holidays(year);
+                let mut day = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+                while day.year() == year {
+                    assert_eq!(calendar.is_holiday(day), computed.contains(&day), "{calendar:?} {day}");
+                    day = day.succ_opt().unwrap();
+                }
+            }
         }
     }
 

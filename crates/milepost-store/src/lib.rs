@@ -77,6 +77,14 @@ pub trait Store: Send + Sync + 'static {
         order_number: &milepost_domain::OrderNumber,
     ) -> StoreResult<Option<OrderRecord>>;
 
+    /// Reads one order with everything attached, its notifications and its claims in one read
+    /// (one connection and one snapshot, not three round trips).
+    async fn order_view(
+        &self,
+        account: AccountId,
+        order_number: &milepost_domain::OrderNumber,
+    ) -> StoreResult<Option<OrderView>>;
+
     /// Searches orders, newest first, with keyset paging.
     async fn search_orders(&self, account: AccountId, query: OrderQuery) -> StoreResult<OrderPage>;
 

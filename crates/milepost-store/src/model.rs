@@ -76,7 +76,9 @@ pub struct NewEvent {
     pub carrier: Option<String>,
     pub mapping: MappingState,
     pub event: TrackingEvent,
-    pub raw: Option<serde_json::Value>,
+    /// The sender's payload as JSON text, serialized by the caller so that the store's single
+    /// writer only copies it.
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,6 +196,17 @@ pub struct OrderRecord {
     pub returns: Vec<ReturnRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What the order API answers: one order with everything attached, its customer messages and
+/// its claims, read together from one snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderView {
+    pub record: OrderRecord,
+    /// The order's notifications, oldest first.
+    pub notifications: Vec<crate::NotificationRecord>,
+    /// The order's claims, oldest first.
+    pub claims: Vec<ClaimRecord>,
 }
 
 /// Filters for the order search.

@@ -266,7 +266,7 @@ async fn cleanup_finds_quiet_parcels_and_groups_resent_facts_by_station(backend:
     store.add_shipment(account, &number("A1"), parcel("1ZQUIET", &[("MUG", 1)])).await.unwrap();
     store.add_shipment(account, &number("A1"), parcel("1ZBUSY", &[("MUG", 1)])).await.unwrap();
     let mut scan = carrier_event("1ZBUSY", "s1", Milestone::InTransit, "2026-11-02T06:00:00Z");
-    scan.raw = Some(serde_json::json!({"station": "DOCK-7"}));
+    scan.raw = Some(serde_json::json!({"station": "DOCK-7"}).to_string());
     let in_city = TrackingEvent {
         location: Some(milepost_domain::Location { city: Some("Reno".into()), ..Default::default() }),
         ..carrier_event("1ZBUSY", "c1", Milestone::InTransit, "2026-11-02T08:00:00Z").event

@@ -367,8 +367,26 @@ impl Harness {
         Ok((range.len() * size.events_per_order) as f64 / started.elapsed().as_secs_f64())
     }
 
-    /// `count` reads of random orders among the first `orders`, from `clients` clients at once.
+    /// `count` reads of random orders among the first `orders`, from `clients` clients at once,
+    /// after one unmeasured round of `clients` reads at once: it opens the clients' connections
+    /// and the store's read connections, which a running server has open already.
     async fn lookups(&self, kind: Lookup, orders: usize, count: usize, clients: usize) -> anyhow::Result<Latency> {
+        let mut warm_up = Vec::with_capacity(clients);
+        for c in 0..clients {
+            let order = c % orders;
+            let request = match kind {
+                Lookup::Api => self.client.get(format!("{}/api/v1/orders/B-{order}", self.base)).bearer_auth(&self.key),
+                Lookup::Page => {
+                    self.client.get(format!("{}/track?order_number=B-{order}&email=c{order}%40example.com", self.base))
+                }
+            };
+            warm_up.push(tokio::spawn(
+                async move { anyhow::Ok(request.send().await?.error_for_status()?.bytes().await?) },
+            ));
+        }
+        for task in warm_up {
+            task.await??;
+        }
         let started = Instant::now();
         let mut tasks = Vec::new();
         for c in 0..clients {

@@ -27,9 +27,9 @@ use crate::shared::{cleanup, decisions, eta, export, policy, polling, staff};
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
     ExceptionQuery, ExceptionRecord, IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment,
-    NotificationRecord, NotificationSettings, OrderPage, OrderProof, OrderQuery, OrderRecord, PollTarget, Principal,
-    Reference, Renormalized, ReturnMove, ReturnOfOrder, ReturnRecord, ShipmentRecord, StaffUpsert, StaffUserRecord,
-    Store, StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
+    NotificationRecord, NotificationSettings, OrderPage, OrderProof, OrderQuery, OrderRecord, OrderView, PollTarget,
+    Principal, Reference, Renormalized, ReturnMove, ReturnOfOrder, ReturnRecord, ShipmentRecord, StaffUpsert,
+    StaffUserRecord, Store, StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -315,6 +315,17 @@ impl Store for PgStore {
     async fn order(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderRecord>> {
         let order_number = order_number.clone();
         self.read(move |conn, truth| reads::order(conn, truth, account, &order_number)).await
+    }
+
+    async fn order_view(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderView>> {
+        let order_number = order_number.clone();
+        self.read(move |conn, truth| {
+            let Some(record) = reads::order(conn, truth, account, &order_number)? else { return Ok(None) };
+            let notifications = outbox::of_order(conn, account, order_number.as_str())?;
+            let claims = returns::claims_of_order(conn, account, &order_number)?;
+            Ok(Some(OrderView { record, notifications, claims }))
+        })
+        .await
     }
 
     async fn search_orders(&self, account: AccountId, query: OrderQuery) -> StoreResult<OrderPage> {

@@ -370,7 +370,7 @@ fn insert_event_if_new(
     carrier: Option<&str>,
     mapping: &str,
     event: &TrackingEvent,
-    raw: Option<&serde_json::Value>,
+    raw: Option<&str>,
 ) -> StoreResult<bool> {
     let fact_key = event.fact_key();
     let location = event.location.clone().unwrap_or_default();
@@ -401,7 +401,7 @@ fn insert_event_if_new(
             location.postal_code,
             location.country,
             fact_key,
-            raw.map(|r| r.to_string())
+            raw
         ],
     )
     .map_err(storage_error)?;
@@ -480,7 +480,7 @@ fn event_row_values(account: AccountId, placement: &Placement, new: &NewEvent, f
         &location.postal_code,
         &location.country,
         &fact_key,
-        &new.raw.as_ref().map(|r| r.to_string()),
+        &new.raw,
     ];
     values.iter().map(|v| v.to_value()).collect()
 }

@@ -97,11 +97,14 @@ pub fn decide_returned_parcel(
         carrier: None,
         mapping: MappingState::Informational,
         event: staff_event(None, format!("rts_decision:{tracking}"), decision.decision.event_code(), description),
-        raw: Some(serde_json::json!({
-            "decision": decision.decision.as_str(),
-            "note": decision.note,
-            "actor": decision.actor,
-        })),
+        raw: Some(
+            serde_json::json!({
+                "decision": decision.decision.as_str(),
+                "note": decision.note,
+                "actor": decision.actor,
+            })
+            .to_string(),
+        ),
     }];
     if decision.decision == SenderDecision::Cancel {
         // The order's own `cancelled`: the roll-up then cancels every line not delivered (the

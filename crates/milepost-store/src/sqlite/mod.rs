@@ -20,9 +20,9 @@ use crate::shared::{cleanup, decisions, eta, export, policy, polling, staff};
 use crate::{
     AccountId, ClaimedNotification, CodeOverride, DeliveryOutcome, EventOutcome, ExceptionAction, ExceptionPage,
     ExceptionQuery, ExceptionRecord, IntegrationRecord, LaneRhythmRecord, NewEvent, NewReturn, NewShipment,
-    NotificationRecord, NotificationSettings, OrderPage, OrderProof, OrderQuery, OrderRecord, PollTarget, Principal,
-    Reference, Renormalized, ReturnMove, ReturnOfOrder, ReturnRecord, ShipmentRecord, StaffUpsert, StaffUserRecord,
-    Store, StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
+    NotificationRecord, NotificationSettings, OrderPage, OrderProof, OrderQuery, OrderRecord, OrderView, PollTarget,
+    Principal, Reference, Renormalized, ReturnMove, ReturnOfOrder, ReturnRecord, ShipmentRecord, StaffUpsert,
+    StaffUserRecord, Store, StoreError, StoreResult, SweepReport, UnmappedCode, UpsertOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -60,6 +60,8 @@ pub struct SqliteStore {
     path: PathBuf,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// The checkpointer thread and the sender whose drop stops it.
+    checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     read_slots: Arc<tokio::sync::Semaphore>,
     stats: Arc<Mutex<WriterStats>>,
@@ -126,6 +128,12 @@ impl SqliteStore {
                 .map_err(storage_error)?;
             tracing::info!(max_bytes, pages = applied, "SQLite storage quota");
         }
+        // The WAL is copied into the database file by a thread of its own, so that the single
+        // writer spends its time on writes; without that thread, the writer checkpoints itself.
+        let checkpointer = start_checkpointer(&path);
+        if checkpointer.is_some() {
+            conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(storage_error)?;
+        }
         let (tx, rx) = mpsc::channel::<Job>(8192);
         let stats = Arc::new(Mutex::new(WriterStats::default()));
         let writer_stats = stats.clone();
@@ -137,6 +145,7 @@ impl SqliteStore {
             path,
             jobs: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
+            checkpointer: Mutex::new(checkpointer),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_slots: Arc::new(tokio::sync::Semaphore::new(read_concurrency())),
             stats,
@@ -164,6 +173,10 @@ impl SqliteStore {
     pub fn close(&self) {
         self.jobs.lock().expect("jobs lock").take();
         if let Some(handle) = self.writer.lock().expect("writer lock").take() {
+            let _ = handle.join();
+        }
+        if let Some((stop, handle)) = self.checkpointer.lock().expect("checkpointer lock").take() {
+            drop(stop);
             let _ = handle.join();
         }
     }
@@ -195,6 +208,23 @@ impl SqliteStore {
         answer.await.map_err(|_| StoreError::Unavailable("store writer stopped before answering".into()))?
     }
 
+    /// Runs a point read (one order, one key, one row by its index) at once on the caller's own
+    /// thread, with a pooled connection in one read transaction. Such a read takes tens of
+    /// microseconds once its pages are cached, less than the two thread wake-ups of a trip to the
+    /// blocking pool and back (BENCHMARKS.md, "Lookups"); reads that scan go through `read`.
+    fn read_now<R>(&self, work: impl FnOnce(&Connection, &SourceOfTruth) -> StoreResult<R>) -> StoreResult<R> {
+        let pooled = self.readers.lock().expect("readers lock").pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.path)?,
+        };
+        let result = in_read_transaction(&conn, |conn| work(conn, &self.truth));
+        if conn.is_autocommit() {
+            self.readers.lock().expect("readers lock").push(conn);
+        }
+        result
+    }
+
     /// Runs `work` on a pooled read connection on the blocking thread pool.
     async fn read<R, F>(&self, work: F) -> StoreResult<R>
     where
@@ -217,9 +247,10 @@ impl SqliteStore {
                 Some(conn) => conn,
                 None => open_connection(&path)?,
             };
-            let result = work(&conn, &truth);
-            let mut pool = readers.lock().expect("readers lock");
-            pool.push(conn);
+            let result = in_read_transaction(&conn, |conn| work(conn, &truth));
+            if conn.is_autocommit() {
+                readers.lock().expect("readers lock").push(conn);
+            }
             result
         })
         .await
@@ -233,9 +264,51 @@ impl Drop for SqliteStore {
     }
 }
 
+/// Runs a read in one read transaction: every statement sees the same snapshot, and the
+/// WAL read lock is taken once for the whole read instead of once per statement.
+fn in_read_transaction<R>(conn: &Connection, work: impl FnOnce(&Connection) -> StoreResult<R>) -> StoreResult<R> {
+    rows::exec(conn, "BEGIN", []).map_err(storage_error)?;
+    let result = work(conn);
+    let end = rows::exec(conn, if result.is_ok() { "COMMIT" } else { "ROLLBACK" }, []);
+    match (result, end) {
+        (Ok(_), Err(e)) => Err(storage_error(e)),
+        (result, _) => result,
+    }
+}
+
+/// How often the checkpointer copies committed WAL frames into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Starts the thread that checkpoints the WAL (`PASSIVE`: it never waits for readers or the
+/// writer) every `CHECKPOINT_EVERY` until its sender is dropped. `None` when it cannot start;
+/// the writer then keeps SQLite's own automatic checkpoints.
+fn start_checkpointer(path: &Path) -> Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)> {
+    let conn = match open_connection(path) {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(error = %e, "no checkpointer connection; the writer checkpoints itself");
+            return None;
+        }
+    };
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let handle = std::thread::Builder::new()
+        .name("milepost-sqlite-checkpointer".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
+                }
+            }
+            // A last pass on the way out leaves a short WAL behind.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        })
+        .ok()?;
+    Some((stop, handle))
+}
+
 /// Runs one job in a savepoint so that its failure undoes only its own writes.
 fn in_savepoint<R>(conn: &Connection, work: impl FnOnce(&Connection) -> StoreResult<R>) -> StoreResult<R> {
-    conn.execute_batch("SAVEPOINT job").map_err(storage_error)?;
+    rows::exec(conn, "SAVEPOINT job", []).map_err(storage_error)?;
     let result = work(conn);
     if conn.is_autocommit() {
         // SQLite rolled the whole transaction back by itself (it may on a full disk, an I/O error
@@ -246,8 +319,10 @@ fn in_savepoint<R>(conn: &Connection, work: impl FnOnce(&Connection) -> StoreRes
             Ok(_) => StoreError::Unavailable("the write transaction was rolled back".into()),
         });
     }
-    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-    conn.execute_batch(end).map_err(storage_error)?;
+    if result.is_err() {
+        rows::exec(conn, "ROLLBACK TO job", []).map_err(storage_error)?;
+    }
+    rows::exec(conn, "RELEASE job", []).map_err(storage_error)?;
     result
 }
 
@@ -329,7 +404,7 @@ impl Store for SqliteStore {
 
     async fn principal_for_key(&self, key_hash: &str) -> StoreResult<Option<Principal>> {
         let hash = key_hash.to_string();
-        self.read(move |conn, _| reads::principal_for_key(conn, &hash)).await
+        self.read_now(move |conn, _| reads::principal_for_key(conn, &hash))
     }
 
     async fn upsert_order(&self, account: AccountId, order: Order) -> StoreResult<UpsertOutcome> {
@@ -356,7 +431,17 @@ impl Store for SqliteStore {
 
     async fn order(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderRecord>> {
         let order_number = order_number.clone();
-        self.read(move |conn, truth| reads::order(conn, truth, account, &order_number)).await
+        self.read_now(move |conn, truth| reads::order(conn, truth, account, &order_number))
+    }
+
+    async fn order_view(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderView>> {
+        let order_number = order_number.clone();
+        self.read_now(move |conn, truth| {
+            let Some(record) = reads::order(conn, truth, account, &order_number)? else { return Ok(None) };
+            let notifications = outbox::of_order(conn, account, order_number.as_str())?;
+            let claims = returns::claims_of_order(conn, account, &order_number)?;
+            Ok(Some(OrderView { record, notifications, claims }))
+        })
     }
 
     async fn search_orders(&self, account: AccountId, query: OrderQuery) -> StoreResult<OrderPage> {
@@ -473,15 +558,15 @@ impl Store for SqliteStore {
 
     async fn account_by_name(&self, name: &AccountName) -> StoreResult<Option<AccountId>> {
         let name = name.clone();
-        self.read(move |conn, _| tracking::account_by_name(conn, &name)).await
+        self.read_now(move |conn, _| tracking::account_by_name(conn, &name))
     }
 
     async fn sole_account(&self) -> StoreResult<Option<AccountId>> {
-        self.read(|conn, _| tracking::sole_account(conn)).await
+        self.read_now(|conn, _| tracking::sole_account(conn))
     }
 
     async fn branding(&self, account: AccountId) -> StoreResult<Branding> {
-        self.read(move |conn, _| tracking::branding(conn, account)).await
+        self.read_now(move |conn, _| tracking::branding(conn, account))
     }
 
     async fn put_branding(&self, account: AccountId, branding: Branding) -> StoreResult<()> {
@@ -594,7 +679,7 @@ impl Store for SqliteStore {
 
     async fn order_proof(&self, account: AccountId, order_number: &OrderNumber) -> StoreResult<Option<OrderProof>> {
         let order_number = order_number.clone();
-        self.read(move |conn, _| tracking::order_proof(conn, account, &order_number)).await
+        self.read_now(move |conn, _| tracking::order_proof(conn, account, &order_number))
     }
 
     async fn due_polls(&self, carrier: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<PollTarget>> {

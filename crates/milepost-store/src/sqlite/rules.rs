@@ -146,25 +146,25 @@ pub fn evaluate(
     let mut current = HashSet::new();
     for cause in &evaluation.causes {
         current.insert(cause.cause_key.clone());
-        let inserted = conn
-            .execute(
-                "INSERT INTO exceptions (account_id, order_id, shipment_id, kind, cause_key, severity, state, opened_at,
+        let inserted = exec(
+            conn,
+            "INSERT INTO exceptions (account_id, order_id, shipment_id, kind, cause_key, severity, state, opened_at,
                     due_at, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9)
                  ON CONFLICT(account_id, cause_key) DO NOTHING",
-                params![
-                    row.account_id,
-                    row.order_id,
-                    shipment_id,
-                    cause.kind.as_str(),
-                    cause.cause_key,
-                    cause.severity.as_str(),
-                    now_text,
-                    (now + cause.kind.time_to_act()).to_rfc3339(),
-                    cause.detail
-                ],
-            )
-            .map_err(storage_error)? as u32;
+            params![
+                row.account_id,
+                row.order_id,
+                shipment_id,
+                cause.kind.as_str(),
+                cause.cause_key,
+                cause.severity.as_str(),
+                now_text,
+                (now + cause.kind.time_to_act()).to_rfc3339(),
+                cause.detail
+            ],
+        )
+        .map_err(storage_error)? as u32;
         if inserted > 0 {
             // The team hears first: the alert is queued before any customer notice of this change.
             outbox::on_exception_opened(conn, policy, shipment_id, cause.kind, now)?;
@@ -181,14 +181,14 @@ pub fn evaluate(
     let mut closed = 0;
     for (id, key) in open {
         if !current.contains(&key) {
-            closed += conn
-                .execute(
-                    "UPDATE exceptions SET state = 'resolved', closed_at = ?2, resolved_by = 'system',
+            closed += exec(
+                conn,
+                "UPDATE exceptions SET state = 'resolved', closed_at = ?2, resolved_by = 'system',
                         note = COALESCE(note, 'closed by itself: the cause cleared')
                      WHERE id = ?1",
-                    params![id, now_text],
-                )
-                .map_err(storage_error)? as u32;
+                params![id, now_text],
+            )
+            .map_err(storage_error)? as u32;
         }
     }
     exec(

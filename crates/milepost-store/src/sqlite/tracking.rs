@@ -14,7 +14,7 @@ fn now_text() -> String {
 }
 
 pub fn account_by_name(conn: &Connection, name: &AccountName) -> StoreResult<Option<AccountId>> {
-    conn.query_row("SELECT id FROM accounts WHERE name = ?1", [name.as_str()], |r| r.get(0))
+    super::rows::row(conn, "SELECT id FROM accounts WHERE name = ?1", [name.as_str()], |r| r.get(0))
         .optional()
         .map(|id| id.map(AccountId))
         .map_err(storage_error)
@@ -32,15 +32,15 @@ pub fn sole_account(conn: &Connection) -> StoreResult<Option<AccountId>> {
 }
 
 pub fn branding(conn: &Connection, account: AccountId) -> StoreResult<Branding> {
-    let row: Option<[Option<String>; 7]> = conn
-        .query_row(
-            "SELECT name, logo_url, primary_color, accent_color, support_url, support_email, footer_text
+    let row: Option<[Option<String>; 7]> = super::rows::row(
+        conn,
+        "SELECT name, logo_url, primary_color, accent_color, support_url, support_email, footer_text
              FROM branding WHERE account_id = ?1",
-            [account.0],
-            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]),
-        )
-        .optional()
-        .map_err(storage_error)?;
+        [account.0],
+        |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]),
+    )
+    .optional()
+    .map_err(storage_error)?;
     let Some([name, logo_url, primary, accent, support_url, support_email, footer_text]) = row else {
         return Ok(Branding::default());
     };
@@ -85,7 +85,8 @@ pub fn server_secret(conn: &Connection, name: &str, candidate: &str) -> StoreRes
         params![name, candidate, now_text()],
     )
     .map_err(storage_error)?;
-    conn.query_row("SELECT value FROM server_secrets WHERE name = ?1", [name], |r| r.get(0)).map_err(storage_error)
+    super::rows::row(conn, "SELECT value FROM server_secrets WHERE name = ?1", [name], |r| r.get(0))
+        .map_err(storage_error)
 }
 
 pub fn returns_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<ReturnRecord>> {
@@ -99,15 +100,15 @@ pub fn create_return(
     number: &OrderNumber,
     request: &NewReturn,
 ) -> StoreResult<ReturnRecord> {
-    let order_id: i64 = conn
-        .query_row(
-            "SELECT id FROM orders WHERE account_id = ?1 AND order_number = ?2",
-            params![account.0, number.as_str()],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(storage_error)?
-        .ok_or_else(|| StoreError::NotFound(format!("order {number}")))?;
+    let order_id: i64 = super::rows::row(
+        conn,
+        "SELECT id FROM orders WHERE account_id = ?1 AND order_number = ?2",
+        params![account.0, number.as_str()],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(storage_error)?
+    .ok_or_else(|| StoreError::NotFound(format!("order {number}")))?;
     let record =
         reads::order(conn, truth, account, number)?.ok_or_else(|| StoreError::NotFound(format!("order {number}")))?;
     let earlier: Vec<_> = record.returns.iter().map(|r| (r.state, r.items.clone())).collect();
@@ -133,7 +134,8 @@ pub fn create_return(
 }
 
 pub fn order_proof(conn: &Connection, account: AccountId, number: &OrderNumber) -> StoreResult<Option<OrderProof>> {
-    conn.query_row(
+    super::rows::row(
+        conn,
         "SELECT customer_email, ship_to_postal_code, customer_postal_code FROM orders
          WHERE account_id = ?1 AND order_number = ?2",
         params![account.0, number.as_str()],

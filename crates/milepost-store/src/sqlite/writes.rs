@@ -361,7 +361,7 @@ fn insert_event_if_new(
     carrier: Option<&str>,
     mapping: &str,
     event: &TrackingEvent,
-    raw: Option<&serde_json::Value>,
+    raw: Option<&str>,
 ) -> StoreResult<bool> {
     let fact_key = event.fact_key();
     let location = event.location.clone().unwrap_or_default();
@@ -392,7 +392,7 @@ fn insert_event_if_new(
             location.postal_code,
             location.country,
             fact_key,
-            raw.map(|r| r.to_string())
+            raw
         ],
     )
     .map_err(storage_error)?;
@@ -460,7 +460,7 @@ pub fn append_events(
             new.carrier.as_deref(),
             new.mapping.as_str(),
             &new.event,
-            new.raw.as_ref(),
+            new.raw.as_deref(),
         )?;
         if inserted {
             if let Some(id) = placement.shipment_id {
