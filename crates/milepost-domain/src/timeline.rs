@@ -92,16 +92,46 @@ pub fn next_status(current: Option<Milestone>, had_carrier_possession: bool, nex
     Some(next)
 }
 
+/// A projection that names the kept events by their place in the input instead of copying
+/// them, for callers that own the events and keep facts beside each one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedProjection {
+    /// Distinct events in `occurred_at` order: the index of each in the input, and whether it is
+    /// advisory (see `TimelineEntry`).
+    pub kept: Vec<(usize, bool)>,
+    pub status: Option<Milestone>,
+    pub first_carrier_possession_at: Option<DateTime<Utc>>,
+    pub status_since: Option<DateTime<Utc>>,
+    pub duplicates_dropped: usize,
+}
+
 /// Projects a set of events into a timeline and status. See the module comment for the rules.
 pub fn project_timeline(events: &[TrackingEvent], truth: &SourceOfTruth, scope: ProjectionScope) -> TimelineProjection {
-    let mut sorted: Vec<&TrackingEvent> = events.iter().collect();
-    sorted.sort_by(|a, b| chronological(a, b));
+    let indexed = project_indexed(events, truth, scope);
+    TimelineProjection {
+        entries: indexed
+            .kept
+            .iter()
+            .map(|&(i, advisory)| TimelineEntry { event: events[i].clone(), advisory })
+            .collect(),
+        status: indexed.status,
+        first_carrier_possession_at: indexed.first_carrier_possession_at,
+        status_since: indexed.status_since,
+        duplicates_dropped: indexed.duplicates_dropped,
+    }
+}
+
+/// `project_timeline` without copying the events: the same rules, the kept events by index.
+pub fn project_indexed(events: &[TrackingEvent], truth: &SourceOfTruth, scope: ProjectionScope) -> IndexedProjection {
+    let mut sorted: Vec<usize> = (0..events.len()).collect();
+    sorted.sort_by(|&a, &b| chronological(&events[a], &events[b]));
 
     let mut seen_source_keys = HashSet::new();
     let mut seen_fact_keys = HashSet::new();
-    let mut entries = Vec::with_capacity(sorted.len());
+    let mut kept = Vec::with_capacity(sorted.len());
     let mut duplicates_dropped = 0;
-    for event in sorted {
+    for i in sorted {
+        let event = &events[i];
         let source_key = event.source_key();
         let fact_key = event.fact_key();
         let seen_by_id = source_key.as_ref().is_some_and(|k| seen_source_keys.contains(k));
@@ -114,27 +144,28 @@ pub fn project_timeline(events: &[TrackingEvent], truth: &SourceOfTruth, scope: 
         }
         seen_fact_keys.insert(fact_key);
         let advisory = event.milestone.is_some_and(|m| !truth.owns(m, event.source));
-        entries.push(TimelineEntry { event: event.clone(), advisory });
+        kept.push((i, advisory));
     }
 
     let mut status = None;
     let mut status_since = None;
     let mut first_carrier_possession_at = None;
-    for entry in &entries {
-        let Some(milestone) = entry.event.milestone else { continue };
-        if entry.advisory || !in_scope(milestone, scope) {
+    for &(i, advisory) in &kept {
+        let event = &events[i];
+        let Some(milestone) = event.milestone else { continue };
+        if advisory || !in_scope(milestone, scope) {
             continue;
         }
         if let Some(moved) = next_status(status, first_carrier_possession_at.is_some(), milestone) {
             status = Some(moved);
-            status_since = Some(entry.event.occurred_at_utc());
+            status_since = Some(event.occurred_at_utc());
             if moved.is_carrier_possession() && first_carrier_possession_at.is_none() {
-                first_carrier_possession_at = Some(entry.event.occurred_at_utc());
+                first_carrier_possession_at = Some(event.occurred_at_utc());
             }
         }
     }
 
-    TimelineProjection { entries, status, first_carrier_possession_at, status_since, duplicates_dropped }
+    IndexedProjection { kept, status, first_carrier_possession_at, status_since, duplicates_dropped }
 }
 
 #[cfg(test)]

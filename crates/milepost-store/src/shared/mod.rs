@@ -75,3 +75,24 @@ pub fn parse_utc(text: &str) -> Result<DateTime<Utc>, StoreError> {
 pub fn from_micros(us: i64) -> DateTime<Utc> {
     Utc.timestamp_micros(us).single().unwrap_or_default()
 }
+
+/// Stored events (each with whether its code is unmapped and how many duplicates of it
+/// arrived) projected into the timeline the API shows, and the status the projection gives.
+pub fn stored_entries(
+    events: Vec<(milepost_domain::TrackingEvent, bool, u32)>,
+    truth: &SourceOfTruth,
+    scope: milepost_domain::timeline::ProjectionScope,
+) -> (Vec<crate::StoredEntry>, Option<milepost_domain::Milestone>) {
+    let (plain, facts): (Vec<_>, Vec<_>) = events.into_iter().map(|(event, u, d)| (event, (u, d))).unzip();
+    let projection = milepost_domain::timeline::project_indexed(&plain, truth, scope);
+    let mut slots: Vec<Option<milepost_domain::TrackingEvent>> = plain.into_iter().map(Some).collect();
+    let entries = projection
+        .kept
+        .iter()
+        .filter_map(|&(i, advisory)| {
+            let (unmapped, duplicate_count) = facts[i];
+            slots[i].take().map(|event| crate::StoredEntry { event, advisory, unmapped, duplicate_count })
+        })
+        .collect();
+    (entries, projection.status)
+}

@@ -60,8 +60,6 @@ pub struct SqliteStore {
     path: PathBuf,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    /// The checkpointer thread and the sender whose drop stops it.
-    checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     read_slots: Arc<tokio::sync::Semaphore>,
     stats: Arc<Mutex<WriterStats>>,
@@ -128,12 +126,6 @@ impl SqliteStore {
                 .map_err(storage_error)?;
             tracing::info!(max_bytes, pages = applied, "SQLite storage quota");
         }
-        // The WAL is copied into the database file by a thread of its own, so that the single
-        // writer spends its time on writes; without that thread, the writer checkpoints itself.
-        let checkpointer = start_checkpointer(&path);
-        if checkpointer.is_some() {
-            conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(storage_error)?;
-        }
         let (tx, rx) = mpsc::channel::<Job>(8192);
         let stats = Arc::new(Mutex::new(WriterStats::default()));
         let writer_stats = stats.clone();
@@ -145,7 +137,6 @@ impl SqliteStore {
             path,
             jobs: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
-            checkpointer: Mutex::new(checkpointer),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_slots: Arc::new(tokio::sync::Semaphore::new(read_concurrency())),
             stats,
@@ -173,10 +164,6 @@ impl SqliteStore {
     pub fn close(&self) {
         self.jobs.lock().expect("jobs lock").take();
         if let Some(handle) = self.writer.lock().expect("writer lock").take() {
-            let _ = handle.join();
-        }
-        if let Some((stop, handle)) = self.checkpointer.lock().expect("checkpointer lock").take() {
-            drop(stop);
             let _ = handle.join();
         }
     }
@@ -274,36 +261,6 @@ fn in_read_transaction<R>(conn: &Connection, work: impl FnOnce(&Connection) -> S
         (Ok(_), Err(e)) => Err(storage_error(e)),
         (result, _) => result,
     }
-}
-
-/// How often the checkpointer copies committed WAL frames into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// Starts the thread that checkpoints the WAL (`PASSIVE`: it never waits for readers or the
-/// writer) every `CHECKPOINT_EVERY` until its sender is dropped. `None` when it cannot start;
-/// the writer then keeps SQLite's own automatic checkpoints.
-fn start_checkpointer(path: &Path) -> Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)> {
-    let conn = match open_connection(path) {
-        Ok(conn) => conn,
-        Err(e) => {
-            tracing::warn!(error = %e, "no checkpointer connection; the writer checkpoints itself");
-            return None;
-        }
-    };
-    let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    let handle = std::thread::Builder::new()
-        .name("milepost-sqlite-checkpointer".into())
-        .spawn(move || {
-            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
-                }
-            }
-            // A last pass on the way out leaves a short WAL behind.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        })
-        .ok()?;
-    Some((stop, handle))
 }
 
 /// Runs one job in a savepoint so that its failure undoes only its own writes.

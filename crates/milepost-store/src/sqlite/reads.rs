@@ -7,17 +7,16 @@ use super::storage_error;
 use super::writes::load_events;
 use crate::{
     AccountId, Eta, ExceptionRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, ShipmentRecord,
-    StoreError, StoreResult, StoredEntry,
+    StoreError, StoreResult,
 };
 use milepost_domain::order::Channel;
 use milepost_domain::rollup::{RolledShipment, roll_up_order};
-use milepost_domain::timeline::{ProjectionScope, TimelineEntry, project_timeline};
+use milepost_domain::timeline::ProjectionScope;
 use milepost_domain::{
     AccountName, Address, Customer, Direction, LineItem, Milestone, Money, Order, OrderNumber, OrderStatus, Role,
-    Shipment, ShipmentItem, SourceOfTruth, TrackingEvent, TrackingNumber,
+    Shipment, ShipmentItem, SourceOfTruth, TrackingNumber,
 };
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashMap;
 
 pub fn principal_for_key(conn: &Connection, hash: &str) -> StoreResult<Option<Principal>> {
     let row: Option<(i64, String, String, String)> = row(
@@ -174,26 +173,6 @@ pub fn parcels_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<Par
         .collect()
 }
 
-fn stored_entries(
-    events: Vec<(TrackingEvent, bool, u32)>,
-    truth: &SourceOfTruth,
-    scope: ProjectionScope,
-) -> Vec<StoredEntry> {
-    let mut extra: HashMap<String, (bool, u32)> = HashMap::new();
-    for (event, unmapped, duplicates) in &events {
-        extra.insert(event.fact_key(), (*unmapped, *duplicates));
-    }
-    let plain: Vec<TrackingEvent> = events.into_iter().map(|e| e.0).collect();
-    project_timeline(&plain, truth, scope)
-        .entries
-        .into_iter()
-        .map(|TimelineEntry { event, advisory }| {
-            let (unmapped, duplicate_count) = extra.get(&event.fact_key()).copied().unwrap_or((false, 0));
-            StoredEntry { event, advisory, unmapped, duplicate_count }
-        })
-        .collect()
-}
-
 fn money(e4: Option<i64>) -> Option<Money> {
     e4.map(Money::from_ten_thousandths)
 }
@@ -284,7 +263,12 @@ pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64
         eta,
         carrier_eta: carrier_eta.and_then(|day| day.parse().ok()),
         first_carrier_possession_at: possession.map(from_micros),
-        timeline: stored_entries(load_events(conn, "shipment_id", shipment_id)?, truth, ProjectionScope::Shipment),
+        timeline: crate::shared::stored_entries(
+            load_events(conn, "shipment_id", shipment_id)?,
+            truth,
+            ProjectionScope::Shipment,
+        )
+        .0,
     })
 }
 
@@ -323,10 +307,7 @@ pub fn order(
         let rows = stmt.query_map([order_id], super::rows::event_from_row).map_err(storage_error)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)?
     };
-    let timeline = stored_entries(own_events, truth, ProjectionScope::Order);
-    let own_status =
-        project_timeline(&timeline.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), truth, ProjectionScope::Order)
-            .status;
+    let (timeline, own_status) = crate::shared::stored_entries(own_events, truth, ProjectionScope::Order);
     let rolled: Vec<RolledShipment<'_>> = shipments
         .iter()
         .map(|s| RolledShipment {
