@@ -416,6 +416,15 @@ pub fn dedupe_key(
     format!("{order_number}/{set}/{subject}/{}/{}", audience.as_str(), channel.as_str())
 }
 
+/// The subject part of a dedupe key, with the scope that tells apart messages of one subject that
+/// name no parcel but are not the same message (each return of an order: `return_approved@return-7`).
+pub fn scoped_subject<'a>(subject: &'a str, scope: Option<&str>) -> std::borrow::Cow<'a, str> {
+    match scope {
+        Some(scope) => std::borrow::Cow::Owned(format!("{subject}@{scope}")),
+        None => std::borrow::Cow::Borrowed(subject),
+    }
+}
+
 /// When a failed send is tried again: exponential backoff from `base`, capped at `cap`, and
 /// given up on (dead-lettered) after `max_attempts` attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -553,6 +562,22 @@ mod tests {
             "A-1/-/confirmed/customer/webhook"
         );
         assert_ne!(a, dedupe_key("A-1", &["1Z1", "1Z2"], "delivered", Audience::Internal, NotifyChannel::Email));
+        let first = dedupe_key(
+            "A-1",
+            &[],
+            &scoped_subject("return_approved", Some("return-1")),
+            Audience::Customer,
+            NotifyChannel::Email,
+        );
+        let second = dedupe_key(
+            "A-1",
+            &[],
+            &scoped_subject("return_approved", Some("return-2")),
+            Audience::Customer,
+            NotifyChannel::Email,
+        );
+        assert_ne!(first, second, "two returns without a parcel are two messages");
+        assert_eq!(scoped_subject("delivered", None), "delivered");
     }
 
     #[test]

@@ -362,10 +362,8 @@ async fn a_released_replacement_registers_its_parcel_with_the_returned_items(bac
     assert_eq!(order.status, OrderStatus::Delivered, "the order itself was delivered in full");
 }
 
-async fn a_rejection_tells_the_customer_why_through_the_claimed_message(backend: Backend) {
-    let (_dir, store) = store(backend);
-    let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
-    let number = OrderNumber::parse("R-NO").unwrap();
+/// An order of two mugs for a customer with an e-mail address, delivered on 2026-11-03.
+async fn delivered_order_with_email(store: &Arc<dyn Store>, acme: AccountId, number: &OrderNumber) {
     let order = Order {
         order_number: number.clone(),
         channel: Channel::api(),
@@ -382,10 +380,17 @@ async fn a_rejection_tells_the_customer_why_through_the_claimed_message(backend:
         }],
     };
     store.upsert_order(acme, order).await.unwrap();
-    store.add_shipment(acme, &number, parcel("1ZOUT0009", Direction::Outbound, vec![])).await.unwrap();
+    store.add_shipment(acme, number, parcel("1ZOUT0009", Direction::Outbound, vec![])).await.unwrap();
     let delivered =
         event("1ZOUT0009", "d9", EventSource::Carrier, Some(Milestone::Delivered), None, "2026-11-03T15:00:00Z");
     store.append_events(acme, vec![delivered]).await.unwrap();
+}
+
+async fn a_rejection_tells_the_customer_why_through_the_claimed_message(backend: Backend) {
+    let (_dir, store) = store(backend);
+    let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
+    let number = OrderNumber::parse("R-NO").unwrap();
+    delivered_order_with_email(&store, acme, &number).await;
     let ret = store.create_return(acme, &number, one_mug("2026-11-04T09:00:00Z")).await.unwrap();
     let mut reject = step(ret.id, ReturnState::Requested, ReturnState::Rejected, "2026-11-04T10:00:00Z");
     reject.note = Some("the mug was used".into());
@@ -400,6 +405,52 @@ async fn a_rejection_tells_the_customer_why_through_the_claimed_message(backend:
     assert_eq!(rejected.len(), 1, "one message to the customer's e-mail: {claimed:#?}");
     assert_eq!(rejected[0].detail.as_deref(), Some("the mug was used"));
     assert!(claimed.iter().filter(|m| m.subject != rejected[0].subject).all(|m| m.detail.is_none()));
+}
+
+/// Two returns of one order, neither with a parcel yet: each answer is its own message (the
+/// messages of a return without a parcel are told apart by the return, not only by the order).
+async fn each_return_of_an_order_gets_its_own_answer_before_any_parcel(backend: Backend) {
+    let (_dir, store) = store(backend);
+    let acme = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
+    let number = OrderNumber::parse("R-TWO").unwrap();
+    delivered_order_with_email(&store, acme, &number).await;
+    let first = store.create_return(acme, &number, one_mug("2026-11-04T09:00:00Z")).await.unwrap();
+    let mut reject = step(first.id, ReturnState::Requested, ReturnState::Rejected, "2026-11-04T10:00:00Z");
+    reject.note = Some("the mug was used".into());
+    store.move_return(acme, reject).await.unwrap();
+    let second = store.create_return(acme, &number, one_mug("2026-11-05T09:00:00Z")).await.unwrap();
+    let mut reject = step(second.id, ReturnState::Requested, ReturnState::Rejected, "2026-11-05T10:00:00Z");
+    reject.note = Some("no receipt".into());
+    store.move_return(acme, reject).await.unwrap();
+    let third = store.create_return(acme, &number, one_mug("2026-11-06T09:00:00Z")).await.unwrap();
+    store
+        .move_return(acme, step(third.id, ReturnState::Requested, ReturnState::Approved, "2026-11-06T10:00:00Z"))
+        .await
+        .unwrap();
+    let fourth = store.create_return(acme, &number, one_mug("2026-11-06T11:00:00Z")).await.unwrap();
+    store
+        .move_return(acme, step(fourth.id, ReturnState::Requested, ReturnState::Approved, "2026-11-06T12:00:00Z"))
+        .await
+        .unwrap();
+
+    let claimed =
+        store.claim_notifications(utc("2026-11-06T12:00:01Z"), chrono::Duration::minutes(5), 50).await.unwrap();
+    let customer = |notice: milepost_domain::notify::Notice| -> Vec<Option<String>> {
+        let mut details: Vec<_> = claimed
+            .iter()
+            .filter(|m| m.subject == milepost_store::Subject::Notice(notice))
+            .map(|m| m.detail.clone())
+            .collect();
+        details.sort();
+        details
+    };
+    use milepost_domain::notify::Notice;
+    assert_eq!(
+        customer(Notice::ReturnRejected),
+        vec![Some("no receipt".to_string()), Some("the mug was used".to_string())],
+        "each rejection is its own message with its own reason: {claimed:#?}"
+    );
+    assert_eq!(customer(Notice::ReturnApproved).len(), 2, "each approval is its own message: {claimed:#?}");
 }
 
 async fn a_claim_opens_once_from_a_damage_exception_and_moves_compare_and_set(backend: Backend) {
@@ -448,4 +499,5 @@ on_both_backends!(
     a_cancel_decision_cancels_the_lines_not_delivered,
     a_released_replacement_registers_its_parcel_with_the_returned_items,
     a_rejection_tells_the_customer_why_through_the_claimed_message,
+    each_return_of_an_order_gets_its_own_answer_before_any_parcel,
 );

@@ -356,6 +356,35 @@ async fn the_carriers_estimate_shapes_the_window_of_a_lane_without_history(backe
     assert_eq!(late.carrier_eta, Some(day("2026-11-05")), "the older event's estimate does not win");
 }
 
+/// A parcel that goes quiet: its window runs out with no event, and the sweep after that moment
+/// publishes a new one (the parcel was made due for it), not the next event whenever it comes.
+async fn a_window_that_runs_out_without_an_event_is_replaced_by_the_sweep(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    store.upsert_order(account, order("Q1", &[("MUG", 1)])).await.unwrap();
+    store.add_shipment(account, &number("Q1"), parcel("1ZQUIETETA", &[("MUG", 1)])).await.unwrap();
+    let mut handed = carrier_event("1ZQUIETETA", "h-q", Milestone::HandedToCarrier, "2026-11-02T10:00:00Z");
+    handed.event.received_at = at("2026-11-02T11:00:00Z").into();
+    handed.carrier_estimate = Some(day("2026-11-05"));
+    store.append_events(account, vec![handed]).await.unwrap();
+    let window = |read: &milepost_store::OrderRecord| {
+        let eta = read.shipments[0].eta.as_ref().expect("a published window");
+        (eta.earliest, eta.latest)
+    };
+    let first = window(&store.order(account, &number("Q1")).await.unwrap().unwrap());
+    assert_eq!((first.0.date_naive(), first.1.date_naive()), (day("2026-11-05"), day("2026-11-06")));
+
+    // Before the window ends, a sweep leaves it alone.
+    store.sweep_due(at("2026-11-06T12:00:00Z").into(), 100).await.unwrap();
+    assert_eq!(window(&store.order(account, &number("Q1")).await.unwrap().unwrap()), first);
+    // Just after it ends, the parcel is due and gets a window that is not over yet.
+    let after = first.1 + chrono::Duration::seconds(1);
+    store.sweep_due(after.into(), 100).await.unwrap();
+    let second = window(&store.order(account, &number("Q1")).await.unwrap().unwrap());
+    assert_ne!(second, first, "the window that ran out was replaced");
+    assert!(second.1 > after, "the new window ends after the sweep that published it: {second:?}");
+}
+
 async fn many_concurrent_writers_all_land_their_orders(backend: Backend) {
     let (_dir, store, account) = fresh(backend).await;
     let mut tasks = Vec::new();
@@ -394,4 +423,5 @@ on_both_backends!(
     a_staff_session_lasts_until_it_expires_or_the_password_changes,
     the_carriers_estimate_shapes_the_window_of_a_lane_without_history,
     many_concurrent_writers_all_land_their_orders,
+    a_window_that_runs_out_without_an_event_is_replaced_by_the_sweep,
 );

@@ -235,6 +235,8 @@ pub fn sweep_due(
         if opened > 0 {
             outbox::after_rules(conn, policy, id, now)?;
         }
+        // A window that ran out without a delivery is replaced now (the parcel was made due for it).
+        crate::shared::eta::on_parcel_change(conn, id, &projection, now)?;
         report.evaluated += 1;
         report.opened += opened;
         report.closed += closed;

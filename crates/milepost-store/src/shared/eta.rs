@@ -119,6 +119,7 @@ pub fn on_parcel_change(
                 _ => None,
             };
             let Some(change) = stabilize(published, prediction, evidence.today) else {
+                due_when_window_ends(conn, shipment_id, facts.eta_latest.as_deref(), now)?;
                 return keep_window_at_possession(conn, shipment_id, projection);
             };
             let earliest = start_of_day(change.window.earliest, offset);
@@ -148,9 +149,32 @@ pub fn on_parcel_change(
                     now.to_rfc3339()
                 ],
             )?;
+            due_when_window_ends(conn, shipment_id, Some(&latest), now)?;
             keep_window_at_possession(conn, shipment_id, projection)
         }
     }
+}
+
+/// Makes the parcel due for the sweeper (`next_check_us`, which the sweeper reads) just after
+/// its published window ends, unless a rule wants it sooner: a parcel that goes quiet gets a new
+/// window when the old one runs out, not only at its next event. A window already over asks for
+/// nothing (the sweep that runs now is the one that looked).
+fn due_when_window_ends(
+    conn: &impl Sql,
+    shipment_id: i64,
+    latest: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let Some(end) = latest.and_then(|l| DateTime::parse_from_rfc3339(l).ok()) else { return Ok(()) };
+    let due = end.with_timezone(&Utc) + chrono::Duration::seconds(1);
+    if due <= now {
+        return Ok(());
+    }
+    conn.execute(
+        "UPDATE shipments SET next_check_us = ?2 WHERE id = ?1 AND (next_check_us IS NULL OR next_check_us > ?2)",
+        values![shipment_id, due.timestamp_micros()],
+    )?;
+    Ok(())
 }
 
 /// Keeps, once, the window in force when the parcel is first known to be in carrier hands: the

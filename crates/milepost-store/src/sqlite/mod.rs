@@ -830,7 +830,7 @@ impl crate::shared::BackendSteps for Connection {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let context = outbox::order_context(self, policy, order_id, None)?;
-        outbox::queue_notice(self, &context, order_id, shipments, notice, now)
+        outbox::queue_notice(self, &context, order_id, shipments, notice, now, None)
     }
 }
 

@@ -16,7 +16,7 @@ use milepost_domain::Milestone;
 use milepost_domain::exceptions::ExceptionKind;
 use milepost_domain::notify::{
     Audience, Notice, NotificationPolicy, NotifyChannel, OrderClass, OrderFacts, ParcelView, classify, customer_notice,
-    customer_notice_for_exception, dedupe_key, order_notice,
+    customer_notice_for_exception, dedupe_key, order_notice, scoped_subject,
 };
 use milepost_domain::{Money, shipment::shipment_status_name};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -36,8 +36,8 @@ pub fn parcel_view(conn: &Connection, shipment_id: i64) -> StoreResult<ParcelVie
 
 /// What every row about one order needs: who, where, and which class.
 pub(super) struct OrderContext {
-    account_id: i64,
-    order_number: String,
+    pub(super) account_id: i64,
+    pub(super) order_number: String,
     customer_email: Option<String>,
     customer_phone: Option<String>,
     ship_to_country: Option<String>,
@@ -97,12 +97,13 @@ fn enqueue(
     team: Option<&str>,
     now: DateTime<Utc>,
     due: DateTime<Utc>,
+    key_scope: Option<&str>,
 ) -> StoreResult<()> {
     let (milestone, kind, name) = match subject {
         Subject::Notice(n) => (Some(n.as_str()), None, n.as_str()),
         Subject::Exception(k) => (None, Some(k.as_str()), k.as_str()),
     };
-    let key = dedupe_key(&context.order_number, shipments, name, audience, channel);
+    let key = dedupe_key(&context.order_number, shipments, &scoped_subject(name, key_scope), audience, channel);
     let due = match audience {
         Audience::Customer => context.policy.customer_release_at(due, context.ship_to_country.as_deref()),
         Audience::Internal => due,
@@ -142,13 +143,38 @@ pub(super) fn queue_notice(
     shipments: &[&str],
     notice: Notice,
     now: DateTime<Utc>,
+    key_scope: Option<&str>,
 ) -> StoreResult<()> {
     let subject = Subject::Notice(notice);
     if context.customer_email.is_some() {
-        enqueue(conn, context, order_id, shipments, Audience::Customer, NotifyChannel::Email, subject, None, now, now)?;
+        enqueue(
+            conn,
+            context,
+            order_id,
+            shipments,
+            Audience::Customer,
+            NotifyChannel::Email,
+            subject,
+            None,
+            now,
+            now,
+            key_scope,
+        )?;
     }
     if context.customer_phone.is_some() {
-        enqueue(conn, context, order_id, shipments, Audience::Customer, NotifyChannel::Sms, subject, None, now, now)?;
+        enqueue(
+            conn,
+            context,
+            order_id,
+            shipments,
+            Audience::Customer,
+            NotifyChannel::Sms,
+            subject,
+            None,
+            now,
+            now,
+            key_scope,
+        )?;
     }
     if context.settings.webhook_url.is_some() {
         enqueue(
@@ -162,6 +188,7 @@ pub(super) fn queue_notice(
             None,
             now,
             now,
+            key_scope,
         )?;
     }
     Ok(())
@@ -197,7 +224,7 @@ pub fn on_exception_opened(
             NotifyChannel::Sms => false,
         };
         if configured {
-            enqueue(conn, &context, order_id, &shipments, Audience::Internal, channel, subject, team, now, now)?;
+            enqueue(conn, &context, order_id, &shipments, Audience::Internal, channel, subject, team, now, now, None)?;
         }
     }
     Ok(())
@@ -258,7 +285,7 @@ pub fn after_rules(
         }
         let context = context.as_ref().expect("set above");
         if let Some(notice) = customer_notice_for_exception(&context.policy, context.class, kind) {
-            queue_notice(conn, context, order_id, &[tracking.as_str()], notice, now)?;
+            queue_notice(conn, context, order_id, &[tracking.as_str()], notice, now, None)?;
         }
     }
     Ok(())
@@ -352,7 +379,7 @@ fn queue_parcel_notice(
             }
             None => {
                 let due = if still_coming { now + context.policy.merge_window } else { now };
-                enqueue(conn, context, order_id, &[tracking], audience, channel, subject, None, now, due)?;
+                enqueue(conn, context, order_id, &[tracking], audience, channel, subject, None, now, due, None)?;
             }
         }
     }
@@ -381,7 +408,7 @@ pub fn on_order_change(
     }
     let context = order_context(conn, policy, order_id, None)?;
     if let Some(notice) = order_notice(&context.policy, context.class, None, own_status) {
-        queue_notice(conn, &context, order_id, &[], notice, now)?;
+        queue_notice(conn, &context, order_id, &[], notice, now, None)?;
     }
     Ok(())
 }

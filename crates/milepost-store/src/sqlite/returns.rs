@@ -14,7 +14,7 @@ use crate::{
 use chrono::{DateTime, Utc};
 use milepost_domain::claims::{ClaimState, exception_allows_claim};
 use milepost_domain::exceptions::ExceptionKind;
-use milepost_domain::notify::{Notice, NotificationPolicy};
+use milepost_domain::notify::{Audience, Notice, NotificationPolicy, NotifyChannel, dedupe_key, scoped_subject};
 use milepost_domain::returns::{OrderReturnFacts, ReturnFacts};
 use milepost_domain::{
     Disposition, InspectedItem, InspectionResult, Money, OrderNumber, ReturnItem, ReturnPolicy, ReturnReason,
@@ -240,18 +240,26 @@ pub fn move_return(
     if let Some(notice) = Notice::for_return_state(step.to) {
         let context = outbox::order_context(conn, policy, order_id, None)?;
         let parcels: Vec<&str> = current.record.return_tracking_number.as_deref().into_iter().collect();
-        outbox::queue_notice(conn, &context, order_id, &parcels, notice, step.at)?;
+        // Without a parcel to name, the message is this return's: another return of the order
+        // gets its own.
+        let scope = parcels.is_empty().then(|| format!("return-{}", step.return_id));
+        outbox::queue_notice(conn, &context, order_id, &parcels, notice, step.at, scope.as_deref())?;
         if let (Notice::ReturnRejected, Some(reason)) = (notice, step.note.as_deref()) {
-            // The reason travels with the customer's message of this rejection.
+            // The reason travels with the customer's messages of this rejection, found by their
+            // dedupe keys (an earlier rejection's messages keep theirs).
+            let subject = scoped_subject(notice.as_str(), scope.as_deref());
+            let [email, sms] = [NotifyChannel::Email, NotifyChannel::Sms]
+                .map(|channel| dedupe_key(&context.order_number, &parcels, &subject, Audience::Customer, channel));
             exec(
                 conn,
-                "UPDATE notifications SET detail = ?1 WHERE order_id = ?2 AND milestone = ?3 AND audience = 'customer'
+                "UPDATE notifications SET detail = ?1 WHERE account_id = ?2 AND dedupe_key IN (?3, ?4)
                  AND state = 'pending' AND detail IS NULL",
-                params![reason, order_id, notice.as_str()],
+                params![reason, context.account_id, email, sms],
             )
             .map_err(storage_error)?;
         }
     }
+
     with_order(conn, step.return_id, current.order_number.to_string())
 }
 
@@ -463,7 +471,7 @@ pub fn on_return_parcel(
             row(conn, "SELECT tracking_number FROM shipments WHERE id = ?1", [shipment_id], |r| r.get(0))
                 .map_err(storage_error)?;
         let context = outbox::order_context(conn, policy, order_id, None)?;
-        outbox::queue_notice(conn, &context, order_id, &[&tracking], Notice::ReturnReceived, now)?;
+        outbox::queue_notice(conn, &context, order_id, &[&tracking], Notice::ReturnReceived, now, None)?;
     }
     Ok(())
 }
