@@ -237,6 +237,16 @@ enum Lookup {
     Page,
 }
 
+impl Lookup {
+    /// Where this kind's sequence of orders starts: the page's reads do not repeat the API's.
+    fn offset(self) -> usize {
+        match self {
+            Lookup::Api => 0,
+            Lookup::Page => 50_021,
+        }
+    }
+}
+
 /// The process's peak resident set so far (Linux `VmHWM`), in bytes.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -395,7 +405,9 @@ impl Harness {
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(per_client);
                 for n in 0..per_client {
-                    let order = (c * 7919 + n * 104_729) % orders;
+                    // The API and the page read different orders (`kind.offset`), so neither phase
+                    // finds its pages cached by the other one.
+                    let order = (c * 7919 + n * 104_729 + kind.offset()) % orders;
                     let request = match kind {
                         Lookup::Api => client.get(format!("{base}/api/v1/orders/B-{order}")).bearer_auth(&key),
                         Lookup::Page => {
