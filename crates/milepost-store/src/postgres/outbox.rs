@@ -150,50 +150,13 @@ pub(super) fn queue_notice(
     key_scope: Option<&str>,
 ) -> StoreResult<()> {
     let subject = Subject::Notice(notice);
-    if context.customer_email.is_some() {
-        enqueue(
-            conn,
-            context,
-            order_id,
-            shipments,
-            Audience::Customer,
-            NotifyChannel::Email,
-            subject,
-            None,
-            now,
-            now,
-            key_scope,
-        )?;
-    }
-    if context.customer_phone.is_some() {
-        enqueue(
-            conn,
-            context,
-            order_id,
-            shipments,
-            Audience::Customer,
-            NotifyChannel::Sms,
-            subject,
-            None,
-            now,
-            now,
-            key_scope,
-        )?;
-    }
-    if context.settings.webhook_url.is_some() {
-        enqueue(
-            conn,
-            context,
-            order_id,
-            shipments,
-            Audience::Internal,
-            NotifyChannel::Webhook,
-            subject,
-            None,
-            now,
-            now,
-            key_scope,
-        )?;
+    let reachable = [
+        (Audience::Customer, NotifyChannel::Email, context.customer_email.is_some()),
+        (Audience::Customer, NotifyChannel::Sms, context.customer_phone.is_some()),
+        (Audience::Internal, NotifyChannel::Webhook, context.settings.webhook_url.is_some()),
+    ];
+    for (audience, channel, _) in reachable.into_iter().filter(|(_, _, reachable)| *reachable) {
+        enqueue(conn, context, order_id, shipments, audience, channel, subject, None, now, now, key_scope)?;
     }
     Ok(())
 }
