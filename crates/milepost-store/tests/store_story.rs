@@ -411,6 +411,29 @@ async fn many_concurrent_writers_all_land_their_orders(backend: Backend) {
     }
 }
 
+/// The worst race there is: every writer adds parcels to the same order at once. A write that
+/// keeps losing must still land (on PostgreSQL it ends up running alone), never give up.
+async fn writers_racing_on_one_order_all_land(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
+    store.upsert_order(account, order("HOT-1", &[("MUG", 120)])).await.unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..12 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                let tracking = format!("1ZHOT{writer:02}{i:03}");
+                store.add_shipment(account, &number("HOT-1"), parcel(&tracking, &[("MUG", 1)])).await?;
+            }
+            Ok::<_, milepost_store::StoreError>(())
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().expect("every parcel lands on the contended order");
+    }
+    let read = store.order(account, &number("HOT-1")).await.unwrap().expect("order stored");
+    assert_eq!(read.shipments.len(), 120);
+}
+
 on_both_backends!(
     an_order_is_created_once_and_updated_in_place,
     events_in_any_order_and_twice_give_the_same_status_as_in_order,
@@ -423,5 +446,6 @@ on_both_backends!(
     a_staff_session_lasts_until_it_expires_or_the_password_changes,
     the_carriers_estimate_shapes_the_window_of_a_lane_without_history,
     many_concurrent_writers_all_land_their_orders,
+    writers_racing_on_one_order_all_land,
     a_window_that_runs_out_without_an_event_is_replaced_by_the_sweep,
 );

@@ -205,24 +205,31 @@ impl PgStore {
             loop {
                 attempt += 1;
                 conn.reset_failure();
-                // A transaction that keeps losing races waits its turn instead: it takes a
-                // session-wide advisory lock before it begins (so its snapshot is taken after the
-                // previous holder committed), and the contended writers of every process run one
-                // at a time until each has committed. Uncontended writes never take the lock.
+                // A transaction that keeps losing races runs alone instead. Every write holds the
+                // writers' advisory lock in shared mode for its transaction; one that lost
+                // `CONTENDED_AFTER` times takes it exclusively before it begins, so it waits for
+                // the writes in flight (of every process) to end, its snapshot is taken after they
+                // committed, and no new write starts until it has committed: nothing is left for
+                // it to race. A waiting exclusive request queues the new shared ones behind it.
                 let queued = attempt > CONTENDED_AFTER;
                 if queued {
                     conn.execute_batch(&format!("SELECT pg_advisory_lock({CONTENDED_WRITERS_LOCK})"))
                         .map_err(storage_error)?;
                 }
-                let outcome =
-                    conn.execute_batch("BEGIN ISOLATION LEVEL SERIALIZABLE").map_err(storage_error).and_then(|()| {
-                        match work(conn) {
-                            Ok(value) => conn.execute_batch("COMMIT").map(|_| value).map_err(storage_error),
-                            Err(e) => {
-                                let _ = conn.execute_batch("ROLLBACK");
-                                Err(e)
-                            }
-                        }
+                let begin = if queued {
+                    "BEGIN ISOLATION LEVEL SERIALIZABLE".to_string()
+                } else {
+                    format!(
+                        "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_advisory_xact_lock_shared({CONTENDED_WRITERS_LOCK})"
+                    )
+                };
+                let outcome = conn
+                    .execute_batch(&begin)
+                    .map_err(storage_error)
+                    .and_then(|()| work(conn))
+                    .and_then(|value| conn.execute_batch("COMMIT").map(|_| value).map_err(storage_error))
+                    .inspect_err(|_| {
+                        let _ = conn.execute_batch("ROLLBACK");
                     });
                 if queued {
                     let _ = conn.execute_batch(&format!("SELECT pg_advisory_unlock({CONTENDED_WRITERS_LOCK})"));
