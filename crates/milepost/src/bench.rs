@@ -265,6 +265,39 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// The process's private resident memory now (Linux `RssAnon`: heap and stacks, without the
+/// pages of files it maps, such as the database the read connections map), in bytes.
+fn private_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The peak of the process's private resident memory, sampled every 20 ms from its start
+/// (Linux keeps a peak only for the whole resident set, which counts mapped file pages too).
+static PEAK_PRIVATE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn watch_private_memory() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let sample = || PEAK_PRIVATE.fetch_max(private_rss_bytes().unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+        sample();
+        let _ = std::thread::Builder::new().name("bench-memory".into()).spawn(move || {
+            loop {
+                sample();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+    });
+}
+
+/// The peak private resident memory seen so far, in MB.
+fn peak_private_mb() -> f64 {
+    PEAK_PRIVATE.fetch_max(private_rss_bytes().unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+    PEAK_PRIVATE.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6
+}
+
 fn database_bytes(dir: &Path, name: &str) -> u64 {
     [name.to_string(), format!("{name}-wal")]
         .iter()
@@ -473,8 +506,12 @@ pub struct BenchReport {
     pub lookup_ratio: f64,
     pub db_bytes_per_event: f64,
     pub raw_bytes_per_event: f64,
-    /// Peak RSS of the bench process: the server, its store and the load clients together.
+    /// Peak RSS of the bench process: the server, its store and the load clients together,
+    /// counting the database pages the read connections map (once per connection).
     pub peak_rss_mb: f64,
+    /// Peak private memory of the same process (`RssAnon`): what it holds of its own, without
+    /// the mapped database pages, which are the kernel's page cache shared and reclaimable.
+    pub peak_private_mb: f64,
     pub adapters: Vec<milepost_ingest::samples::Throughput>,
     /// The PostgreSQL figures, when the run was given a PostgreSQL server.
     pub postgres: Option<PostgresFigures>,
@@ -674,6 +711,7 @@ async fn measure_postgres(base_url: &str, size: &BenchSize) -> anyhow::Result<Po
 /// Runs the benchmark in a temporary directory and returns the figures; with `postgres_url`
 /// (a `postgres://` URL) the same ingest and lookups run against PostgreSQL too.
 pub async fn run(size: BenchSize, postgres_url: Option<&str>) -> anyhow::Result<BenchReport> {
+    watch_private_memory();
     let dir = tempfile::tempdir().context("temporary directory")?;
     let events_total = size.orders * size.events_per_order;
 
@@ -710,6 +748,7 @@ pub async fn run(size: BenchSize, postgres_url: Option<&str>) -> anyhow::Result<
         db_bytes_per_event: database_bytes(dir.path(), "milepost.db") as f64 / events_total as f64,
         raw_bytes_per_event: database_bytes(dir.path(), "raw.db") as f64 / events_total as f64,
         peak_rss_mb: peak_rss_bytes().unwrap_or(0) as f64 / 1e6,
+        peak_private_mb: peak_private_mb(),
         adapters,
     })
 }
@@ -730,7 +769,8 @@ pub fn table(r: &BenchReport) -> String {
          | tracking page, {c} clients                 | {pl:>9.0} requests/s      |           |\n\
          | tracking page p50 / p99 / p99.9           | {p50:.2} / {p99:.2} / {p999:.2} ms |           |\n\
          | database bytes per event (raw table)      | {bpe:>9.0} B ({rbpe:.0} B)      |   {br:.2}    |\n\
-         | peak RSS (server, store and clients)      | {rss:>9.1} MB             |           |\n",
+         | peak RSS (server, store and clients)      | {rss:>9.1} MB             |           |\n\
+         | of it private (without the mapped db)     | {private:>9.1} MB             |           |\n",
         orders = r.orders,
         events = r.events,
         limit = r.limit_rows_per_s,
@@ -753,6 +793,7 @@ pub fn table(r: &BenchReport) -> String {
         rbpe = r.raw_bytes_per_event,
         br = r.db_bytes_per_event / r.raw_bytes_per_event.max(1.0),
         rss = r.peak_rss_mb,
+        private = r.peak_private_mb,
     );
     if let Some(pg) = &r.postgres {
         out.push_str(&postgres_table(pg));
@@ -821,6 +862,8 @@ pub struct ScalePoint {
     pub page_lookup: Latency,
     pub db_bytes_per_event: f64,
     pub peak_rss_mb: f64,
+    /// Peak private memory (see `BenchReport::peak_private_mb`).
+    pub peak_private_mb: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -836,6 +879,7 @@ pub struct ScaleReport {
 /// each size, a probe of fresh orders ingested through the store and through HTTP, lookups of
 /// random orders of the whole history, and the raw engine grown to the same number of rows.
 pub async fn scale(points: &[usize], size: BenchSize) -> anyhow::Result<ScaleReport> {
+    watch_private_memory();
     let dir = tempfile::tempdir().context("temporary directory")?;
     let mut raw = RawEngine::create(&dir.path().join("raw.db"), size.events_per_order)?;
     let harness = Harness::start(&format!("sqlite://{}", dir.path().join("milepost.db").display())).await?;
@@ -873,6 +917,7 @@ pub async fn scale(points: &[usize], size: BenchSize) -> anyhow::Result<ScaleRep
             db_bytes_per_event: database_bytes(dir.path(), "milepost.db") as f64
                 / (point * size.events_per_order) as f64,
             peak_rss_mb: peak_rss_bytes().unwrap_or(0) as f64 / 1e6,
+            peak_private_mb: peak_private_mb(),
         };
         eprintln!("{}", scale_row(&point));
         measured.push(point);
@@ -888,7 +933,7 @@ pub async fn scale(points: &[usize], size: BenchSize) -> anyhow::Result<ScaleRep
 
 fn scale_row(p: &ScalePoint) -> String {
     format!(
-        "| {:>9} | {:>8.0} | {:>8.0} ({:.2}) | {:>8.0} ({:.2}) | {:>6.1} | {:>8.0} | {:>5.2} / {:>6.2} | {:>5.2} / {:>6.2} | {:>6.0} | {:>6.1} |",
+        "| {:>9} | {:>8.0} | {:>8.0} ({:.2}) | {:>8.0} ({:.2}) | {:>6.1} | {:>8.0} | {:>5.2} / {:>6.2} | {:>5.2} / {:>6.2} | {:>6.0} | {:>6.1} ({:.1}) |",
         p.orders,
         p.limit_rows_per_s,
         p.store_events_per_s,
@@ -903,14 +948,15 @@ fn scale_row(p: &ScalePoint) -> String {
         p.page_lookup.p99_ms,
         p.db_bytes_per_event,
         p.peak_rss_mb,
+        p.peak_private_mb,
     )
 }
 
 /// The scale curve as a table for people.
 pub fn scale_table(r: &ScaleReport) -> String {
     let mut out = String::from(
-        "| orders    | limit/s  | store ev/s (ratio) | HTTP ev/s (ratio) | µs/ev  | lookup/s | API p50 / p99 ms | page p50 / p99 ms | B/ev   | RSS MB |\n\
-         |-----------|----------|--------------------|-------------------|--------|----------|------------------|-------------------|--------|--------|\n",
+        "| orders    | limit/s  | store ev/s (ratio) | HTTP ev/s (ratio) | µs/ev  | lookup/s | API p50 / p99 ms | page p50 / p99 ms | B/ev   | RSS (private) MB |\n\
+         |-----------|----------|--------------------|-------------------|--------|----------|------------------|-------------------|--------|------------------|\n",
     );
     for p in &r.points {
         out.push_str(&scale_row(p));
