@@ -915,3 +915,85 @@ mod writer_tests {
         assert_eq!(stored, vec![3], "only the job told it succeeded is stored");
     }
 }
+
+#[cfg(test)]
+mod order_read_plans {
+    //! Every statement of an order read finds its rows by an index and needs no sort: a table
+    //! scan or a temporary b-tree per lookup is work that grows with the history.
+
+    use super::*;
+    use milepost_domain::order::Channel;
+    use milepost_domain::{Customer, Direction, LineItem, Money, Shipment, ShipmentItem, TrackingNumber};
+    use rusqlite::trace::{TraceEvent, TraceEventCodes};
+
+    static TRACED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn remember(event: TraceEvent<'_>) {
+        if let TraceEvent::Stmt(_, sql) = event {
+            TRACED.lock().unwrap().push(sql.to_string());
+        }
+    }
+
+    fn order(number: &OrderNumber) -> Order {
+        Order {
+            order_number: number.clone(),
+            channel: Channel::api(),
+            placed_at: chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap(),
+            promised_by: None,
+            currency: "USD".into(),
+            customer: Customer { email: Some("ana@example.com".into()), ..Customer::default() },
+            ship_to: Default::default(),
+            items: vec![LineItem {
+                sku: "MUG".into(),
+                description: None,
+                quantity: 1,
+                unit_price: Money::parse("10").unwrap(),
+            }],
+        }
+    }
+
+    #[tokio::test]
+    async fn an_order_view_reads_every_row_by_an_index_and_sorts_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plans.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let account = store.ensure_account(&AccountName::parse("acme").unwrap()).await.unwrap();
+        let number = OrderNumber::parse("A1").unwrap();
+        store.upsert_order(account, order(&number)).await.unwrap();
+        let parcel = Shipment {
+            carrier: Some("ups".into()),
+            service: None,
+            tracking_number: TrackingNumber::parse("1ZPLAN1").unwrap(),
+            direction: Direction::Outbound,
+            origin_location_id: None,
+            origin_postal_code: None,
+            origin_country: None,
+            items: vec![ShipmentItem { sku: "MUG".into(), quantity: 1 }],
+            label_cost: None,
+            handling_cost: None,
+        };
+        store.add_shipment(account, &number, NewShipment { shipment: parcel }).await.unwrap();
+
+        let conn = open_read_connection(&path).unwrap();
+        conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(remember));
+        let truth = SourceOfTruth::default();
+        let record = reads::order(&conn, &truth, account, &number).unwrap().expect("the order is stored");
+        assert_eq!(record.shipments.len(), 1);
+        outbox::of_order(&conn, account, number.as_str()).unwrap();
+        returns::claims_of_order(&conn, account, &number).unwrap();
+        conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, None);
+
+        let statements = std::mem::take(&mut *TRACED.lock().unwrap());
+        assert!(statements.len() >= 8, "the order read ran {} statements", statements.len());
+        for sql in statements {
+            let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            // Parameters left unbound read as NULL; the plan does not depend on them.
+            let mut rows = explain.raw_query();
+            while let Some(row) = rows.next().unwrap() {
+                let step: String = row.get(3).unwrap();
+                let scans = step.starts_with("SCAN ") && !step.contains("CONSTANT ROW");
+                assert!(!scans && !step.contains("TEMP B-TREE"), "{step}\n  in: {sql}");
+            }
+        }
+    }
+}

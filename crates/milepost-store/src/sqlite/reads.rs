@@ -4,7 +4,7 @@
 
 use super::rows::{from_micros, parse_time, parse_utc, row};
 use super::storage_error;
-use super::writes::load_events;
+use super::writes::shipment_events;
 use crate::{
     AccountId, Eta, ExceptionRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, ShipmentRecord,
     StoreError, StoreResult,
@@ -62,48 +62,74 @@ pub fn order_items(conn: &Connection, order_id: i64) -> StoreResult<Vec<LineItem
     rows.collect::<Result<_, _>>().map_err(storage_error)
 }
 
+/// The `orders` columns `order_from_row` reads, in order, for `concat!`.
+macro_rules! order_columns {
+    () => {
+        "order_number, channel, placed_at, promised_by, currency, customer_name, customer_email, customer_phone,
+         customer_postal_code, ship_to_line1, ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code,
+         ship_to_country"
+    };
+}
+
+/// An order's own fields as stored (its items come from their own table).
+struct OrderRow {
+    number: String,
+    channel: String,
+    placed_at: String,
+    promised_by: Option<String>,
+    currency: String,
+    customer: Customer,
+    ship_to: Address,
+}
+
+/// Reads the `order_columns!()` starting at column `at`.
+fn order_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<OrderRow> {
+    Ok(OrderRow {
+        number: r.get(at)?,
+        channel: r.get(at + 1)?,
+        placed_at: r.get(at + 2)?,
+        promised_by: r.get(at + 3)?,
+        currency: r.get(at + 4)?,
+        customer: Customer {
+            name: r.get(at + 5)?,
+            email: r.get(at + 6)?,
+            phone: r.get(at + 7)?,
+            postal_code: r.get(at + 8)?,
+        },
+        ship_to: Address {
+            line1: r.get(at + 9)?,
+            line2: r.get(at + 10)?,
+            city: r.get(at + 11)?,
+            region: r.get(at + 12)?,
+            postal_code: r.get(at + 13)?,
+            country: r.get(at + 14)?,
+        },
+    })
+}
+
+impl OrderRow {
+    fn into_order(self, items: Vec<LineItem>) -> StoreResult<Order> {
+        Ok(Order {
+            order_number: OrderNumber::parse(&self.number).map_err(|e| corrupt("order number", e))?,
+            channel: Channel::parse(&self.channel).map_err(|e| corrupt("channel", e))?,
+            placed_at: parse_time(&self.placed_at)?,
+            promised_by: self.promised_by.as_deref().map(parse_time).transpose()?,
+            currency: self.currency,
+            customer: self.customer,
+            ship_to: self.ship_to,
+            items,
+        })
+    }
+}
+
 /// Loads an order's own fields and items.
 pub fn load_order(conn: &Connection, order_id: i64) -> StoreResult<Order> {
     let items = order_items(conn, order_id)?;
-    row(
-        conn,
-        "SELECT order_number, channel, placed_at, promised_by, currency, customer_name, customer_email, customer_phone,
-                customer_postal_code, ship_to_line1, ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code,
-                ship_to_country
-         FROM orders WHERE id = ?1",
-        [order_id],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, String>(4)?,
-                Customer { name: r.get(5)?, email: r.get(6)?, phone: r.get(7)?, postal_code: r.get(8)? },
-                Address {
-                    line1: r.get(9)?,
-                    line2: r.get(10)?,
-                    city: r.get(11)?,
-                    region: r.get(12)?,
-                    postal_code: r.get(13)?,
-                    country: r.get(14)?,
-                },
-            ))
-        },
-    )
-    .map_err(storage_error)
-    .and_then(|(number, channel, placed_at, promised_by, currency, customer, ship_to)| {
-        Ok(Order {
-            order_number: OrderNumber::parse(&number).map_err(|e| corrupt("order number", e))?,
-            channel: Channel::parse(&channel).map_err(|e| corrupt("channel", e))?,
-            placed_at: parse_time(&placed_at)?,
-            promised_by: promised_by.as_deref().map(parse_time).transpose()?,
-            currency,
-            customer,
-            ship_to,
-            items,
-        })
+    let found = row(conn, concat!("SELECT ", order_columns!(), " FROM orders WHERE id = ?1"), [order_id], |r| {
+        order_from_row(r, 0)
     })
+    .map_err(storage_error)?;
+    found.into_order(items)
 }
 
 fn items_of_shipment(conn: &Connection, shipment_id: i64) -> StoreResult<Vec<ShipmentItem>> {
@@ -177,99 +203,92 @@ fn money(e4: Option<i64>) -> Option<Money> {
     e4.map(Money::from_ten_thousandths)
 }
 
-pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<ShipmentRecord> {
-    type Row = (
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<i64>,
-        String,
-        bool,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-    );
-    let row: Row = row(
-        conn,
-        "SELECT tracking_number, carrier, service, direction, origin_location_id, origin_postal_code, origin_country,
-                    label_cost_e4, handling_cost_e4, status, delayed, eta_earliest, eta_latest, first_possession_us,
-                    carrier_eta
-             FROM shipments WHERE id = ?1",
-        [shipment_id],
-        |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-                r.get(13)?,
-                r.get(14)?,
-            ))
-        },
-    )
-    .map_err(storage_error)?;
-    let (
-        tn,
-        carrier,
-        service,
-        direction,
-        loc,
-        postal,
-        country,
-        label,
-        handling,
-        status,
-        delayed,
-        eta_e,
-        eta_l,
-        possession,
-        carrier_eta,
-    ) = row;
-    let eta = match (eta_e, eta_l) {
+/// The `shipments` columns `shipment_from_row` reads, in order, for `concat!`.
+macro_rules! shipment_columns {
+    () => {
+        "id, tracking_number, carrier, service, direction, origin_location_id, origin_postal_code, origin_country,
+         label_cost_e4, handling_cost_e4, status, delayed, eta_earliest, eta_latest, first_possession_us, carrier_eta"
+    };
+}
+
+/// A shipment's own fields as stored (its items and events come from their own tables).
+struct ShipmentRow {
+    id: i64,
+    tracking_number: String,
+    carrier: Option<String>,
+    service: Option<String>,
+    direction: String,
+    origin_location_id: Option<String>,
+    origin_postal_code: Option<String>,
+    origin_country: Option<String>,
+    label_cost_e4: Option<i64>,
+    handling_cost_e4: Option<i64>,
+    status: String,
+    delayed: bool,
+    eta_earliest: Option<String>,
+    eta_latest: Option<String>,
+    first_possession_us: Option<i64>,
+    carrier_eta: Option<String>,
+}
+
+fn shipment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShipmentRow> {
+    Ok(ShipmentRow {
+        id: r.get(0)?,
+        tracking_number: r.get(1)?,
+        carrier: r.get(2)?,
+        service: r.get(3)?,
+        direction: r.get(4)?,
+        origin_location_id: r.get(5)?,
+        origin_postal_code: r.get(6)?,
+        origin_country: r.get(7)?,
+        label_cost_e4: r.get(8)?,
+        handling_cost_e4: r.get(9)?,
+        status: r.get(10)?,
+        delayed: r.get(11)?,
+        eta_earliest: r.get(12)?,
+        eta_latest: r.get(13)?,
+        first_possession_us: r.get(14)?,
+        carrier_eta: r.get(15)?,
+    })
+}
+
+/// A stored shipment with its items and its timeline re-projected from its events.
+fn shipment_record(conn: &Connection, truth: &SourceOfTruth, found: ShipmentRow) -> StoreResult<ShipmentRecord> {
+    let eta = match (found.eta_earliest, found.eta_latest) {
         (Some(e), Some(l)) => Some(Eta { earliest: parse_time(&e)?, latest: parse_time(&l)? }),
         _ => None,
     };
     Ok(ShipmentRecord {
-        id: shipment_id,
+        id: found.id,
         shipment: Shipment {
-            carrier,
-            service,
-            tracking_number: TrackingNumber::parse(&tn).map_err(|e| corrupt("tracking number", e))?,
-            direction: Direction::parse(&direction).map_err(|e| corrupt("direction", e))?,
-            origin_location_id: loc,
-            origin_postal_code: postal,
-            origin_country: country,
-            items: items_of_shipment(conn, shipment_id)?,
-            label_cost: money(label),
-            handling_cost: money(handling),
+            carrier: found.carrier,
+            service: found.service,
+            tracking_number: TrackingNumber::parse(&found.tracking_number)
+                .map_err(|e| corrupt("tracking number", e))?,
+            direction: Direction::parse(&found.direction).map_err(|e| corrupt("direction", e))?,
+            origin_location_id: found.origin_location_id,
+            origin_postal_code: found.origin_postal_code,
+            origin_country: found.origin_country,
+            items: items_of_shipment(conn, found.id)?,
+            label_cost: money(found.label_cost_e4),
+            handling_cost: money(found.handling_cost_e4),
         },
-        status: parse_status(&status)?,
-        delayed,
+        status: parse_status(&found.status)?,
+        delayed: found.delayed,
         eta,
-        carrier_eta: carrier_eta.and_then(|day| day.parse().ok()),
-        first_carrier_possession_at: possession.map(from_micros),
-        timeline: crate::shared::stored_entries(
-            load_events(conn, "shipment_id", shipment_id)?,
-            truth,
-            ProjectionScope::Shipment,
-        )
-        .0,
+        carrier_eta: found.carrier_eta.and_then(|day| day.parse().ok()),
+        first_carrier_possession_at: found.first_possession_us.map(from_micros),
+        timeline: crate::shared::stored_entries(shipment_events(conn, found.id)?, truth, ProjectionScope::Shipment).0,
     })
+}
+
+pub fn shipment_by_id(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<ShipmentRecord> {
+    let found =
+        row(conn, concat!("SELECT ", shipment_columns!(), " FROM shipments WHERE id = ?1"), [shipment_id], |r| {
+            shipment_from_row(r)
+        })
+        .map_err(storage_error)?;
+    shipment_record(conn, truth, found)
 }
 
 pub fn order(
@@ -278,35 +297,41 @@ pub fn order(
     account: AccountId,
     number: &OrderNumber,
 ) -> StoreResult<Option<OrderRecord>> {
-    let found: Option<(i64, String, String, String)> = row(
+    // One read of the order's row and one of its shipments' rows: each statement of an order
+    // read costs a statement-cache lookup, a b-tree descent and a reset.
+    let found = row(
         conn,
-        "SELECT id, status, created_at, updated_at FROM orders WHERE account_id = ?1 AND order_number = ?2",
+        concat!(
+            "SELECT id, status, created_at, updated_at, ",
+            order_columns!(),
+            " FROM orders WHERE account_id = ?1 AND order_number = ?2"
+        ),
         params![account.0, number.as_str()],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                order_from_row(r, 4)?,
+            ))
+        },
     )
     .optional()
     .map_err(storage_error)?;
-    let Some((order_id, status, created_at, updated_at)) = found else { return Ok(None) };
-    let order = load_order(conn, order_id)?;
-    let mut stmt =
-        conn.prepare_cached("SELECT id FROM shipments WHERE order_id = ?1 ORDER BY id").map_err(storage_error)?;
-    let ids: Vec<i64> = stmt
-        .query_map([order_id], |r| r.get(0))
-        .map_err(storage_error)?
-        .collect::<Result<_, _>>()
-        .map_err(storage_error)?;
-    let shipments = ids.into_iter().map(|id| shipment_by_id(conn, truth, id)).collect::<StoreResult<Vec<_>>>()?;
-
-    let own_events = {
+    let Some((order_id, status, created_at, updated_at, order_row)) = found else { return Ok(None) };
+    let order = order_row.into_order(order_items(conn, order_id)?)?;
+    let rows: Vec<ShipmentRow> = {
         let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {} FROM events WHERE order_id = ?1 AND shipment_id IS NULL",
-                super::rows::EVENT_COLUMNS
-            ))
+            .prepare_cached(concat!("SELECT ", shipment_columns!(), " FROM shipments WHERE order_id = ?1 ORDER BY id"))
             .map_err(storage_error)?;
-        let rows = stmt.query_map([order_id], super::rows::event_from_row).map_err(storage_error)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)?
+        let rows = stmt.query_map([order_id], shipment_from_row).map_err(storage_error)?;
+        rows.collect::<Result<_, _>>().map_err(storage_error)?
     };
+    let shipments =
+        rows.into_iter().map(|found| shipment_record(conn, truth, found)).collect::<StoreResult<Vec<_>>>()?;
+
+    let own_events = super::writes::order_own_events(conn, order_id)?;
     let (timeline, own_status) = crate::shared::stored_entries(own_events, truth, ProjectionScope::Order);
     let rolled: Vec<RolledShipment<'_>> = shipments
         .iter()
@@ -332,7 +357,11 @@ pub fn order(
 }
 
 fn exceptions_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<ExceptionRecord>> {
-    super::rules::exception_rows(conn, "e.order_id = ?1 ORDER BY e.id", rusqlite::params![order_id])
+    // Sorted here: `ORDER BY e.id` made SQLite build a temporary b-tree for every order read
+    // (the order index holds the state before the id), and an order has a handful at most.
+    let mut exceptions = super::rules::exception_rows(conn, "e.order_id = ?1", rusqlite::params![order_id])?;
+    exceptions.sort_unstable_by_key(|e| e.id);
+    Ok(exceptions)
 }
 
 /// id, number, channel, status, placed_at, promised_by, customer name, shipments, open exceptions.

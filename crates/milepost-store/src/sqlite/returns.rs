@@ -603,7 +603,13 @@ pub fn claim_by_id(conn: &Connection, account: AccountId, id: i64) -> StoreResul
 }
 
 pub fn claims_of_order(conn: &Connection, account: AccountId, number: &OrderNumber) -> StoreResult<Vec<ClaimRecord>> {
-    let sql = format!("SELECT {CLAIM_COLUMNS} WHERE c.account_id = ?1 AND o.order_number = ?2 ORDER BY c.id");
+    // The order is found first and its claims by the order index; matching the order number
+    // through the join let the planner walk every claim in id order instead.
+    let sql = format!(
+        "SELECT {CLAIM_COLUMNS}
+         WHERE c.order_id = (SELECT id FROM orders WHERE account_id = ?1 AND order_number = ?2) AND c.account_id = ?1
+         ORDER BY c.id"
+    );
     let rows: Vec<ClaimRow> = conn
         .prepare_cached(&sql)
         .and_then(|mut s| s.query_map(params![account.0, number.as_str()], claim_from_row)?.collect())

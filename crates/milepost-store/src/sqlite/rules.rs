@@ -202,7 +202,7 @@ pub fn evaluate(
 
 pub fn load_projection(conn: &Connection, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<TimelineProjection> {
     let events: Vec<TrackingEvent> =
-        super::writes::load_events(conn, "shipment_id", shipment_id)?.into_iter().map(|e| e.0).collect();
+        super::writes::shipment_events(conn, shipment_id)?.into_iter().map(|e| e.0).collect();
     Ok(project_timeline(&events, truth, ProjectionScope::Shipment))
 }
 

@@ -512,10 +512,23 @@ pub fn append_events(
     Ok(outcomes)
 }
 
-pub(crate) fn load_events(conn: &Connection, filter: &str, id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE {filter} = ?1");
-    let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
-    let rows = stmt.query_map([id], event_from_row).map_err(storage_error)?;
+/// One shipment's stored events, each with whether its code is unmapped and its duplicates.
+pub(crate) fn shipment_events(conn: &Connection, shipment_id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
+    // Built once: every order read and every touched parcel runs it.
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("SELECT {EVENT_COLUMNS} FROM events WHERE shipment_id = ?1"));
+    let mut stmt = conn.prepare_cached(&SQL).map_err(storage_error)?;
+    let rows = stmt.query_map([shipment_id], event_from_row).map_err(storage_error)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
+}
+
+/// The events of an order itself (placed, confirmed, cancelled), not of its parcels.
+pub(crate) fn order_own_events(conn: &Connection, order_id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {EVENT_COLUMNS} FROM events WHERE order_id = ?1 AND shipment_id IS NULL")
+    });
+    let mut stmt = conn.prepare_cached(&SQL).map_err(storage_error)?;
+    let rows = stmt.query_map([order_id], event_from_row).map_err(storage_error)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
 }
 
@@ -525,7 +538,7 @@ pub(crate) fn recompute_shipment(
     truth: &SourceOfTruth,
     shipment_id: i64,
 ) -> StoreResult<TimelineProjection> {
-    let events: Vec<TrackingEvent> = load_events(conn, "shipment_id", shipment_id)?.into_iter().map(|e| e.0).collect();
+    let events: Vec<TrackingEvent> = shipment_events(conn, shipment_id)?.into_iter().map(|e| e.0).collect();
     let projection = project_timeline(&events, truth, ProjectionScope::Shipment);
     exec(
         conn,
@@ -550,13 +563,7 @@ pub(crate) fn recompute_order(
 ) -> StoreResult<Option<Milestone>> {
     let items: Vec<LineItem> = reads::order_items(conn, order_id)?;
     let parcels = reads::parcels_of_order(conn, order_id)?;
-    let order_events: Vec<TrackingEvent> = {
-        let mut stmt = conn
-            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE order_id = ?1 AND shipment_id IS NULL"))
-            .map_err(storage_error)?;
-        let rows = stmt.query_map([order_id], event_from_row).map_err(storage_error)?;
-        rows.map(|r| r.map(|e| e.0)).collect::<Result<_, _>>().map_err(storage_error)?
-    };
+    let order_events: Vec<TrackingEvent> = order_own_events(conn, order_id)?.into_iter().map(|e| e.0).collect();
     let own = project_timeline(&order_events, truth, ProjectionScope::Order);
     let rolled: Vec<RolledShipment<'_>> = parcels
         .iter()
