@@ -172,7 +172,11 @@ async fn a_full_run_logs_no_key_password_or_secret_it_used() {
     server.kill().unwrap();
     server.wait().unwrap();
     let server_log = log.join().unwrap();
-    assert!(server_log.lines().count() > 10, "the run logged: {server_log}");
+    // Lines written before the requests above were answered, so surely captured; how many of
+    // the worker's lines come before the kill depends on timing (a count of lines was flaky).
+    for line in ["serving at", "staff login"] {
+        assert!(server_log.contains(line), "the run did not log {line:?}: {server_log}");
+    }
     let everything = cli_log + &server_log;
     if std::env::var_os("MILEPOST_SHOW_LOG").is_some() {
         eprintln!("{everything}");

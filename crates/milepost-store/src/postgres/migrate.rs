@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("migrations/0011_notice_detail.sql")),
     (12, include_str!("migrations/0012_event_index_trim.sql")),
     (13, include_str!("migrations/0013_carrier_eta.sql")),
+    (14, include_str!("migrations/0014_account_lists.sql")),
 ];
 
 /// Applies every migration not yet applied; returns all applied versions.

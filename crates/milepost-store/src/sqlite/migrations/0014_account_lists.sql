@@ -1,0 +1,6 @@
+-- The operations lists page through an account's orders and exceptions newest first
+-- (`ORDER BY id DESC LIMIT n`). With no index led by the account and ending in the id, SQLite
+-- read every order (or exception) of the account and sorted them for each page: work that grew
+-- with the history. These indexes give each page in order, so it stops after its n rows.
+CREATE INDEX orders_by_account ON orders(account_id, id);
+CREATE INDEX exceptions_by_account ON exceptions(account_id, id);
