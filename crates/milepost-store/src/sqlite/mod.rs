@@ -918,9 +918,10 @@ mod writer_tests {
 
 #[cfg(test)]
 mod read_plans {
-    //! Every statement of an order read, of a page of the operations lists and of the delivery
-    //! worker's claim finds its rows by an index and sorts nothing: a table scan or a sort of
-    //! every row per request is work that grows with the history.
+    //! Every statement of an order read, of a page of the operations lists, of the delivery
+    //! worker's claim and of the lane rhythms' search finds its rows by an index and sorts
+    //! nothing: a table scan or a sort of every row per request is work that grows with the
+    //! history.
 
     use super::*;
     use milepost_domain::order::Channel;
@@ -986,13 +987,15 @@ mod read_plans {
         assert!(statements.len() >= 8, "the order read ran {} statements", statements.len());
         assert_every_plan_indexed(&conn, &statements);
 
-        // The operations lists, page by page, and the delivery worker's claim on every poll.
+        // The operations lists, page by page, the delivery worker's claim on every poll and the
+        // lane rhythms' search for recent deliveries every ten minutes.
         let statements = traced(&conn, |conn| {
             let page = reads::search_orders(conn, account, &OrderQuery { limit: 50, ..OrderQuery::default() }).unwrap();
             assert_eq!(page.orders.len(), 1);
             let query = ExceptionQuery { limit: 50, ..ExceptionQuery::default() };
             rules::exceptions(conn, account, &query).unwrap();
             outbox::claim(conn, Utc::now(), chrono::Duration::seconds(60), 10).unwrap();
+            rules::learn_lane_rhythm(conn, &SourceOfTruth::default(), Utc::now(), 90).unwrap();
         });
         assert!(statements.len() >= 3, "the lists ran {} statements", statements.len());
         assert_every_plan_indexed(&conn, &statements);

@@ -4,3 +4,7 @@
 -- with the history. These indexes give each page in order, so it stops after its n rows.
 CREATE INDEX orders_by_account ON orders(account_id, id);
 CREATE INDEX exceptions_by_account ON exceptions(account_id, id);
+-- Lane rhythms are re-learned every ten minutes from the last 90 days' outbound deliveries; the
+-- writer used to scan every shipment to find them. Only delivered outbound parcels are in here.
+CREATE INDEX shipments_delivered_outbound ON shipments(status_since_us)
+    WHERE status = 'delivered' AND direction = 'outbound';
