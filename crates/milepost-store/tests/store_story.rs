@@ -434,6 +434,42 @@ async fn writers_racing_on_one_order_all_land(backend: Backend) {
     assert_eq!(read.shipments.len(), 120);
 }
 
+/// Delivered parcels teach their lane how long each stage takes; parcels still moving do not,
+/// and learning again replaces the rhythms rather than adding to them.
+async fn deliveries_teach_each_stage_of_their_lane_its_rhythm(backend: Backend) {
+    let (_place, store, account) = fresh(backend).await;
+    let start = Utc::now() - chrono::Duration::days(10);
+    let hours = |h: i64| (start + chrono::Duration::hours(h)).to_rfc3339();
+    // Handed over, in transit after 10, 20 and 30 hours, delivered 5 hours later; one parcel
+    // is still in transit after 99 hours.
+    for (n, first_gap, delivered) in [(1, 10, true), (2, 20, true), (3, 30, true), (4, 99, false)] {
+        let (order_number, tracking) = (format!("L{n}"), format!("1ZLANE{n}"));
+        store.upsert_order(account, order(&order_number, &[("MUG", 1)])).await.unwrap();
+        store.add_shipment(account, &number(&order_number), parcel(&tracking, &[("MUG", 1)])).await.unwrap();
+        let mut events = vec![
+            carrier_event(&tracking, &format!("{n}-a"), Milestone::HandedToCarrier, &hours(0)),
+            carrier_event(&tracking, &format!("{n}-b"), Milestone::InTransit, &hours(first_gap)),
+        ];
+        if delivered {
+            events.push(carrier_event(&tracking, &format!("{n}-c"), Milestone::Delivered, &hours(first_gap + 5)));
+        }
+        store.append_events(account, events).await.unwrap();
+    }
+
+    for _ in 0..2 {
+        assert_eq!(store.learn_lane_rhythm(Utc::now(), 90).await.unwrap(), 2);
+        let mut lanes = store.lane_rhythms(account).await.unwrap();
+        lanes.sort_by(|a, b| a.stage.cmp(&b.stage));
+        let figures: Vec<(&str, i64, i64, u32)> =
+            lanes.iter().map(|l| (l.stage.as_str(), l.median_seconds, l.p90_seconds, l.samples)).collect();
+        assert_eq!(
+            figures,
+            vec![("handed_to_carrier", 20 * 3600, 30 * 3600, 3), ("in_transit", 5 * 3600, 5 * 3600, 3)]
+        );
+        assert!(lanes.iter().all(|l| l.lane == lanes[0].lane), "one lane: {lanes:?}");
+    }
+}
+
 on_both_backends!(
     an_order_is_created_once_and_updated_in_place,
     events_in_any_order_and_twice_give_the_same_status_as_in_order,
@@ -448,4 +484,5 @@ on_both_backends!(
     many_concurrent_writers_all_land_their_orders,
     writers_racing_on_one_order_all_land,
     a_window_that_runs_out_without_an_event_is_replaced_by_the_sweep,
+    deliveries_teach_each_stage_of_their_lane_its_rhythm,
 );

@@ -358,8 +358,9 @@ impl Store for PgStore {
     }
 
     async fn learn_lane_rhythm(&self, now: DateTime<Utc>, days: i64) -> StoreResult<u32> {
-        let truth = self.truth.clone();
-        self.write(move |conn| rules::learn_lane_rhythm(conn, &truth, now, days)).await
+        // The history is read outside the writers; only the replacement of the rhythms writes.
+        let gaps = self.read(move |conn, truth| rules::lane_gaps(conn, truth, now, days)).await?;
+        self.write(move |conn| rules::save_lane_rhythms(conn, &gaps, now)).await
     }
 
     async fn lane_rhythms(&self, account: AccountId) -> StoreResult<Vec<LaneRhythmRecord>> {

@@ -439,8 +439,9 @@ impl Store for SqliteStore {
     }
 
     async fn learn_lane_rhythm(&self, now: DateTime<Utc>, days: i64) -> StoreResult<u32> {
-        let truth = self.truth.clone();
-        self.write(move |conn| rules::learn_lane_rhythm(conn, &truth, now, days)).await
+        // The history is read outside the writer; only the replacement of the rhythms writes.
+        let gaps = self.read(move |conn, truth| rules::lane_gaps(conn, truth, now, days)).await?;
+        self.write(move |conn| rules::save_lane_rhythms(conn, &gaps, now)).await
     }
 
     async fn lane_rhythms(&self, account: AccountId) -> StoreResult<Vec<LaneRhythmRecord>> {
@@ -995,7 +996,7 @@ mod read_plans {
             let query = ExceptionQuery { limit: 50, ..ExceptionQuery::default() };
             rules::exceptions(conn, account, &query).unwrap();
             outbox::claim(conn, Utc::now(), chrono::Duration::seconds(60), 10).unwrap();
-            rules::learn_lane_rhythm(conn, &SourceOfTruth::default(), Utc::now(), 90).unwrap();
+            rules::lane_gaps(conn, &SourceOfTruth::default(), Utc::now(), 90).unwrap();
         });
         assert!(statements.len() >= 3, "the lists ran {} statements", statements.len());
         assert_every_plan_indexed(&conn, &statements);

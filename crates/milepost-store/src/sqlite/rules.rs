@@ -241,8 +241,12 @@ pub fn sweep_due(
     Ok(report)
 }
 
-/// Learns each lane's rhythm from the shipments delivered in the last `days` days.
-pub fn learn_lane_rhythm(conn: &Connection, truth: &SourceOfTruth, now: DateTime<Utc>, days: i64) -> StoreResult<u32> {
+/// Each lane stage's gaps (seconds) per account, lane and stage.
+pub type LaneGaps = HashMap<(i64, String, String), Vec<i64>>;
+
+/// Gathers each lane's stage gaps from the shipments delivered in the last `days` days. It reads
+/// only, so it runs on a read connection and ingest does not wait for it.
+pub fn lane_gaps(conn: &Connection, truth: &SourceOfTruth, now: DateTime<Utc>, days: i64) -> StoreResult<LaneGaps> {
     let since = (now - Duration::days(days)).timestamp_micros();
     let delivered: Vec<(i64, i64)> = {
         let mut stmt = conn
@@ -254,7 +258,7 @@ pub fn learn_lane_rhythm(conn: &Connection, truth: &SourceOfTruth, now: DateTime
         let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?))).map_err(storage_error)?;
         rows.collect::<Result<_, _>>().map_err(storage_error)?
     };
-    let mut gaps: HashMap<(i64, String, String), Vec<i64>> = HashMap::new();
+    let mut gaps = LaneGaps::new();
     for (id, account_id) in delivered {
         let lane = shipment_row(conn, id)?.lane;
         let projection = load_projection(conn, truth, id)?;
@@ -262,11 +266,16 @@ pub fn learn_lane_rhythm(conn: &Connection, truth: &SourceOfTruth, now: DateTime
             gaps.entry((account_id, lane.clone(), stage.as_str().to_string())).or_default().push(gap);
         }
     }
+    Ok(gaps)
+}
+
+/// Replaces the learned lane rhythms with those of `gaps`; answers how many were learned.
+pub fn save_lane_rhythms(conn: &Connection, gaps: &LaneGaps, now: DateTime<Utc>) -> StoreResult<u32> {
     exec(conn, "DELETE FROM lane_rhythm", []).map_err(storage_error)?;
     let now_text = now.to_rfc3339();
     let mut learned = 0;
     for ((account_id, lane, stage), samples) in gaps {
-        if let Some(r) = learn_rhythm(samples) {
+        if let Some(r) = learn_rhythm(samples.clone()) {
             exec(
                 conn,
                 "INSERT INTO lane_rhythm (account_id, lane, stage, median_s, p90_s, samples, updated_at)
