@@ -920,9 +920,9 @@ mod writer_tests {
 #[cfg(test)]
 mod read_plans {
     //! Every statement of an order read, of a page of the operations lists, of the delivery
-    //! worker's claim and of the lane rhythms' search finds its rows by an index and sorts
-    //! nothing: a table scan or a sort of every row per request is work that grows with the
-    //! history.
+    //! worker's claim, of the lane rhythms' search and of a KPI report's period finds its rows by
+    //! an index and sorts nothing: a table scan or a sort of every row per request is work that
+    //! grows with the history.
 
     use super::*;
     use milepost_domain::order::Channel;
@@ -956,7 +956,7 @@ mod read_plans {
     }
 
     #[tokio::test]
-    async fn order_reads_list_pages_and_the_delivery_claim_read_by_index_and_sort_nothing() {
+    async fn order_reads_lists_claims_lanes_and_kpi_periods_use_indexes_and_sort_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plans.db");
         let store = SqliteStore::open(&path).unwrap();
@@ -1000,6 +1000,37 @@ mod read_plans {
         });
         assert!(statements.len() >= 3, "the lists ran {} statements", statements.len());
         assert_every_plan_indexed(&conn, &statements);
+
+        // A KPI report finds its period's orders by index; it may sort one order's few rows.
+        let statements = traced(&conn, |conn| {
+            let (from, to) = (Utc::now() - chrono::Duration::days(400), Utc::now());
+            assert_eq!(kpi::kpi_facts(conn, account, from, to).unwrap().len(), 1);
+            returns::return_kpi_facts(conn, account, from, to).unwrap();
+        });
+        let (period, per_order): (Vec<String>, Vec<String>) =
+            statements.into_iter().partition(|sql| !sql.contains("order_id = ?1"));
+        assert_every_plan_indexed(&conn, &period);
+        for sql in &per_order {
+            assert_no_scan(&conn, sql);
+        }
+    }
+
+    fn assert_no_scan(conn: &Connection, sql: &str) {
+        for step in plan(conn, sql) {
+            assert!(!step.starts_with("SCAN ") || step.contains("CONSTANT ROW"), "{step}\n  in: {sql}");
+        }
+    }
+
+    /// The steps of `EXPLAIN QUERY PLAN` for `sql`.
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        // Parameters left unbound read as NULL; the plan does not depend on them.
+        let mut rows = explain.raw_query();
+        let mut steps = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            steps.push(row.get(3).unwrap());
+        }
+        steps
     }
 
     /// The statements `work` ran on `conn`, as written (parameters unbound).
@@ -1012,11 +1043,7 @@ mod read_plans {
 
     fn assert_every_plan_indexed(conn: &Connection, statements: &[String]) {
         for sql in statements.iter().filter(|sql| sql.trim_start().starts_with("SELECT")) {
-            let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            // Parameters left unbound read as NULL; the plan does not depend on them.
-            let mut rows = explain.raw_query();
-            while let Some(row) = rows.next().unwrap() {
-                let step: String = row.get(3).unwrap();
+            for step in plan(conn, sql) {
                 let scans = step.starts_with("SCAN ") && !step.contains("CONSTANT ROW");
                 // A statement `INDEXED BY` a partial index sorts only the few rows it holds.
                 let sorts = step.contains("TEMP B-TREE") && !sql.contains("INDEXED BY");

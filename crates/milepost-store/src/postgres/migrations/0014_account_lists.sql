@@ -8,3 +8,6 @@ CREATE INDEX exceptions_by_account ON exceptions(account_id, id);
 -- writer used to scan every shipment to find them. Only delivered outbound parcels are in here.
 CREATE INDEX shipments_delivered_outbound ON shipments(status_since_us)
     WHERE status = 'delivered' AND direction = 'outbound';
+-- KPI reports read the orders placed in a period; without this index they read every order of
+-- the account and sorted those in the period.
+CREATE INDEX orders_by_account_placed ON orders(account_id, placed_at_us);
