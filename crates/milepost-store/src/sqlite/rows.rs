@@ -7,9 +7,18 @@ use rusqlite::Row;
 
 pub use crate::shared::{from_micros, parse_time, parse_utc};
 
+/// The columns `event_from_row` expects, in order, as a literal for `concat!`: the statements
+/// every order read and every touched parcel run are then built at compile time.
+macro_rules! event_columns {
+    () => {
+        "source, source_event_id, milestone, code, description, occurred_at, received_at, \
+         city, region, postal_code, country, mapping, duplicate_count"
+    };
+}
+pub(crate) use event_columns;
+
 /// The columns `event_from_row` expects, in order.
-pub const EVENT_COLUMNS: &str = "source, source_event_id, milestone, code, description, occurred_at, received_at, \
-     city, region, postal_code, country, mapping, duplicate_count";
+pub const EVENT_COLUMNS: &str = event_columns!();
 
 /// A stored event as the domain sees it, plus whether its code is unmapped and how many
 /// duplicates of it arrived.

@@ -4,7 +4,7 @@
 
 use super::outbox;
 use super::reads;
-use super::rows::{EVENT_COLUMNS, event_from_row, exec, row};
+use super::rows::{event_columns, event_from_row, exec, row};
 use super::rules;
 use super::storage_error;
 use crate::{AccountId, EventOutcome, EventTarget, NewEvent, ShipmentRecord, StoreError, StoreResult, UpsertOutcome};
@@ -514,21 +514,18 @@ pub fn append_events(
 
 /// One shipment's stored events, each with whether its code is unmapped and its duplicates.
 pub(crate) fn shipment_events(conn: &Connection, shipment_id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
-    // Built once: every order read and every touched parcel runs it.
-    static SQL: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| format!("SELECT {EVENT_COLUMNS} FROM events WHERE shipment_id = ?1"));
-    let mut stmt = conn.prepare_cached(&SQL).map_err(storage_error)?;
-    let rows = stmt.query_map([shipment_id], event_from_row).map_err(storage_error)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
+    events_where(conn, concat!("SELECT ", event_columns!(), " FROM events WHERE shipment_id = ?1"), shipment_id)
 }
 
 /// The events of an order itself (placed, confirmed, cancelled), not of its parcels.
 pub(crate) fn order_own_events(conn: &Connection, order_id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!("SELECT {EVENT_COLUMNS} FROM events WHERE order_id = ?1 AND shipment_id IS NULL")
-    });
-    let mut stmt = conn.prepare_cached(&SQL).map_err(storage_error)?;
-    let rows = stmt.query_map([order_id], event_from_row).map_err(storage_error)?;
+    let sql = concat!("SELECT ", event_columns!(), " FROM events WHERE order_id = ?1 AND shipment_id IS NULL");
+    events_where(conn, sql, order_id)
+}
+
+fn events_where(conn: &Connection, sql: &str, id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(storage_error)?;
+    let rows = stmt.query_map([id], event_from_row).map_err(storage_error)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
 }
 
