@@ -4,7 +4,10 @@
 //! returns. The SQLite backend (the embedded default) lives in `sqlite`, the PostgreSQL backend
 //! (several processes on one database) in `postgres`; both pass the same test story.
 
+pub mod db;
+pub mod engine;
 pub mod export;
+pub mod migrations;
 pub mod model;
 pub mod outbox;
 pub mod policy_cache;

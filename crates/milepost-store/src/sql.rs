@@ -1,11 +1,7 @@
-//! The statement layer both backends share, so a transaction can be written once (see
-//! `shared/`) instead of once per engine. A statement is plain SQL with `?1`, `?2`… placeholders;
-//! the PostgreSQL connection rewrites them to `$1`, `$2`… before preparing. Parameters and
-//! results travel as one dynamic [`Value`]; rows come back whole, read by column position with
-//! [`Row::get`]. Errors are already `StoreError`s, classified by each backend the way its own
-//! code classifies them (busy or unreachable → `Unavailable`, so the caller answers 503).
-//!
-//! Where the two engines need different SQL, a shared transaction asks [`Sql::dialect`].
+//! The dynamic values of the shared statement layer (`crate::db`): what a parameter is sent as
+//! to PostgreSQL and what a whole row is read as where a transaction wants rows as values
+//! ([`Row`], read by column position with [`Row::get`]). A statement is plain SQL with `?1`,
+//! `?2`… placeholders; the PostgreSQL client numbers them as `$1`, `$2`… before preparing.
 
 use crate::{StoreError, StoreResult};
 
@@ -198,30 +194,6 @@ impl Row {
 pub enum Dialect {
     Sqlite,
     Postgres,
-}
-
-/// A connection inside one transaction of either backend.
-pub trait Sql {
-    fn dialect(&self) -> Dialect;
-
-    /// Runs a statement and answers how many rows it changed.
-    fn execute(&self, sql: &str, params: &[Value]) -> StoreResult<usize>;
-
-    /// Runs a query and answers its rows.
-    fn query(&self, sql: &str, params: &[Value]) -> StoreResult<Vec<Row>>;
-
-    /// Runs a query and answers its column names and rows (for `SELECT *` of a whole table).
-    fn query_with_columns(&self, sql: &str, params: &[Value]) -> StoreResult<(Vec<String>, Vec<Row>)>;
-
-    /// The first row of a query, if any.
-    fn optional_row(&self, sql: &str, params: &[Value]) -> StoreResult<Option<Row>> {
-        Ok(self.query(sql, params)?.into_iter().next())
-    }
-
-    /// The first row of a query, which must exist.
-    fn one_row(&self, sql: &str, params: &[Value]) -> StoreResult<Row> {
-        self.optional_row(sql, params)?.ok_or_else(|| StoreError::Unexpected(format!("no row from {sql}")))
-    }
 }
 
 /// `?1`, `?2`… written as PostgreSQL's `$1`, `$2`…; a `?` not followed by a digit (a JSON

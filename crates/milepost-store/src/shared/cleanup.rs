@@ -2,7 +2,8 @@
 //! not delivered) and facts that senders keep resending, by source and station, which point at
 //! a scanner or an integration that needs attention.
 
-use crate::sql::{Sql, values};
+use crate::db::Connection;
+use crate::sql::values;
 use crate::{AccountId, StoreResult};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 /// Parcels of the account not in a final state whose newest event happened before
 /// `stale_before` (or that never had one), oldest first.
 pub fn stale_shipments(
-    conn: &impl Sql,
+    conn: &Connection,
     account: AccountId,
     stale_before: DateTime<Utc>,
     limit: u32,
@@ -41,7 +42,7 @@ pub fn stale_shipments(
 /// event's city), most resent first. The station is read from the payload here rather than in
 /// SQL because the engines disagree on JSON (PostgreSQL 15 cannot test whether a text column
 /// holds valid JSON without failing the whole query); only resent events are read, a small set.
-pub fn duplicate_scans(conn: &impl Sql, account: AccountId) -> StoreResult<Vec<crate::DuplicateScans>> {
+pub fn duplicate_scans(conn: &Connection, account: AccountId) -> StoreResult<Vec<crate::DuplicateScans>> {
     let rows = conn.query(
         "SELECT source, raw, city, duplicate_count FROM events WHERE account_id = ?1 AND duplicate_count > 0",
         values![account.0],

@@ -6,7 +6,7 @@
 //! effect. The event's fixed id (`rts_decision:<tracking number>`) makes a second decision a
 //! duplicate even when two staff members decide at the same moment.
 
-use super::BackendSteps;
+use crate::db::Connection;
 use crate::sql::values;
 use crate::{
     AccountId, EventOutcome, EventTarget, MappingState, NewEvent, ParcelDecision, ShipmentRecord, StoreError,
@@ -18,7 +18,7 @@ use milepost_domain::return_to_sender::{SenderDecision, check_decision};
 use milepost_domain::{Direction, EventSource, Milestone, SourceOfTruth, TrackingEvent};
 
 pub fn decide_returned_parcel(
-    conn: &impl BackendSteps,
+    conn: &Connection,
     truth: &SourceOfTruth,
     settings: &RuleSettings,
     policy: &NotificationPolicy,
@@ -40,7 +40,7 @@ pub fn decide_returned_parcel(
         (found.get(0)?, found.get(1)?, found.get(2)?, found.get(3)?);
     let direction = Direction::parse(&direction)
         .map_err(|e| StoreError::Unexpected(format!("stored shipment direction is invalid: {e}")))?;
-    let projection = conn.load_projection(truth, shipment_id)?;
+    let projection = super::rules::load_projection(conn, truth, shipment_id)?;
     check_decision(direction, projection.status, &projection.entries)
         .map_err(|refused| StoreError::Conflict(refused.to_string()))?;
     let reship = match (decision.decision, &decision.reship) {
@@ -65,7 +65,7 @@ pub fn decide_returned_parcel(
             }
             let mut parcel = parcel.clone();
             parcel.direction = Direction::Outbound;
-            parcel.items = conn.shipment_by_id(truth, shipment_id)?.shipment.items;
+            parcel.items = super::reads::shipment_by_id(conn, truth, shipment_id)?.shipment.items;
             Some(parcel)
         }
         (_, Some(_)) => {
@@ -123,18 +123,25 @@ pub fn decide_returned_parcel(
             raw: None,
         });
     }
-    let outcomes = conn.append_events(truth, settings, policy, account, &events)?;
+    let outcomes = super::writes::append_events(conn, truth, settings, policy, account, &events)?;
     if outcomes.first() != Some(&EventOutcome::Accepted) {
         return Err(StoreError::Conflict(format!("the parcel {tracking} was already decided")));
     }
     match decision.decision {
         SenderDecision::Reship => {
             let parcel = reship.ok_or_else(|| StoreError::Unexpected("a reship lost its parcel".into()))?;
-            let record = conn.add_shipment(truth, policy, account, &decision.order_number, &parcel)?;
+            let record = super::writes::add_shipment(conn, truth, policy, account, &decision.order_number, &parcel)?;
             Ok(Some(record))
         }
         SenderDecision::Refund => {
-            conn.queue_customer_notice(policy, order_id, &[&tracking], Notice::UndeliveredRefunded, decision.at)?;
+            super::outbox::queue_customer_notice(
+                conn,
+                policy,
+                order_id,
+                &[&tracking],
+                Notice::UndeliveredRefunded,
+                decision.at,
+            )?;
             Ok(None)
         }
         SenderDecision::Cancel => Ok(None),

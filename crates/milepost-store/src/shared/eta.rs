@@ -6,7 +6,8 @@
 //! stabilizing rule says it moved. Written once for both backends over `crate::sql`.
 
 use crate::StoreResult;
-use crate::sql::{Sql, values};
+use crate::db::Connection;
+use crate::sql::values;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use milepost_domain::TimelineProjection;
 use milepost_domain::eta::{
@@ -33,7 +34,7 @@ struct ParcelFacts {
 /// Keeps the carrier's estimated delivery day that an event of the parcel carried, unless an
 /// event that happened later already gave one (a late event's older estimate does not win).
 pub fn record_carrier_estimate(
-    conn: &impl Sql,
+    conn: &Connection,
     shipment_id: i64,
     day: NaiveDate,
     given_at: DateTime<FixedOffset>,
@@ -49,7 +50,7 @@ pub fn record_carrier_estimate(
 
 /// Learns from a delivery or updates the published window of one outbound parcel.
 pub fn on_parcel_change(
-    conn: &impl Sql,
+    conn: &Connection,
     shipment_id: i64,
     projection: &TimelineProjection,
     now: DateTime<Utc>,
@@ -160,7 +161,7 @@ pub fn on_parcel_change(
 /// window when the old one runs out, not only at its next event. A window already over asks for
 /// nothing (the sweep that runs now is the one that looked).
 fn due_when_window_ends(
-    conn: &impl Sql,
+    conn: &Connection,
     shipment_id: i64,
     latest: Option<&str>,
     now: DateTime<Utc>,
@@ -179,7 +180,7 @@ fn due_when_window_ends(
 
 /// Keeps, once, the window in force when the parcel is first known to be in carrier hands: the
 /// ETA-accuracy KPI judges that window.
-fn keep_window_at_possession(conn: &impl Sql, shipment_id: i64, projection: &TimelineProjection) -> StoreResult<()> {
+fn keep_window_at_possession(conn: &Connection, shipment_id: i64, projection: &TimelineProjection) -> StoreResult<()> {
     if projection.first_carrier_possession_at.is_none() {
         return Ok(());
     }
@@ -192,7 +193,7 @@ fn keep_window_at_possession(conn: &impl Sql, shipment_id: i64, projection: &Tim
 }
 
 /// The three histogram rows of a lane's scopes.
-fn lane_histograms(conn: &impl Sql, account_id: i64, lane: &LaneKey) -> StoreResult<LaneHistograms> {
+fn lane_histograms(conn: &Connection, account_id: i64, lane: &LaneKey) -> StoreResult<LaneHistograms> {
     let keys = lane.scope_keys();
     let rows = conn.query(
         "SELECT scope_key, business_days, deliveries FROM lane_transit

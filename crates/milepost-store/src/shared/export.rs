@@ -1,8 +1,9 @@
 //! Moving an account's history out of and into a backend (see `crate::export`): every table of
 //! the account read as plain rows, and written back with fresh ids in one transaction.
 
+use crate::db::Connection;
 use crate::export::{AccountExport, ExportedTable, IdMap, TABLES, spec_of};
-use crate::sql::{Sql, Value, values};
+use crate::sql::{Value, values};
 use crate::{AccountId, StoreError, StoreResult};
 use milepost_domain::AccountName;
 
@@ -29,7 +30,7 @@ fn value_of(json: &serde_json::Value) -> Value {
     }
 }
 
-pub fn export_account(conn: &impl Sql, account: AccountId) -> StoreResult<AccountExport> {
+pub fn export_account(conn: &Connection, account: AccountId) -> StoreResult<AccountExport> {
     let name: String = conn.one_row("SELECT name FROM accounts WHERE id = ?1", values![account.0])?.get(0)?;
     let mut tables = Vec::with_capacity(TABLES.len());
     for spec in TABLES {
@@ -45,7 +46,7 @@ pub fn export_account(conn: &impl Sql, account: AccountId) -> StoreResult<Accoun
 /// Writes `history` into `account`, which the caller created (or found) in the same
 /// transaction; an account that already has orders is refused.
 pub fn import_account(
-    conn: &impl Sql,
+    conn: &Connection,
     account: AccountId,
     name: &AccountName,
     history: &AccountExport,
@@ -76,7 +77,7 @@ pub fn import_account(
                     ids.insert(spec.name, old, new);
                 }
                 None => {
-                    conn.execute(&sql, &values)?;
+                    conn.execute(&sql, values.as_slice())?;
                 }
             }
         }

@@ -8,58 +8,23 @@ pub mod cleanup;
 pub mod decisions;
 pub mod eta;
 pub mod export;
+pub mod ingest;
+pub mod kpi;
+pub mod outbox;
 pub mod policy;
 pub mod polling;
+pub mod reads;
+pub mod returns;
+pub mod rows;
+pub mod rules;
 pub mod staff;
+pub mod tracking;
+pub mod writes;
 
-use crate::sql::Sql;
-use crate::{AccountId, EventOutcome, NewEvent, ShipmentRecord, StoreError, StoreResult};
+use crate::StoreError;
+pub(crate) use crate::db::storage_error;
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
-use milepost_domain::exceptions::RuleSettings;
-use milepost_domain::notify::{Notice, NotificationPolicy};
-use milepost_domain::timeline::TimelineProjection;
-use milepost_domain::{OrderNumber, Shipment, SourceOfTruth};
-
-/// The steps a shared transaction takes that each backend still writes in its own module (the
-/// event write path, the projection, the outbox). Each backend answers with its own function,
-/// so a transaction written here behaves exactly as one written in the backend.
-pub trait BackendSteps: Sql {
-    /// The shipment's timeline projected from its stored events.
-    fn load_projection(&self, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<TimelineProjection>;
-
-    /// One shipment as the API reads it.
-    fn shipment_by_id(&self, truth: &SourceOfTruth, shipment_id: i64) -> StoreResult<ShipmentRecord>;
-
-    /// The ordinary append path: duplicates, projection, exception rules and outbox hooks.
-    fn append_events(
-        &self,
-        truth: &SourceOfTruth,
-        settings: &RuleSettings,
-        policy: &NotificationPolicy,
-        account: AccountId,
-        events: &[NewEvent],
-    ) -> StoreResult<Vec<EventOutcome>>;
-
-    /// Registers a shipment on an order, as `Store::add_shipment` does.
-    fn add_shipment(
-        &self,
-        truth: &SourceOfTruth,
-        policy: &NotificationPolicy,
-        account: AccountId,
-        order_number: &OrderNumber,
-        shipment: &Shipment,
-    ) -> StoreResult<ShipmentRecord>;
-
-    /// Queues a customer notice about the order's `shipments` under the account's policy.
-    fn queue_customer_notice(
-        &self,
-        policy: &NotificationPolicy,
-        order_id: i64,
-        shipments: &[&str],
-        notice: Notice,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-}
+use milepost_domain::SourceOfTruth;
 
 /// A stored RFC 3339 time with its offset.
 pub fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, StoreError> {

@@ -2,14 +2,15 @@
 //! (migration `0009_notify_policy.sql`). The outbox hooks call `account_policy` on the writer's
 //! connection, so the policy a message follows is the one committed before its cause.
 
+use crate::db::Connection;
 use crate::policy_cache::policy_from_document;
-use crate::sql::{Sql, values};
+use crate::sql::values;
 use crate::{AccountId, StoreResult};
 use chrono::{DateTime, Utc};
 use milepost_domain::notify::NotificationPolicy;
 
 /// The account's stored policy document, if it wrote one.
-pub fn document(conn: &impl Sql, account: AccountId) -> StoreResult<Option<String>> {
+pub fn document(conn: &Connection, account: AccountId) -> StoreResult<Option<String>> {
     conn.optional_row("SELECT document FROM notification_policies WHERE account_id = ?1", values![account.0])?
         .map(|row| row.get(0))
         .transpose()
@@ -18,7 +19,7 @@ pub fn document(conn: &impl Sql, account: AccountId) -> StoreResult<Option<Strin
 /// The policy the account's messages follow: its own document (parsed once per text, see
 /// `policy_cache`), or `fallback`.
 pub fn account_policy(
-    conn: &impl Sql,
+    conn: &Connection,
     account: AccountId,
     fallback: &NotificationPolicy,
 ) -> StoreResult<NotificationPolicy> {
@@ -27,7 +28,7 @@ pub fn account_policy(
 
 /// Replaces the account's policy document; `None` goes back to the built-in policy.
 pub fn set_document(
-    conn: &impl Sql,
+    conn: &Connection,
     account: AccountId,
     document: Option<&str>,
     now: DateTime<Utc>,

@@ -1,7 +1,8 @@
 //! Which parcels the carrier pollers should ask about now, and when to ask next.
 
 use super::{from_micros, parse_utc};
-use crate::sql::{Sql, Value, values};
+use crate::db::Connection;
+use crate::sql::{Value, values};
 use crate::{AccountId, PollTarget, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use milepost_domain::{AccountName, Milestone};
@@ -11,7 +12,7 @@ const TARGET_SELECT: &str = "SELECT s.id, s.account_id, a.name, s.tracking_numbe
      FROM shipments s JOIN accounts a ON a.id = s.account_id WHERE ";
 
 /// Parcels of `carrier` due for a poll: never polled, or due by `now`, and not terminal.
-pub fn due_polls(conn: &impl Sql, carrier: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<PollTarget>> {
+pub fn due_polls(conn: &Connection, carrier: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<PollTarget>> {
     targets(
         conn,
         "s.carrier = ?1 AND (s.next_poll_us IS NULL OR s.next_poll_us <= ?2)
@@ -22,11 +23,11 @@ pub fn due_polls(conn: &impl Sql, carrier: &str, now: DateTime<Utc>, limit: u32)
 }
 
 /// One parcel as the poller sees it, due or not.
-pub fn poll_target(conn: &impl Sql, shipment_id: i64) -> StoreResult<Option<PollTarget>> {
+pub fn poll_target(conn: &Connection, shipment_id: i64) -> StoreResult<Option<PollTarget>> {
     Ok(targets(conn, "s.id = ?1", values![shipment_id])?.pop())
 }
 
-fn targets(conn: &impl Sql, filter: &str, params: &[Value]) -> StoreResult<Vec<PollTarget>> {
+fn targets(conn: &Connection, filter: &str, params: &[Value]) -> StoreResult<Vec<PollTarget>> {
     conn.query(&format!("{TARGET_SELECT}{filter}"), params)?
         .into_iter()
         .map(|r| {
@@ -47,7 +48,7 @@ fn targets(conn: &impl Sql, filter: &str, params: &[Value]) -> StoreResult<Vec<P
 }
 
 /// Records when a parcel is next due (`None`: not again).
-pub fn set_next_poll(conn: &impl Sql, shipment_id: i64, at: Option<DateTime<Utc>>) -> StoreResult<()> {
+pub fn set_next_poll(conn: &Connection, shipment_id: i64, at: Option<DateTime<Utc>>) -> StoreResult<()> {
     // "Not again" is stored as the far future so the parcel drops out of the due index.
     let us = at.map(|t| t.timestamp_micros()).unwrap_or(i64::MAX);
     conn.execute("UPDATE shipments SET next_poll_us = ?2 WHERE id = ?1", values![shipment_id, us])?;

@@ -2,7 +2,8 @@
 //! in with a password and holds an expiring session, while a key is a bearer secret of a
 //! machine; both end up as the same `Principal` with a role.
 
-use crate::sql::{Row, Sql, values};
+use crate::db::Connection;
+use crate::sql::{Row, values};
 use crate::{AccountId, StaffUpsert, StaffUserRecord, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use milepost_domain::{AccountName, Role};
@@ -23,7 +24,7 @@ fn to_record(r: Row) -> StoreResult<StaffUserRecord> {
 }
 
 pub fn upsert_staff_user(
-    conn: &impl Sql,
+    conn: &Connection,
     account: AccountId,
     email: &str,
     role: Role,
@@ -56,14 +57,14 @@ pub fn upsert_staff_user(
     }
 }
 
-pub fn staff_user_by_email(conn: &impl Sql, email: &str) -> StoreResult<Option<StaffUserRecord>> {
+pub fn staff_user_by_email(conn: &Connection, email: &str) -> StoreResult<Option<StaffUserRecord>> {
     let sql =
         format!("SELECT {USER_COLUMNS} FROM staff_users u JOIN accounts a ON a.id = u.account_id WHERE u.email = ?1");
     conn.optional_row(&sql, values![email])?.map(to_record).transpose()
 }
 
 pub fn create_staff_session(
-    conn: &impl Sql,
+    conn: &Connection,
     id_hash: &str,
     staff_id: i64,
     now: DateTime<Utc>,
@@ -81,7 +82,7 @@ pub fn create_staff_session(
     Ok(())
 }
 
-pub fn staff_session(conn: &impl Sql, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<StaffUserRecord>> {
+pub fn staff_session(conn: &Connection, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<StaffUserRecord>> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM staff_sessions s JOIN staff_users u ON u.id = s.staff_id
          JOIN accounts a ON a.id = u.account_id WHERE s.id_hash = ?1 AND s.expires_at_us > ?2"
@@ -89,7 +90,7 @@ pub fn staff_session(conn: &impl Sql, id_hash: &str, now: DateTime<Utc>) -> Stor
     conn.optional_row(&sql, values![id_hash, now.timestamp_micros()])?.map(to_record).transpose()
 }
 
-pub fn delete_staff_session(conn: &impl Sql, id_hash: &str) -> StoreResult<()> {
+pub fn delete_staff_session(conn: &Connection, id_hash: &str) -> StoreResult<()> {
     conn.execute("DELETE FROM staff_sessions WHERE id_hash = ?1", values![id_hash])?;
     Ok(())
 }

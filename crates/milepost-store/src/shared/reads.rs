@@ -1,10 +1,11 @@
-//! Read queries of the SQLite backend: the caller behind a key, one order with everything
+//! Read queries, for both engines: the caller behind a key, one order with everything
 //! attached, and the order search with keyset paging. Timelines are re-projected on read from
 //! the stored events, so advisory flags and order always follow the current rules.
 
 use super::rows::{from_micros, parse_time, parse_utc, row};
 use super::storage_error;
 use super::writes::shipment_events;
+use crate::db::{Connection, OptionalExtension, params};
 use crate::{
     AccountId, Eta, ExceptionRecord, OrderPage, OrderQuery, OrderRecord, OrderSummary, Principal, ShipmentRecord,
     StoreError, StoreResult,
@@ -16,7 +17,6 @@ use milepost_domain::{
     AccountName, Address, Customer, Direction, LineItem, Milestone, Money, Order, OrderNumber, OrderStatus, Role,
     Shipment, ShipmentItem, SourceOfTruth, TrackingNumber,
 };
-use rusqlite::{Connection, OptionalExtension, params};
 
 pub fn principal_for_key(conn: &Connection, hash: &str) -> StoreResult<Option<Principal>> {
     let row: Option<(i64, String, String, String)> = row(
@@ -83,7 +83,7 @@ struct OrderRow {
 }
 
 /// Reads the `order_columns!()` starting at column `at`.
-fn order_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<OrderRow> {
+fn order_from_row(r: &crate::db::Row<'_>, at: usize) -> crate::db::Result<OrderRow> {
     Ok(OrderRow {
         number: r.get(at)?,
         channel: r.get(at + 1)?,
@@ -231,7 +231,7 @@ struct ShipmentRow {
     carrier_eta: Option<String>,
 }
 
-fn shipment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShipmentRow> {
+fn shipment_from_row(r: &crate::db::Row<'_>) -> crate::db::Result<ShipmentRow> {
     Ok(ShipmentRow {
         id: r.get(0)?,
         tracking_number: r.get(1)?,
@@ -359,7 +359,7 @@ pub fn order(
 fn exceptions_of_order(conn: &Connection, order_id: i64) -> StoreResult<Vec<ExceptionRecord>> {
     // Sorted here: `ORDER BY e.id` made SQLite build a temporary b-tree for every order read
     // (the order index holds the state before the id), and an order has a handful at most.
-    let mut exceptions = super::rules::exception_rows(conn, "e.order_id = ?1", rusqlite::params![order_id])?;
+    let mut exceptions = super::rules::exception_rows(conn, "e.order_id = ?1", crate::db::params![order_id])?;
     exceptions.sort_unstable_by_key(|e| e.id);
     Ok(exceptions)
 }
@@ -371,28 +371,33 @@ pub fn search_orders(conn: &Connection, account: AccountId, query: &OrderQuery) 
     let limit = query.limit.clamp(1, 200) as i64;
     let text = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let exception_kind = query.exception.as_deref();
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT o.id, o.order_number, o.channel, o.status, o.placed_at, o.promised_by, o.customer_name,
+    // PostgreSQL must be told the type of a parameter that is only compared with NULL.
+    let sql = format!(
+        "SELECT o.id, o.order_number, o.channel, o.status, o.placed_at, o.promised_by, o.customer_name,
                     (SELECT COUNT(*) FROM shipments s WHERE s.order_id = o.id),
                     (SELECT COUNT(*) FROM exceptions x WHERE x.order_id = o.id AND x.state <> 'resolved')
              FROM orders o
              WHERE o.account_id = ?1
-               AND (?2 IS NULL OR o.id < ?2)
-               AND (?3 IS NULL OR o.status = ?3)
-               AND (?4 IS NULL OR EXISTS (SELECT 1 FROM exceptions x WHERE x.order_id = o.id AND x.state <> 'resolved'
+               AND ({cursor} IS NULL OR o.id < ?2)
+               AND ({status} IS NULL OR o.status = ?3)
+               AND ({kind} IS NULL OR EXISTS (SELECT 1 FROM exceptions x WHERE x.order_id = o.id AND x.state <> 'resolved'
                                           AND (?4 = 'any' OR x.kind = ?4)))
-               AND (?5 IS NULL
-                    OR o.order_number = ?5 OR o.order_number LIKE ?5 || '%' ESCAPE '\\'
+               AND ({text} IS NULL
+                    OR o.order_number = ?5 OR o.order_number {like} ?5 || '%' ESCAPE '\\'
                     OR o.customer_email = lower(?5)
                     OR replace(upper(o.customer_postal_code), ' ', '') = replace(upper(?5), ' ', '')
                     OR replace(upper(o.ship_to_postal_code), ' ', '') = replace(upper(?5), ' ', '')
-                    OR o.customer_name LIKE '%' || ?5 || '%' ESCAPE '\\'
+                    OR o.customer_name {like} '%' || ?5 || '%' ESCAPE '\\'
                     OR EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.tracking_number = upper(?5)))
              ORDER BY o.id DESC
              LIMIT ?6",
-        )
-        .map_err(storage_error)?;
+        cursor = conn.typed_param(2, "BIGINT"),
+        status = conn.typed_param(3, "TEXT"),
+        kind = conn.typed_param(4, "TEXT"),
+        text = conn.typed_param(5, "TEXT"),
+        like = conn.like_ci(),
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
     let escaped = text.map(|t| t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     let rows: Vec<SummaryRow> = stmt
         .query_map(

@@ -8,12 +8,12 @@
 use super::rows::{EVENT_COLUMNS, event_from_row, parse_utc};
 use super::storage_error;
 use super::writes::{append_events, recompute_order, recompute_shipment, upsert_order};
+use crate::db::{Connection, OptionalExtension, params};
 use crate::{
     AccountId, CodeOverride, IntegrationRecord, NewEvent, Reference, Renormalized, StoreError, StoreResult,
     UnmappedCode, UpsertOutcome,
 };
 use milepost_domain::{AccountName, Milestone, Order, OrderNumber, SourceOfTruth, TrackingNumber};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeSet;
 
 fn now_text() -> String {
@@ -62,7 +62,7 @@ pub fn unmapped_codes(conn: &Connection, account: AccountId) -> StoreResult<Vec<
         .prepare_cached(
             "SELECT e.carrier, e.code, COUNT(*), MIN(e.received_at), MAX(e.received_at),
                     (SELECT d.description FROM events d
-                      WHERE d.account_id = e.account_id AND d.carrier = e.carrier AND d.code = e.code
+                      WHERE d.account_id = ?1 AND d.carrier = e.carrier AND d.code = e.code
                         AND d.mapping = 'unmapped' AND d.description IS NOT NULL
                       ORDER BY d.id DESC LIMIT 1)
              FROM events e

@@ -1,15 +1,14 @@
-//! Write transactions of the PostgreSQL backend (ported from the SQLite one). Every function
-//! here runs inside the serializable transaction of one store call, and recomputes the
-//! statuses its writes move (shipment projection, then order roll-up) before returning, so
-//! status is never stale.
+//! Write transactions, for both engines. Every function here runs inside the write transaction
+//! its engine opened (a savepoint of SQLite's group commit, or one serializable PostgreSQL
+//! transaction), and recomputes the statuses its writes move
+//! (shipment projection, then order roll-up) before returning, so status is never stale.
 
-use super::compat::{Connection, OptionalExtension, params};
-use super::compat::{ToSql, Value, params_from_iter};
 use super::outbox;
 use super::reads;
-use super::rows::{EVENT_COLUMNS, event_from_row, exec, row};
+use super::rows::{event_columns, event_from_row, exec, row};
 use super::rules;
 use super::storage_error;
+use crate::db::{Connection, OptionalExtension, Param, params, params_from_iter};
 use crate::{AccountId, EventOutcome, EventTarget, NewEvent, ShipmentRecord, StoreError, StoreResult, UpsertOutcome};
 use milepost_domain::exceptions::RuleSettings;
 use milepost_domain::milestone::MilestoneScope;
@@ -18,8 +17,8 @@ use milepost_domain::rollup::{RolledShipment, roll_up_order};
 use milepost_domain::shipment::{assign_shipment_items, shipment_status_name};
 use milepost_domain::timeline::{ProjectionScope, TimelineProjection, project_timeline};
 use milepost_domain::{
-    AccountName, Direction, EventSource, LineItem, Milestone, Money, Order, OrderNumber, Role, Shipment, ShipmentItem,
-    SourceOfTruth, TrackingEvent,
+    AccountName, Direction, EventSource, LineItem, Location, Milestone, Money, Order, OrderNumber, Role, Shipment,
+    ShipmentItem, SourceOfTruth, TrackingEvent,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -30,11 +29,11 @@ fn now_text() -> String {
 pub fn ensure_account(conn: &Connection, name: &AccountName) -> StoreResult<AccountId> {
     exec(
         conn,
-        "INSERT INTO accounts (name, created_at) VALUES ($1, $2) ON CONFLICT(name) DO NOTHING",
+        "INSERT INTO accounts (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
         params![name.as_str(), now_text()],
     )
     .map_err(storage_error)?;
-    row(conn, "SELECT id FROM accounts WHERE name = $1", [name.as_str()], |r| r.get(0))
+    row(conn, "SELECT id FROM accounts WHERE name = ?1", [name.as_str()], |r| r.get(0))
         .map(AccountId)
         .map_err(storage_error)
 }
@@ -42,7 +41,7 @@ pub fn ensure_account(conn: &Connection, name: &AccountName) -> StoreResult<Acco
 pub fn insert_api_key(conn: &Connection, account: AccountId, role: Role, hash: &str, prefix: &str) -> StoreResult<()> {
     exec(
         conn,
-        "INSERT INTO api_keys (account_id, role, key_hash, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO api_keys (account_id, role, key_hash, key_prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![account.0, role.as_str(), hash, prefix, now_text()],
     )
     .map_err(storage_error)?;
@@ -52,7 +51,7 @@ pub fn insert_api_key(conn: &Connection, account: AccountId, role: Role, hash: &
 fn order_id(conn: &Connection, account: AccountId, number: &OrderNumber) -> StoreResult<Option<i64>> {
     row(
         conn,
-        "SELECT id FROM orders WHERE account_id = $1 AND order_number = $2",
+        "SELECT id FROM orders WHERE account_id = ?1 AND order_number = ?2",
         params![account.0, number.as_str()],
         |r| r.get(0),
     )
@@ -79,7 +78,7 @@ pub fn upsert_order(
             value_e4, customer_name, customer_email, customer_phone, customer_postal_code, ship_to_line1,
             ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code, ship_to_country, status,
             created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'placed', $19, $19)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 'placed', ?19, ?19)
          ON CONFLICT (account_id, order_number) DO UPDATE SET
             channel = excluded.channel, placed_at = excluded.placed_at, placed_at_us = excluded.placed_at_us,
             promised_by = excluded.promised_by, currency = excluded.currency, value_e4 = excluded.value_e4,
@@ -115,7 +114,7 @@ pub fn upsert_order(
     )
     .map_err(storage_error)?;
     let outcome = if existing.is_some() {
-        exec(conn, "DELETE FROM order_items WHERE order_id = $1", [id]).map_err(storage_error)?;
+        exec(conn, "DELETE FROM order_items WHERE order_id = ?1", [id]).map_err(storage_error)?;
         // The promise or address may have changed: the parcels' rules are due again.
         rules::mark_due(conn, "order_id", id)?;
         UpsertOutcome::Updated
@@ -124,7 +123,7 @@ pub fn upsert_order(
     };
     for (line_no, item) in order.items.iter().enumerate() {
         exec(conn,
-            "INSERT INTO order_items (order_id, line_no, sku, description, quantity, unit_price_e4) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO order_items (order_id, line_no, sku, description, quantity, unit_price_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![id, line_no as i64, item.sku, item.description, item.quantity, item.unit_price.ten_thousandths()],
         )
         .map_err(storage_error)?;
@@ -140,7 +139,17 @@ pub fn upsert_order(
         received_at: chrono::Utc::now(),
         location: None,
     };
-    insert_event_if_new(conn, account, &format!("o:{id}"), Some(id), None, None, None, "given", &placed, None)?;
+    let placement =
+        Placement { scope: format!("o:{id}"), order_id: Some(id), shipment_id: None, tracking_number: None };
+    let placed = NewEvent {
+        carrier_estimate: None,
+        target: EventTarget::Order { order_number: order.order_number.clone(), shipment: None },
+        carrier: None,
+        mapping: crate::MappingState::Given,
+        event: placed,
+        raw: None,
+    };
+    insert_placed_events(conn, &[EventRow::new(account, &placement, &placed)])?;
     recompute_order(conn, truth, id)?;
     Ok(outcome)
 }
@@ -157,7 +166,7 @@ pub fn add_shipment(
         order_id(conn, account, order_number)?.ok_or_else(|| StoreError::NotFound(format!("order {order_number}")))?;
     let existing: Option<(i64, i64)> = row(
         conn,
-        "SELECT id, order_id FROM shipments WHERE account_id = $1 AND tracking_number = $2",
+        "SELECT id, order_id FROM shipments WHERE account_id = ?1 AND tracking_number = ?2",
         params![account.0, shipment.tracking_number.as_str()],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
@@ -199,7 +208,7 @@ pub fn add_shipment(
         conn,
         "INSERT INTO shipments (account_id, order_id, tracking_number, carrier, service, direction, origin_location_id,
             origin_postal_code, origin_country, label_cost_e4, handling_cost_e4, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12) RETURNING id",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12) RETURNING id",
         params![
             account.0,
             order_id,
@@ -220,14 +229,14 @@ pub fn add_shipment(
     for item in &items {
         exec(
             conn,
-            "INSERT INTO shipment_items (shipment_id, sku, quantity) VALUES ($1, $2, $3)",
+            "INSERT INTO shipment_items (shipment_id, sku, quantity) VALUES (?1, ?2, ?3)",
             params![shipment_id, item.sku, item.quantity],
         )
         .map_err(storage_error)?;
     }
     // Events that arrived before the parcel was registered attach now.
     exec(conn,
-        "UPDATE events SET shipment_id = $1, order_id = $2 WHERE account_id = $3 AND scope = $4 AND shipment_id IS NULL",
+        "UPDATE events SET shipment_id = ?1, order_id = ?2 WHERE account_id = ?3 AND scope = ?4 AND shipment_id IS NULL",
         params![shipment_id, order_id, account.0, format!("t:{}", shipment.tracking_number)],
     )
     .map_err(storage_error)?;
@@ -236,7 +245,7 @@ pub fn add_shipment(
     rules::mark_due(conn, "id", shipment_id)?;
     // Events that waited for this parcel may already mean something to the customer.
     let now: Option<String> =
-        row(conn, "SELECT MAX(received_at) FROM events WHERE shipment_id = $1", [shipment_id], |r| r.get(0))
+        row(conn, "SELECT MAX(received_at) FROM events WHERE shipment_id = ?1", [shipment_id], |r| r.get(0))
             .map_err(storage_error)?;
     let events_waited = now.is_some();
     let now = now.as_deref().map(super::rows::parse_utc).transpose()?.unwrap_or_else(chrono::Utc::now);
@@ -257,13 +266,6 @@ struct Placement {
     tracking_number: Option<String>,
 }
 
-impl Placement {
-    /// What is left behind when a placement moves into the batch to insert.
-    fn none() -> Self {
-        Placement { scope: String::new(), order_id: None, shipment_id: None, tracking_number: None }
-    }
-}
-
 /// Parcels already looked up in this batch, by tracking number: a carrier batch carries many
 /// events per parcel, and no parcel is registered in the middle of a batch.
 type ParcelCache = HashMap<String, Option<(i64, i64)>>;
@@ -281,7 +283,7 @@ fn place_event(
                 None => {
                     let found = row(
                         conn,
-                        "SELECT id, order_id FROM shipments WHERE account_id = $1 AND tracking_number = $2",
+                        "SELECT id, order_id FROM shipments WHERE account_id = ?1 AND tracking_number = ?2",
                         params![account.0, tn.as_str()],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
@@ -310,7 +312,7 @@ fn place_event(
                     let found = row(
                         conn,
                         "SELECT id, tracking_number FROM shipments
-                             WHERE order_id = $1 AND (tracking_number = upper($2) OR CAST(id AS TEXT) = $2)",
+                             WHERE order_id = ?1 AND (tracking_number = upper(?2) OR CAST(id AS TEXT) = ?2)",
                         params![order_id, wanted],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
@@ -328,7 +330,7 @@ fn place_event(
                 // when it has exactly one; otherwise it stays on the order's own record.
                 None if new.event.milestone.is_some_and(|m| m.scope() == MilestoneScope::Shipment) => {
                     let mut stmt = conn
-                        .prepare("SELECT id, tracking_number FROM shipments WHERE order_id = $1 AND direction = 'outbound' LIMIT 2")
+                        .prepare("SELECT id, tracking_number FROM shipments WHERE order_id = ?1 AND direction = 'outbound' LIMIT 2")
                         .map_err(storage_error)?;
                     let parcels: Vec<(i64, String)> = stmt
                         .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -357,76 +359,135 @@ fn place_event(
     }
 }
 
-/// Inserts an event unless it is a duplicate (rule 4); a duplicate only bumps the stored
-/// event's counter. Returns whether the event was new.
-#[allow(clippy::too_many_arguments)]
-fn insert_event_if_new(
-    conn: &Connection,
-    account: AccountId,
-    scope: &str,
-    order_id: Option<i64>,
-    shipment_id: Option<i64>,
-    tracking_number: Option<&str>,
-    carrier: Option<&str>,
-    mapping: &str,
-    event: &TrackingEvent,
-    raw: Option<&str>,
-) -> StoreResult<bool> {
-    let fact_key = event.fact_key();
-    let location = event.location.clone().unwrap_or_default();
-    let inserted = exec(conn,
-        "INSERT INTO events (account_id, scope, order_id, shipment_id, tracking_number, source, source_event_id, carrier,
-            code, description, milestone, mapping, occurred_at, occurred_at_us, received_at, city, region, postal_code,
-            country, fact_key, raw)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-         ON CONFLICT DO NOTHING",
-        params![
-            account.0,
-            scope,
-            order_id,
-            shipment_id,
-            tracking_number,
-            event.source.as_str(),
-            event.source_event_id,
-            carrier,
-            event.code,
-            event.description,
-            event.milestone.map(Milestone::as_str),
-            mapping,
-            event.occurred_at.to_rfc3339(),
-            event.occurred_at_utc().timestamp_micros(),
-            event.received_at.to_rfc3339(),
-            location.city,
-            location.region,
-            location.postal_code,
-            location.country,
-            fact_key,
-            raw
-        ],
-    )
-    .map_err(storage_error)?;
-    if inserted == 1 {
-        return Ok(true);
+/// One placed event as its row is stored.
+struct EventRow<'a> {
+    account: i64,
+    placement: &'a Placement,
+    new: &'a NewEvent,
+    source: &'static str,
+    milestone: Option<&'static str>,
+    mapping: &'static str,
+    occurred_at: String,
+    occurred_at_us: i64,
+    received_at: String,
+    location: Location,
+    fact_key: String,
+}
+
+/// The event columns in the order `EventRow::params` gives them.
+const EVENT_INSERT_COLUMNS: &str = "account_id, scope, order_id, shipment_id, tracking_number, source, \
+    source_event_id, carrier, code, description, milestone, mapping, occurred_at, occurred_at_us, received_at, city, \
+    region, postal_code, country, fact_key, raw";
+const EVENT_INSERT_WIDTH: usize = 21;
+/// Rows per multi-row INSERT on PostgreSQL, which takes at most 65,535 parameters in one
+/// statement.
+const EVENTS_PER_INSERT: usize = 1000;
+
+impl<'a> EventRow<'a> {
+    fn new(account: AccountId, placement: &'a Placement, new: &'a NewEvent) -> Self {
+        let event = &new.event;
+        EventRow {
+            account: account.0,
+            placement,
+            new,
+            source: event.source.as_str(),
+            milestone: event.milestone.map(Milestone::as_str),
+            mapping: new.mapping.as_str(),
+            occurred_at: event.occurred_at.to_rfc3339(),
+            occurred_at_us: event.occurred_at_utc().timestamp_micros(),
+            received_at: event.received_at.to_rfc3339(),
+            location: event.location.clone().unwrap_or_default(),
+            fact_key: event.fact_key(),
+        }
     }
-    count_duplicate(conn, account, scope, event, &fact_key)?;
-    Ok(false)
+
+    fn params(&self) -> [&dyn Param; EVENT_INSERT_WIDTH] {
+        let (placement, event) = (self.placement, &self.new.event);
+        [
+            &self.account,
+            &placement.scope,
+            &placement.order_id,
+            &placement.shipment_id,
+            &placement.tracking_number,
+            &self.source,
+            &event.source_event_id,
+            &self.new.carrier,
+            &event.code,
+            &event.description,
+            &self.milestone,
+            &self.mapping,
+            &self.occurred_at,
+            &self.occurred_at_us,
+            &self.received_at,
+            &self.location.city,
+            &self.location.region,
+            &self.location.postal_code,
+            &self.location.country,
+            &self.fact_key,
+            &self.new.raw,
+        ]
+    }
+}
+
+/// Stores a batch's placed events unless they are duplicates (rule 4) and says, per event in
+/// order, whether it was new; a duplicate only bumps the stored event's counter. SQLite inserts
+/// them one by one through one cached statement (no round trips to save); PostgreSQL with
+/// multi-row INSERTs, one round trip per thousand events instead of one per event.
+fn insert_placed_events(conn: &Connection, rows: &[EventRow<'_>]) -> StoreResult<Vec<bool>> {
+    let mut inserted = Vec::with_capacity(rows.len());
+    if conn.dialect() == crate::sql::Dialect::Sqlite {
+        let sql = format!(
+            "INSERT INTO events ({EVENT_INSERT_COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING",
+            (1..=EVENT_INSERT_WIDTH).map(|c| format!("?{c}")).collect::<Vec<_>>().join(", ")
+        );
+        for event in rows {
+            let new = exec(conn, &sql, &event.params()[..]).map_err(storage_error)? == 1;
+            if !new {
+                count_duplicate(conn, event)?;
+            }
+            inserted.push(new);
+        }
+        return Ok(inserted);
+    }
+    let mut stored: HashSet<(String, String)> = HashSet::new();
+    for chunk in rows.chunks(EVENTS_PER_INSERT) {
+        let slots: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let first = r * EVENT_INSERT_WIDTH;
+                let slots: Vec<String> = (1..=EVENT_INSERT_WIDTH).map(|c| format!("?{}", first + c)).collect();
+                format!("({})", slots.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO events ({EVENT_INSERT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING scope, fact_key",
+            slots.join(", ")
+        );
+        let values = params_from_iter(chunk.iter().flat_map(|event| event.params().map(crate::sql::ToValue::to_value)));
+        let mut stmt = conn.prepare(&sql).map_err(storage_error)?;
+        for row in stmt.query_map(values, |r| Ok((r.get(0)?, r.get(1)?))).map_err(storage_error)? {
+            stored.insert(row.map_err(storage_error)?);
+        }
+    }
+    for event in rows {
+        // The first event of the batch with a stored (scope, fact) is the one that was stored.
+        let new = stored.remove(&(event.placement.scope.clone(), event.fact_key.clone()));
+        if !new {
+            count_duplicate(conn, event)?;
+        }
+        inserted.push(new);
+    }
+    Ok(inserted)
 }
 
 /// Counts one more sighting of a stored fact that a unique index refused to store again: the
 /// same sender's event id, or the same fact in this scope. The new event is the common case,
 /// so the duplicate is looked up only after the insert.
-fn count_duplicate(
-    conn: &Connection,
-    account: AccountId,
-    scope: &str,
-    event: &TrackingEvent,
-    fact_key: &str,
-) -> StoreResult<()> {
-    let by_source_id = match &event.source_event_id {
+fn count_duplicate(conn: &Connection, event: &EventRow<'_>) -> StoreResult<()> {
+    let by_source_id = match &event.new.event.source_event_id {
         Some(id) => row(
             conn,
-            "SELECT id FROM events WHERE account_id = $1 AND source = $2 AND source_event_id = $3",
-            params![account.0, event.source.as_str(), id],
+            "SELECT id FROM events WHERE account_id = ?1 AND source = ?2 AND source_event_id = ?3",
+            params![event.account, event.source, id],
             |r| r.get(0),
         )
         .optional()
@@ -437,99 +498,15 @@ fn count_duplicate(
         Some(id) => id,
         None => row(
             conn,
-            "SELECT id FROM events WHERE account_id = $1 AND scope = $2 AND fact_key = $3",
-            params![account.0, scope, fact_key],
+            "SELECT id FROM events WHERE account_id = ?1 AND scope = ?2 AND fact_key = ?3",
+            params![event.account, event.placement.scope, event.fact_key],
             |r| r.get(0),
         )
         .map_err(storage_error)?,
     };
-    exec(conn, "UPDATE events SET duplicate_count = duplicate_count + 1 WHERE id = $1", [existing])
+    exec(conn, "UPDATE events SET duplicate_count = duplicate_count + 1 WHERE id = ?1", [existing])
         .map_err(storage_error)?;
     Ok(())
-}
-
-/// The event columns in the order `event_row_values` gives them.
-const EVENT_INSERT_COLUMNS: &str = "account_id, scope, order_id, shipment_id, tracking_number, source, \
-    source_event_id, carrier, code, description, milestone, mapping, occurred_at, occurred_at_us, received_at, city, \
-    region, postal_code, country, fact_key, raw";
-const EVENT_INSERT_WIDTH: usize = 21;
-/// Rows per INSERT statement: PostgreSQL takes at most 65,535 parameters in one statement.
-const EVENTS_PER_INSERT: usize = 1000;
-
-fn event_row_values(account: AccountId, placement: &Placement, new: &NewEvent, fact_key: &str) -> Vec<Value> {
-    let event = &new.event;
-    let location = event.location.clone().unwrap_or_default();
-    let values: [&dyn ToSql; EVENT_INSERT_WIDTH] = [
-        &account.0,
-        &placement.scope,
-        &placement.order_id,
-        &placement.shipment_id,
-        &placement.tracking_number,
-        &event.source.as_str(),
-        &event.source_event_id,
-        &new.carrier,
-        &event.code,
-        &event.description,
-        &event.milestone.map(Milestone::as_str),
-        &new.mapping.as_str(),
-        &event.occurred_at.to_rfc3339(),
-        &event.occurred_at_utc().timestamp_micros(),
-        &event.received_at.to_rfc3339(),
-        &location.city,
-        &location.region,
-        &location.postal_code,
-        &location.country,
-        &fact_key,
-        &new.raw,
-    ];
-    values.iter().map(|v| v.to_value()).collect()
-}
-
-/// Inserts a batch's placed events with multi-row INSERTs (one round trip per thousand events
-/// instead of one per event) and says, per event in order, whether it was new. A refused row
-/// is a duplicate of a stored fact, or of an earlier event of the same batch, and is counted.
-fn insert_placed_events(
-    conn: &Connection,
-    account: AccountId,
-    placed: &[(Placement, &NewEvent)],
-) -> StoreResult<Vec<bool>> {
-    let fact_keys: Vec<String> = placed.iter().map(|(_, new)| new.event.fact_key()).collect();
-    let mut stored: HashSet<(String, String)> = HashSet::new();
-    for (chunk, keys) in placed.chunks(EVENTS_PER_INSERT).zip(fact_keys.chunks(EVENTS_PER_INSERT)) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let first = r * EVENT_INSERT_WIDTH;
-                let slots: Vec<String> = (1..=EVENT_INSERT_WIDTH).map(|c| format!("${}", first + c)).collect();
-                format!("({})", slots.join(", "))
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO events ({EVENT_INSERT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING scope, fact_key",
-            rows.join(", ")
-        );
-        let values: Vec<Value> = chunk
-            .iter()
-            .zip(keys)
-            .flat_map(|((placement, new), key)| event_row_values(account, placement, new, key))
-            .collect();
-        let mut stmt = conn.prepare(&sql).map_err(storage_error)?;
-        let returned =
-            stmt.query_map(params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?))).map_err(storage_error)?;
-        for row in returned {
-            stored.insert(row.map_err(storage_error)?);
-        }
-    }
-    let mut inserted = Vec::with_capacity(placed.len());
-    for ((placement, new), key) in placed.iter().zip(fact_keys) {
-        // The first event of the batch with a stored (scope, fact) is the one that was stored.
-        if stored.remove(&(placement.scope.clone(), key.clone())) {
-            inserted.push(true);
-        } else {
-            count_duplicate(conn, account, &placement.scope, &new.event, &key)?;
-            inserted.push(false);
-        }
-    }
-    Ok(inserted)
 }
 
 pub fn append_events(
@@ -547,28 +524,28 @@ pub fn append_events(
     let mut dirty_orders = BTreeSet::new();
     let mut estimates = std::collections::BTreeMap::new();
     let mut parcels = ParcelCache::new();
-    // Place every event first, then store the placed ones together.
+    // Every event is placed first (no parcel is registered in the middle of a batch), then the
+    // placed ones are stored together.
     let mut placements = Vec::with_capacity(events.len());
     for new in events {
         placements.push(place_event(conn, account, new, &mut parcels)?);
     }
-    let placed: Vec<(Placement, &NewEvent)> = placements
-        .iter_mut()
+    let rows: Vec<EventRow<'_>> = placements
+        .iter()
         .zip(events)
-        .filter_map(|(placement, new)| match placement {
-            Ok(p) => Some((std::mem::replace(p, Placement::none()), new)),
-            Err(_) => None,
-        })
+        .filter_map(|(placement, new)| placement.as_ref().ok().map(|p| EventRow::new(account, p, new)))
         .collect();
-    let mut inserted = insert_placed_events(conn, account, &placed)?.into_iter();
-    let mut placed = placed.into_iter();
-    for placement in placements {
-        if let Err(rejected) = placement {
-            outcomes.push(rejected);
-            continue;
-        }
-        let (placement, new) = placed.next().expect("one placed event per placement");
-        if inserted.next().unwrap_or(false) {
+    let mut inserted = insert_placed_events(conn, &rows)?.into_iter();
+    for (placement, new) in placements.iter().zip(events) {
+        let placement = match placement {
+            Ok(p) => p,
+            Err(rejected) => {
+                outcomes.push(rejected.clone());
+                continue;
+            }
+        };
+        let inserted = inserted.next().unwrap_or(false);
+        if inserted {
             if let Some(id) = placement.shipment_id {
                 dirty_shipments.insert(id);
                 if let Some(day) = new.carrier_estimate {
@@ -618,9 +595,19 @@ pub fn append_events(
     Ok(outcomes)
 }
 
-pub(crate) fn load_events(conn: &Connection, filter: &str, id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE {filter} = $1");
-    let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
+/// One shipment's stored events, each with whether its code is unmapped and its duplicates.
+pub(crate) fn shipment_events(conn: &Connection, shipment_id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
+    events_where(conn, concat!("SELECT ", event_columns!(), " FROM events WHERE shipment_id = ?1"), shipment_id)
+}
+
+/// The events of an order itself (placed, confirmed, cancelled), not of its parcels.
+pub(crate) fn order_own_events(conn: &Connection, order_id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
+    let sql = concat!("SELECT ", event_columns!(), " FROM events WHERE order_id = ?1 AND shipment_id IS NULL");
+    events_where(conn, sql, order_id)
+}
+
+fn events_where(conn: &Connection, sql: &str, id: i64) -> StoreResult<Vec<(TrackingEvent, bool, u32)>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(storage_error)?;
     let rows = stmt.query_map([id], event_from_row).map_err(storage_error)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
 }
@@ -631,11 +618,11 @@ pub(crate) fn recompute_shipment(
     truth: &SourceOfTruth,
     shipment_id: i64,
 ) -> StoreResult<TimelineProjection> {
-    let events: Vec<TrackingEvent> = load_events(conn, "shipment_id", shipment_id)?.into_iter().map(|e| e.0).collect();
+    let events: Vec<TrackingEvent> = shipment_events(conn, shipment_id)?.into_iter().map(|e| e.0).collect();
     let projection = project_timeline(&events, truth, ProjectionScope::Shipment);
     exec(
         conn,
-        "UPDATE shipments SET status = $2, status_since_us = $3, first_possession_us = $4 WHERE id = $1",
+        "UPDATE shipments SET status = ?2, status_since_us = ?3, first_possession_us = ?4 WHERE id = ?1",
         params![
             shipment_id,
             shipment_status_name(projection.status),
@@ -656,13 +643,7 @@ pub(crate) fn recompute_order(
 ) -> StoreResult<Option<Milestone>> {
     let items: Vec<LineItem> = reads::order_items(conn, order_id)?;
     let parcels = reads::parcels_of_order(conn, order_id)?;
-    let order_events: Vec<TrackingEvent> = {
-        let mut stmt = conn
-            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE order_id = $1 AND shipment_id IS NULL"))
-            .map_err(storage_error)?;
-        let rows = stmt.query_map([order_id], event_from_row).map_err(storage_error)?;
-        rows.map(|r| r.map(|e| e.0)).collect::<Result<_, _>>().map_err(storage_error)?
-    };
+    let order_events: Vec<TrackingEvent> = order_own_events(conn, order_id)?.into_iter().map(|e| e.0).collect();
     let own = project_timeline(&order_events, truth, ProjectionScope::Order);
     let rolled: Vec<RolledShipment<'_>> = parcels
         .iter()
@@ -676,7 +657,7 @@ pub(crate) fn recompute_order(
     let roll_up = roll_up_order(&items, &rolled, own.status);
     exec(
         conn,
-        "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1",
+        "UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1",
         params![order_id, roll_up.status.as_str(), now_text()],
     )
     .map_err(storage_error)?;

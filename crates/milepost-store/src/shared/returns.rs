@@ -1,13 +1,13 @@
-//! Returns (RMA) in SQLite: an account's eligibility rules, reading a return with its history,
+//! Returns (RMA): an account's eligibility rules, reading a return with its history,
 //! compare-and-set state changes checked by the caller against the domain's state machine, the
 //! returns queue, and the one automatic rule: a return parcel's carrier scans move its return to
 //! `in_return_transit` and the warehouse's `return_receive` scan moves it to `received`; and claims
-//! against a carrier opened from an exception. Kept in
-//! its own module, in plain SQL, so the PostgreSQL port is a translation.
+//! against a carrier opened from an exception.
 
 use super::outbox;
 use super::rows::{exec, parse_utc, row};
 use super::storage_error;
+use crate::db::{Connection, OptionalExtension, params};
 use crate::{
     AccountId, ClaimRecord, NewClaim, ReturnMove, ReturnOfOrder, ReturnRecord, ReturnStep, StoreError, StoreResult,
 };
@@ -20,7 +20,6 @@ use milepost_domain::{
     Disposition, InspectedItem, InspectionResult, Money, OrderNumber, ReturnItem, ReturnPolicy, ReturnReason,
     ReturnState, Shipment, SourceOfTruth, TimelineProjection,
 };
-use rusqlite::{Connection, OptionalExtension, params};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unexpected(format!("stored {what} is invalid: {e}"))
@@ -288,11 +287,11 @@ fn ship_replacement(
             message: format!("tracking number {} is already registered", parcel.tracking_number),
         });
     }
-    exec(
+    let shipment_id: i64 = row(
         conn,
         "INSERT INTO shipments (account_id, order_id, tracking_number, carrier, service, direction, origin_location_id,
             origin_postal_code, origin_country, label_cost_e4, handling_cost_e4, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'outbound', ?6, ?7, ?8, ?9, ?10, 'pending', ?11)",
+         VALUES (?1, ?2, ?3, ?4, ?5, 'outbound', ?6, ?7, ?8, ?9, ?10, 'pending', ?11) RETURNING id",
         params![
             account.0,
             order_id,
@@ -306,9 +305,9 @@ fn ship_replacement(
             parcel.handling_cost.map(Money::ten_thousandths),
             at.to_rfc3339()
         ],
+        |r| r.get(0),
     )
     .map_err(storage_error)?;
-    let shipment_id = conn.last_insert_rowid();
     let mut units: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
     for item in returned {
         *units.entry(item.sku.as_str()).or_default() += item.quantity;
@@ -498,7 +497,9 @@ pub fn return_kpi_facts(
     let mut facts = Vec::with_capacity(orders.len());
     for (order_id, status) in orders {
         let units: Vec<(String, u32)> = conn
-            .prepare_cached("SELECT sku, SUM(quantity) FROM order_items WHERE order_id = ?1 GROUP BY sku")
+            .prepare_cached(
+                "SELECT sku, CAST(SUM(quantity) AS BIGINT) FROM order_items WHERE order_id = ?1 GROUP BY sku",
+            )
             .and_then(|mut s| s.query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(storage_error)?;
         let mut returns = Vec::new();
@@ -542,22 +543,8 @@ type ClaimRow = (
     String,
 );
 
-fn claim_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-        r.get(12)?,
-    ))
+fn claim_from_row(r: &crate::db::Row<'_>) -> crate::db::Result<ClaimRow> {
+    r.tuple()
 }
 
 fn claim_record(row: ClaimRow) -> StoreResult<ClaimRecord> {
@@ -648,11 +635,11 @@ pub fn open_claim(conn: &Connection, account: AccountId, claim: &NewClaim) -> St
         return Err(StoreError::Conflict(format!("exception {} already has a claim", claim.exception_id)));
     }
     let at = claim.at.to_rfc3339();
-    exec(
+    let id: i64 = row(
         conn,
         "INSERT INTO claims (account_id, order_id, exception_id, carrier, amount_e4, currency, evidence, state,
             opened_by, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?9)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?9) RETURNING id",
         params![
             account.0,
             order_id,
@@ -664,9 +651,9 @@ pub fn open_claim(conn: &Connection, account: AccountId, claim: &NewClaim) -> St
             claim.actor,
             at
         ],
+        |r| r.get(0),
     )
     .map_err(storage_error)?;
-    let id = conn.last_insert_rowid();
     claim_by_id(conn, account, id)?.ok_or_else(|| StoreError::Unexpected("the new claim cannot be read".into()))
 }
 

@@ -1,4 +1,4 @@
-//! The notification outbox of the SQLite backend. The `on_*` hooks run inside the write
+//! The notification outbox, for both engines. The `on_*` hooks run inside the write
 //! transaction that records a change (an event batch, a rule sweep), ask the domain policy what
 //! the change means for customers and staff, and insert one row per message and channel under
 //! its dedupe key, so a message exists exactly when its cause was committed and never twice.
@@ -7,6 +7,7 @@
 
 use super::rows::{exec, from_micros, parse_utc, row};
 use super::storage_error;
+use crate::db::{Connection, OptionalExtension, params};
 use crate::{
     AccountId, ClaimedNotification, DeliveryOutcome, NotificationRecord, NotificationSettings, StoreError, StoreResult,
     Subject,
@@ -19,7 +20,6 @@ use milepost_domain::notify::{
     customer_notice_for_exception, dedupe_key, order_notice, scoped_subject,
 };
 use milepost_domain::{Money, shipment::shipment_status_name};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// The parcel facts the policy compares before and after a change, as stored.
 pub fn parcel_view(conn: &Connection, shipment_id: i64) -> StoreResult<ParcelView> {
@@ -65,9 +65,13 @@ pub(super) fn order_context(
     )
     .map_err(storage_error)?;
     let policy = super::policy::account_policy(conn, AccountId(account_id), fallback)?;
-    let units: i64 =
-        row(conn, "SELECT COALESCE(SUM(quantity), 0) FROM order_items WHERE order_id = ?1", [order_id], |r| r.get(0))
-            .map_err(storage_error)?;
+    let units: i64 = row(
+        conn,
+        "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM order_items WHERE order_id = ?1",
+        [order_id],
+        |r| r.get(0),
+    )
+    .map_err(storage_error)?;
     let facts = OrderFacts {
         value: Money::from_ten_thousandths(value),
         units: units.clamp(0, u32::MAX as i64) as u32,
@@ -273,8 +277,6 @@ fn notice_targets(context: &OrderContext) -> Vec<(Audience, NotifyChannel)> {
     targets
 }
 
-const COVERS: &str = "instr(' ' || shipments || ' ', ' ' || ?5 || ' ') > 0";
-
 /// Queues a parcel's notice, merging split shipments (DESIGN §5): a parcel already named in a
 /// message about this notice is not named again; a message still waiting (never tried, not
 /// claimed) takes the parcel into its set; and while another parcel of the order has not yet
@@ -290,12 +292,15 @@ fn queue_parcel_notice(
     notice: Notice,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    let position = conn.position_fn();
     let still_coming: bool = row(
         conn,
-        "SELECT EXISTS(SELECT 1 FROM shipments s WHERE s.order_id = ?1 AND s.id <> ?2 AND s.direction = 'outbound'
+        &format!(
+            "SELECT EXISTS(SELECT 1 FROM shipments s WHERE s.order_id = ?1 AND s.id <> ?2 AND s.direction = 'outbound'
             AND s.status NOT IN ('delivered', 'returned_to_sender', 'cancelled')
             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.order_id = s.order_id AND n.milestone = ?3
-                AND instr(' ' || n.shipments || ' ', ' ' || s.tracking_number || ' ') > 0))",
+                AND {position}(' ' || n.shipments || ' ', ' ' || s.tracking_number || ' ') > 0))"
+        ),
         params![order_id, shipment_id, notice.as_str()],
         |r| r.get(0),
     )
@@ -304,11 +309,16 @@ fn queue_parcel_notice(
     for (audience, channel) in notice_targets(context) {
         let filter = "order_id = ?1 AND milestone = ?2 AND audience = ?3 AND channel = ?4";
         let args = params![order_id, notice.as_str(), audience.as_str(), channel.as_str(), tracking];
-        let covered: bool =
-            row(conn, &format!("SELECT EXISTS(SELECT 1 FROM notifications WHERE {filter} AND {COVERS})"), args, |r| {
-                r.get(0)
-            })
-            .map_err(storage_error)?;
+        let covered: bool = row(
+            conn,
+            &format!(
+                "SELECT EXISTS(SELECT 1 FROM notifications WHERE {filter}
+                    AND {position}(' ' || shipments || ' ', ' ' || ?5 || ' ') > 0)"
+            ),
+            args,
+            |r| r.get(0),
+        )
+        .map_err(storage_error)?;
         if covered {
             continue;
         }
@@ -335,11 +345,14 @@ fn queue_parcel_notice(
                     Audience::Customer => Some(released.timestamp_micros()),
                     Audience::Internal => Some(now.timestamp_micros()),
                 };
+                let least = conn.least_fn();
                 exec(
                     conn,
-                    "UPDATE notifications SET shipments = ?2, dedupe_key = ?3,
-                        next_attempt_us = MIN(next_attempt_us, COALESCE(?4, next_attempt_us))
-                     WHERE id = ?1",
+                    &format!(
+                        "UPDATE notifications SET shipments = ?2, dedupe_key = ?3,
+                        next_attempt_us = {least}(next_attempt_us, COALESCE(?4, next_attempt_us))
+                     WHERE id = ?1"
+                    ),
                     params![id, set.join(" "), key, due],
                 )
                 .map_err(storage_error)?;
@@ -439,18 +452,21 @@ pub fn claim(
     let now_us = now.timestamp_micros();
     let ids: Vec<i64> = {
         let mut stmt = conn
-            // `INDEXED BY` the due index: to give `ORDER BY n.id LIMIT` in order, SQLite chose
-            // to walk the whole table by id, every message ever sent included, on every poll.
-            // The due index holds only pending messages; the few due are sorted.
-            .prepare_cached(
-                "SELECT n.id FROM notifications n INDEXED BY notifications_due
+            // `INDEXED BY` the due index on SQLite: to give `ORDER BY n.id LIMIT` in order, it
+            // chose to walk the whole table by id, every message ever sent included, on every
+            // poll. The due index holds only pending messages; the few due are sorted. On
+            // PostgreSQL the rows are locked with `SKIP LOCKED`, so other workers take others.
+            .prepare_cached(&format!(
+                "SELECT n.id FROM notifications n {indexed}
                  WHERE n.state = 'pending' AND n.next_attempt_us <= ?1
                    AND (n.claimed_until_us IS NULL OR n.claimed_until_us <= ?1)
                    AND NOT (n.audience = 'customer' AND EXISTS (SELECT 1 FROM notifications a
                         WHERE a.order_id = n.order_id AND a.id < n.id AND a.audience = 'internal'
                           AND a.channel = 'email' AND a.state = 'pending'))
-                 ORDER BY n.id LIMIT ?2",
-            )
+                 ORDER BY n.id LIMIT ?2 {locked}",
+                indexed = conn.indexed_by("notifications_due"),
+                locked = conn.skip_locked("n"),
+            ))
             .map_err(storage_error)?;
         let rows = stmt.query_map(params![now_us, limit], |r| r.get(0)).map_err(storage_error)?;
         rows.collect::<Result<_, _>>().map_err(storage_error)?
@@ -472,15 +488,18 @@ pub fn claim(
 
 fn claimed_row(conn: &Connection, id: i64) -> StoreResult<ClaimedNotification> {
     let bad = |what: &str, value: &str| StoreError::Unexpected(format!("bad stored notification {what} {value:?}"));
+    let position = conn.position_fn();
     let r = row(
         conn,
-        "SELECT n.claim, n.attempts, a.name, o.order_number, n.order_class, n.shipments, n.audience, n.channel,
+        &format!(
+            "SELECT n.claim, n.attempts, a.name, o.order_number, n.order_class, n.shipments, n.audience, n.channel,
                 n.milestone, n.kind, n.team, n.dedupe_key, o.customer_name, o.customer_email, o.customer_phone,
                 o.customer_postal_code, n.created_at, n.account_id, n.detail,
                 (SELECT s.carrier FROM shipments s WHERE s.order_id = n.order_id
-                    AND instr(' ' || n.shipments || ' ', ' ' || s.tracking_number || ' ') > 0 LIMIT 1)
+                    AND {position}(' ' || n.shipments || ' ', ' ' || s.tracking_number || ' ') > 0 LIMIT 1)
          FROM notifications n JOIN orders o ON o.id = n.order_id JOIN accounts a ON a.id = n.account_id
-         WHERE n.id = ?1",
+         WHERE n.id = ?1"
+        ),
         [id],
         |r| {
             Ok((
@@ -572,7 +591,7 @@ const RECORD_SELECT: &str = "SELECT n.id, o.order_number, n.shipments, n.audienc
         n.team, n.state, n.attempts, n.dedupe_key, n.created_at, n.sent_at, n.next_attempt_us, n.last_error
      FROM notifications n JOIN orders o ON o.id = n.order_id WHERE ";
 
-fn records(conn: &Connection, filter: &str, params: impl rusqlite::Params) -> StoreResult<Vec<NotificationRecord>> {
+fn records(conn: &Connection, filter: &str, params: impl crate::db::Params) -> StoreResult<Vec<NotificationRecord>> {
     let mut stmt = conn.prepare_cached(&format!("{RECORD_SELECT}{filter}")).map_err(storage_error)?;
     let rows = stmt
         .query_map(params, |r| {
@@ -642,4 +661,18 @@ pub fn resend(conn: &Connection, account: AccountId, id: i64, now: DateTime<Utc>
     )
     .map_err(storage_error)?;
     records(conn, "n.id = ?1", params![id])?.pop().ok_or_else(|| StoreError::NotFound(format!("notification {id}")))
+}
+
+/// Queues a customer notice about the order's `shipments` under the account's policy (a staff
+/// decision's message, outside the parcel hooks).
+pub fn queue_customer_notice(
+    conn: &Connection,
+    policy: &NotificationPolicy,
+    order_id: i64,
+    shipments: &[&str],
+    notice: Notice,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let context = order_context(conn, policy, order_id, None)?;
+    queue_notice(conn, &context, order_id, shipments, notice, now, None)
 }

@@ -2,9 +2,9 @@
 //! shipped and arrived, each parcel's carrier, cost and failed attempts, its exceptions and its
 //! return reasons. The formulas live in `milepost_domain::kpi`.
 
-use super::compat::{Connection, params};
 use super::rows::{from_micros, parse_time, parse_utc};
 use super::storage_error;
+use crate::db::{Connection, params};
 use crate::{AccountId, StoreResult};
 use chrono::{DateTime, Utc};
 use milepost_domain::Money;
@@ -20,7 +20,7 @@ pub fn kpi_facts(
         let mut stmt = conn
             .prepare_cached(
                 "SELECT id, placed_at, promised_by, channel, status FROM orders
-                 WHERE account_id = $1 AND placed_at_us >= $2 AND placed_at_us < $3 ORDER BY placed_at_us",
+                 WHERE account_id = ?1 AND placed_at_us >= ?2 AND placed_at_us < ?3 ORDER BY placed_at_us",
             )
             .map_err(storage_error)?;
         let rows = stmt
@@ -36,23 +36,23 @@ pub fn kpi_facts(
                     s.status, s.status_since_us, s.first_possession_us,
                     (SELECT COUNT(*) FROM events e WHERE e.shipment_id = s.id AND e.milestone = 'delivery_attempted'),
                     s.eta_possession_earliest, s.eta_possession_latest
-             FROM shipments s WHERE s.order_id = $1 AND s.direction = 'outbound' ORDER BY s.id",
+             FROM shipments s WHERE s.order_id = ?1 AND s.direction = 'outbound' ORDER BY s.id",
         )
         .map_err(storage_error)?;
     let mut exceptions_stmt = conn
-        .prepare_cached("SELECT kind, opened_at, closed_at FROM exceptions WHERE order_id = $1 ORDER BY id")
+        .prepare_cached("SELECT kind, opened_at, closed_at FROM exceptions WHERE order_id = ?1 ORDER BY id")
         .map_err(storage_error)?;
     // Reasons of returns that still hold their items (a rejected return does not count).
     let mut reasons_stmt = conn
         .prepare_cached(
             "SELECT i.reason FROM return_items i JOIN returns r ON r.id = i.return_id
-             WHERE r.order_id = $1 AND r.state <> 'rejected' ORDER BY r.id, i.line_no",
+             WHERE r.order_id = ?1 AND r.state <> 'rejected' ORDER BY r.id, i.line_no",
         )
         .map_err(storage_error)?;
     // Customer messages sent about the order (DESIGN §7 "customer messages per order").
     let mut messages_stmt = conn
         .prepare_cached(
-            "SELECT COUNT(*) FROM notifications WHERE order_id = $1 AND audience = 'customer' AND state = 'sent'",
+            "SELECT COUNT(*) FROM notifications WHERE order_id = ?1 AND audience = 'customer' AND state = 'sent'",
         )
         .map_err(storage_error)?;
     let mut facts = Vec::with_capacity(orders.len());
@@ -70,20 +70,7 @@ pub fn kpi_facts(
             Option<String>,
         );
         let rows: Vec<ParcelRow> = parcels_stmt
-            .query_map([id], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                ))
-            })
+            .query_map([id], |r| r.tuple())
             .map_err(storage_error)?
             .collect::<Result<_, _>>()
             .map_err(storage_error)?;

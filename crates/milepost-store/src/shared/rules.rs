@@ -7,6 +7,7 @@
 use super::outbox;
 use super::rows::{exec, parse_time, row};
 use super::storage_error;
+use crate::db::{Connection, OptionalExtension, Params, params, params_from_iter};
 use crate::{
     AccountId, ExceptionAction, ExceptionPage, ExceptionQuery, ExceptionRecord, LaneRhythmRecord, StoreError,
     StoreResult, SweepReport,
@@ -19,7 +20,6 @@ use milepost_domain::exceptions::{
 use milepost_domain::notify::NotificationPolicy;
 use milepost_domain::timeline::{ProjectionScope, TimelineProjection, project_timeline};
 use milepost_domain::{Direction, Milestone, SourceOfTruth, TrackingEvent};
-use rusqlite::{Connection, OptionalExtension, Params, params, params_from_iter};
 use std::collections::{HashMap, HashSet};
 
 const EXCEPTION_SELECT: &str = "SELECT e.id, e.kind, e.severity, e.state, o.order_number, s.tracking_number, s.carrier,
@@ -217,10 +217,13 @@ pub fn sweep_due(
 ) -> StoreResult<SweepReport> {
     let due: Vec<i64> = {
         let mut stmt = conn
-            .prepare_cached(
+            // Locked with `SKIP LOCKED` on PostgreSQL, so sweepers in other processes take
+            // other shipments; a sweeper that dies releases its locks with its transaction.
+            .prepare_cached(&format!(
                 "SELECT id FROM shipments WHERE next_check_us IS NOT NULL AND next_check_us <= ?1
-                 ORDER BY next_check_us LIMIT ?2",
-            )
+                 ORDER BY next_check_us LIMIT ?2 {}",
+                conn.skip_locked("shipments")
+            ))
             .map_err(storage_error)?;
         let rows = stmt.query_map(params![now.timestamp_micros(), limit], |r| r.get(0)).map_err(storage_error)?;
         rows.collect::<Result<_, _>>().map_err(storage_error)?
@@ -271,7 +274,7 @@ pub fn lane_gaps(conn: &Connection, truth: &SourceOfTruth, now: DateTime<Utc>, d
 
 /// Replaces the learned lane rhythms with those of `gaps`; answers how many were learned.
 pub fn save_lane_rhythms(conn: &Connection, gaps: &LaneGaps, now: DateTime<Utc>) -> StoreResult<u32> {
-    exec(conn, "DELETE FROM lane_rhythm", []).map_err(storage_error)?;
+    exec(conn, "DELETE FROM lane_rhythm", params![]).map_err(storage_error)?;
     let now_text = now.to_rfc3339();
     let mut learned = 0;
     for ((account_id, lane, stage), samples) in gaps {
@@ -311,11 +314,12 @@ pub fn lane_rhythms(conn: &Connection, account: AccountId) -> StoreResult<Vec<La
 
 pub fn exceptions(conn: &Connection, account: AccountId, query: &ExceptionQuery) -> StoreResult<ExceptionPage> {
     let limit = query.limit.clamp(1, 200);
-    let mut filter = String::from("e.account_id = ?");
-    let mut values: Vec<rusqlite::types::Value> = vec![account.0.into()];
-    let mut add = |clause: &str, value: rusqlite::types::Value| {
-        filter.push_str(clause);
+    let mut filter = String::from("e.account_id = ?1");
+    let mut values: Vec<crate::sql::Value> = vec![account.0.into()];
+    // Each clause's `?` becomes the number of its parameter, as PostgreSQL needs them numbered.
+    let mut add = |clause: &str, value: crate::sql::Value| {
         values.push(value);
+        filter.push_str(&clause.replace('?', &format!("?{}", values.len())));
     };
     if let Some(state) = query.state {
         add(" AND e.state = ?", state.as_str().to_string().into());
@@ -338,8 +342,8 @@ pub fn exceptions(conn: &Connection, account: AccountId, query: &ExceptionQuery)
     if let Some(cursor) = query.cursor {
         add(" AND e.id < ?", cursor.into());
     }
-    filter.push_str(" ORDER BY e.id DESC LIMIT ?");
     values.push(i64::from(limit + 1).into());
+    filter.push_str(&format!(" ORDER BY e.id DESC LIMIT ?{}", values.len()));
     let mut rows = exception_rows(conn, &filter, params_from_iter(values))?;
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);

@@ -1,7 +1,0 @@
--- PostgreSQL twin of the SQLite migration of the same number: the same tables and meaning, with
--- BIGINT for every integer and identity columns for generated ids.
--- Carrier polling: when each parcel is next due to be asked about. NULL means "never asked
--- yet" (due now) until the poller sets it; a parcel that needs no more polling keeps a far
--- future value only while it is not terminal, and is skipped by status once it is.
-ALTER TABLE shipments ADD COLUMN next_poll_us BIGINT;
-CREATE INDEX shipments_poll_due ON shipments(carrier, next_poll_us);
