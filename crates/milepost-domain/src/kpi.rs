@@ -137,8 +137,9 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[idx])
 }
 
-/// The median of sorted values (the mean of the two middle ones for an even count).
-fn median(sorted: &[f64]) -> Option<f64> {
+/// The median of sorted values: the middle one, or for an even count the mean of the two
+/// middle ones, as spreadsheets compute it.
+pub(crate) fn median(sorted: &[f64]) -> Option<f64> {
     let n = sorted.len();
     match n {
         0 => None,
@@ -200,13 +201,13 @@ pub fn compute(orders: &[OrderKpiFacts]) -> Kpis {
         shipped_orders: shipped.len() as u32,
         deliveries: delivered.len() as u32,
         on_time_delivery_rate: percent(on_time, promised_deliveries.len() as u32),
-        order_cycle_time_hours_median: percentile(&cycle, 0.5),
+        order_cycle_time_hours_median: median(&cycle),
         order_cycle_time_hours_p90: percentile(&cycle, 0.9),
         order_accuracy_rate: percent(shipped.len() as u32 - inaccurate, shipped.len() as u32),
         fulfillment_cost_per_order: cost_per_order,
         first_attempt_delivery_rate: percent(first_attempt, delivered_parcels.len() as u32),
         exception_rate: percent(with_exceptions, orders.len() as u32),
-        exception_resolve_hours_median: percentile(&resolve, 0.5),
+        exception_resolve_hours_median: median(&resolve),
         return_rate: percent(returned, delivered.len() as u32),
         eta_accuracy_rate: percent(inside, judged.len() as u32),
         eta_median_abs_error_hours: median(&eta_errors),
@@ -334,6 +335,23 @@ mod tests {
         assert_eq!(k.exception_rate, Some(25.0));
         assert_eq!(k.exception_resolve_hours_median, Some(6.0));
         assert_eq!(k.return_rate, Some(50.0));
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_two_middle_values() {
+        // Ten orders shipped after 10, 12, …, 28 hours: the median is (18 + 20) / 2 = 19.
+        let orders: Vec<OrderKpiFacts> = (0..10)
+            .map(|i| {
+                let shipped = t("2026-11-02T00:00:00Z") + chrono::Duration::hours(10 + 2 * i);
+                order("2026-11-02T00:00:00Z", Some(&shipped.to_rfc3339()), None, "2026-11-09T00:00:00Z")
+            })
+            .collect();
+        let k = compute(&orders);
+        assert_eq!(k.shipped_orders, 10);
+        assert_eq!(k.order_cycle_time_hours_median, Some(19.0));
+        assert_eq!(k.order_cycle_time_hours_p90, Some(26.0), "p90 stays the nearest rank");
+        assert_eq!(median(&[1.0, 2.0, 9.0]), Some(2.0));
+        assert_eq!(median(&[]), None);
     }
 
     #[test]

@@ -526,7 +526,7 @@ pub fn return_kpis(orders: &[OrderReturnFacts]) -> ReturnKpis {
         return_rate: percent(returned_orders, base),
         by_reason: reasons,
         by_sku: skus,
-        request_to_refund_hours_median: rank(0.5),
+        request_to_refund_hours_median: crate::kpi::median(&refund_hours),
         request_to_refund_hours_p90: rank(0.9),
     }
 }
@@ -733,7 +733,8 @@ mod tests {
         assert_eq!(k.by_sku[0].rate, Some(100.0));
         assert_eq!((k.by_sku[1].ordered_units, k.by_sku[1].returned_units), (10, 2));
         assert_eq!(k.by_sku[1].rate, Some(20.0));
-        assert_eq!(k.request_to_refund_hours_median, Some(12.0));
+        // Two refunds, after 12 h and 48 h: the median is their mean, as spreadsheets compute it.
+        assert_eq!(k.request_to_refund_hours_median, Some(30.0));
         assert_eq!(k.request_to_refund_hours_p90, Some(48.0));
         assert_eq!(return_kpis(&[]).return_rate, None);
     }
