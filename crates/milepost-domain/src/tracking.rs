@@ -98,8 +98,11 @@ pub enum CustomerNotice {
     ReadyForPickup,
     /// The parcel is going back to the sender.
     ReturningToSender,
-    /// The order is past its promised date and not delivered.
+    /// The order is past its promised date and not delivered: it has not arrived by then.
     Late,
+    /// The promised date has not passed, but the parcel is now expected after it (its ETA
+    /// ends past the promise, or the ETA model flagged it delayed).
+    ExpectedLate,
     Cancelled,
 }
 
@@ -111,6 +114,7 @@ impl CustomerNotice {
             CustomerNotice::ReadyForPickup => "notice.ready_for_pickup",
             CustomerNotice::ReturningToSender => "notice.returning_to_sender",
             CustomerNotice::Late => "notice.late",
+            CustomerNotice::ExpectedLate => "notice.expected_late",
             CustomerNotice::Cancelled => "notice.cancelled",
         }
     }
@@ -126,8 +130,9 @@ pub struct ShipmentView {
 }
 
 /// The most pressing notice for the order, if any: a problem a customer can act on first, then
-/// lateness against the promise (an ETA past the promise, a shipment flagged delayed, or the
-/// promise passing without delivery).
+/// lateness against the promise: the promise passed without delivery (`Late`, "it has not
+/// arrived by the date we promised"), else an ETA past the promise or a shipment flagged delayed
+/// (`ExpectedLate`, "we expect it to arrive after the date we promised").
 pub fn customer_notice(
     status: OrderStatus,
     promised_by: Option<DateTime<FixedOffset>>,
@@ -159,7 +164,11 @@ pub fn customer_notice(
         Some(p) => (now > p, shipments.iter().filter(unfinished).any(|s| s.eta_latest.is_some_and(|e| e > p))),
         None => (false, false),
     };
-    (flagged || past_promise || eta_past_promise).then_some(CustomerNotice::Late)
+    if past_promise {
+        Some(CustomerNotice::Late)
+    } else {
+        (flagged || eta_past_promise).then_some(CustomerNotice::ExpectedLate)
+    }
 }
 
 #[cfg(test)]
@@ -231,9 +240,35 @@ mod tests {
         assert_eq!(customer_notice(shipped, None, &[view(Milestone::InTransit, false)], now), None);
         assert_eq!(
             customer_notice(shipped, None, &[view(Milestone::InTransit, true)], now),
-            Some(CustomerNotice::Late)
+            Some(CustomerNotice::ExpectedLate)
         );
         assert_eq!(customer_notice(OrderStatus::Delivered, promise, &[view(Milestone::Delivered, false)], now), None);
         assert_eq!(customer_notice(OrderStatus::Cancelled, promise, &[], now), Some(CustomerNotice::Cancelled));
+    }
+
+    #[test]
+    fn a_promise_that_passed_is_late_and_an_eta_past_a_promise_still_ahead_is_expected_late() {
+        let now = "2026-11-04T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let promise = Some(at("2026-11-06T00:00:00Z"));
+        let moving = |eta: Option<&str>, delayed| ShipmentView {
+            status: Some(Milestone::InTransit),
+            delayed,
+            eta_latest: eta.map(at),
+        };
+        let shipped = OrderStatus::Shipped;
+        // Two days before the promise, the ETA ends after it: expected late, not late.
+        let after = [moving(Some("2026-11-08T00:00:00Z"), true)];
+        assert_eq!(customer_notice(shipped, promise, &after, now), Some(CustomerNotice::ExpectedLate));
+        assert_eq!(
+            customer_notice(shipped, promise, &[moving(Some("2026-11-08T00:00:00Z"), false)], now),
+            Some(CustomerNotice::ExpectedLate)
+        );
+        // An ETA within the promise says nothing.
+        assert_eq!(customer_notice(shipped, promise, &[moving(Some("2026-11-05T00:00:00Z"), false)], now), None);
+        // Once the promise has passed it is late, whatever the ETA says.
+        let later = "2026-11-07T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(customer_notice(shipped, promise, &after, later), Some(CustomerNotice::Late));
+        assert_eq!(customer_notice(shipped, promise, &[moving(None, false)], later), Some(CustomerNotice::Late));
+        assert_ne!(CustomerNotice::Late.id(), CustomerNotice::ExpectedLate.id());
     }
 }
