@@ -113,10 +113,11 @@ fn verify_timestamped(secret: &[u8], header: &str, body: &[u8], now: DateTime<Ut
 
 /// Checks EasyPost's `X-Hmac-Signature: hmac-sha256-hex=<hex>` over the raw body.
 ///
-/// EasyPost keys the HMAC with the webhook secret after Unicode NFKD normalization. This crate has
-/// no Unicode tables, so `secret_nfkd` must already be normalized; for ASCII secrets (which is
-/// what EasyPost generates) the secret is its own NFKD form and can be passed as is.
-pub fn verify_easypost(secret_nfkd: &str, header: &str, body: &[u8]) -> Result<(), SignatureError> {
+/// EasyPost keys the HMAC with the webhook secret after Unicode NFKD normalization, as its own
+/// libraries do: a secret written with a composed letter (`é`) or a compatibility form (a
+/// full-width letter) signs with its decomposed form. An ASCII secret is its own NFKD form.
+pub fn verify_easypost(secret: &str, header: &str, body: &[u8]) -> Result<(), SignatureError> {
+    use unicode_normalization::UnicodeNormalization;
     let header = header.trim();
     if header.is_empty() {
         return Err(SignatureError::Missing);
@@ -126,7 +127,8 @@ pub fn verify_easypost(secret_nfkd: &str, header: &str, body: &[u8]) -> Result<(
         return Err(SignatureError::Malformed("expected hmac-sha256-hex=<hex>"));
     }
     let bytes = hex::decode(tag.trim()).map_err(|_| SignatureError::Malformed("the signature is not hex"))?;
-    verify_tag(secret_nfkd.as_bytes(), &[body], &bytes)
+    let key: String = secret.nfkd().collect();
+    verify_tag(key.as_bytes(), &[body], &bytes)
 }
 
 /// Checks AfterShip's `aftership-hmac-sha256`: base64 HMAC-SHA256 of the raw body.
@@ -250,6 +252,21 @@ mod tests {
         assert!(matches!(verify_easypost(secret, "sha1=abcd", BODY), Err(SignatureError::Malformed(_))));
         assert!(matches!(verify_easypost(secret, "hmac-sha256-hex=xyz", BODY), Err(SignatureError::Malformed(_))));
         assert_eq!(verify_easypost(secret, "", BODY), Err(SignatureError::Missing));
+    }
+
+    #[test]
+    fn easypost_keys_the_hmac_with_the_nfkd_form_of_the_secret() {
+        // What EasyPost's libraries sign with: the secret decomposed ("e" + combining acute) and
+        // compatibility forms folded (full-width letters become ASCII).
+        let decomposed = "se\u{301}kret_ｅａｓｙ";
+        let signed_with = "se\u{301}kret_easy";
+        let header = format!("hmac-sha256-hex={}", hex::encode(hmac_bytes(signed_with.as_bytes(), BODY)));
+        // The merchant pasted the secret composed, or already decomposed: both verify.
+        assert_eq!(verify_easypost("s\u{e9}kret_ｅａｓｙ", &header, BODY), Ok(()));
+        assert_eq!(verify_easypost(decomposed, &header, BODY), Ok(()));
+        // Keyed with the composed bytes, as before the fix, it would not have matched.
+        let composed = format!("hmac-sha256-hex={}", hex::encode(hmac_bytes("s\u{e9}kret_ｅａｓｙ".as_bytes(), BODY)));
+        assert_eq!(verify_easypost("s\u{e9}kret_ｅａｓｙ", &composed, BODY), Err(SignatureError::Mismatch));
     }
 
     #[test]
