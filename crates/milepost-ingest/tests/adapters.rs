@@ -390,14 +390,22 @@ mod aftership {
                 Some(InTransit),
                 Some(OutForDelivery),
                 Some(DeliveryAttempted),
-                Some(Exception),
+                Some(ReturnedToSender),
                 Some(AvailableForPickup),
                 Some(Delivered),
                 None
             ]
         );
         assert_eq!(events[2].code.as_deref(), Some("InTransit_007"));
-        assert_eq!(events[5].code.as_deref(), Some("Exception"), "an unmapped subtag falls back to its tag");
+        // `Exception_011` is AfterShip's "returned to sender", which its tag `Exception` hides.
+        assert_eq!(events[5].code.as_deref(), Some("Exception_011"));
+        // A subtag the table does not know falls back to its tag.
+        let body = String::from_utf8(fixture("aftership_tracking_update.json"))
+            .unwrap()
+            .replace("Exception_011", "Exception_099");
+        let fallback = parse(SenderKind::Aftership, body.as_bytes(), &CodeMap::seeded()).unwrap();
+        assert_eq!(fallback[5].milestone, Some(Exception));
+        assert_eq!(fallback[5].code.as_deref(), Some("Exception"), "an unmapped subtag falls back to its tag");
         assert_eq!(events[7].code.as_deref(), Some("Delivered_003"));
         assert_eq!(events[0].mapping, CodeLookup::Informational);
     }
@@ -761,5 +769,73 @@ mod hostile {
             Value::Array(items) => &mut items[key.parse::<usize>().unwrap()],
             _ => unreachable!(),
         })
+    }
+}
+
+mod code_tables {
+    //! Every code a sender documents has a row: the aggregators' finer fields and the carriers'
+    //! exception codes land on the milestone their authors describe.
+    use super::*;
+    use Milestone::*;
+
+    #[test]
+    fn easypost_details_refine_a_coarse_status_and_never_override_a_definite_one() {
+        let events = read(SenderKind::Easypost, "easypost_status_details.json");
+        assert_eq!(
+            milestones(&events),
+            vec![
+                Some(HandedToCarrier),
+                Some(InTransit),
+                Some(Exception),
+                Some(AvailableForPickup),
+                Some(Exception),
+                Some(ReturningToSender),
+                Some(Delivered)
+            ]
+        );
+        assert_eq!(events[0].code.as_deref(), Some("received_at_origin_facility"));
+        assert_eq!(events[6].code.as_deref(), Some("delivered"), "`delivered` is not overridden by its detail");
+    }
+
+    #[test]
+    fn aftership_subtags_of_every_group_have_their_row() {
+        let map = CodeMap::seeded();
+        let subtag = |code: &str| map.lookup_field("aftership", "subtag", code);
+        assert_eq!(subtag("AttemptFail_002"), Some(CodeLookup::Mapped(DeliveryAttempted)));
+        assert_eq!(subtag("AttemptFail_003"), Some(CodeLookup::Mapped(DeliveryAttempted)));
+        assert_eq!(subtag("InTransit_002"), Some(CodeLookup::Mapped(HandedToCarrier)));
+        // Customs clearance under way or done is movement, not a problem.
+        assert_eq!(subtag("InTransit_005"), Some(CodeLookup::Mapped(InTransit)));
+        assert_eq!(subtag("InTransit_006"), Some(CodeLookup::Mapped(InTransit)));
+        assert_eq!(subtag("Exception_010"), Some(CodeLookup::Mapped(ReturningToSender)));
+        assert_eq!(subtag("Exception_011"), Some(CodeLookup::Mapped(ReturnedToSender)));
+        assert_eq!(subtag("Exception_020"), Some(CodeLookup::Mapped(Cancelled)));
+        assert_eq!(subtag("Pending_003"), Some(CodeLookup::Informational));
+        assert_eq!(subtag("Expired_001"), Some(CodeLookup::Informational));
+        for group in ["Delivered_001", "AvailableForPickup_001", "OutForDelivery_001", "InfoReceived_001"] {
+            assert!(matches!(subtag(group), Some(CodeLookup::Mapped(_))), "{group}");
+        }
+    }
+
+    #[test]
+    fn fedex_exception_codes_tell_an_attempt_from_a_problem() {
+        let map = CodeMap::seeded();
+        let exception = |code: &str| map.lookup_field("fedex", "exceptionCode", code);
+        assert_eq!(exception("007"), Some(CodeLookup::Mapped(DeliveryAttempted)));
+        assert_eq!(exception("08"), Some(CodeLookup::Mapped(DeliveryAttempted)));
+        assert_eq!(exception("15"), Some(CodeLookup::Mapped(DeliveryAttempted)));
+        assert_eq!(exception("07"), Some(CodeLookup::Mapped(Exception)));
+        assert_eq!(exception("03"), Some(CodeLookup::Mapped(Exception)));
+        assert_eq!(exception("17"), Some(CodeLookup::Mapped(InTransit)));
+    }
+
+    #[test]
+    fn shippo_reads_a_returned_parcel_and_ups_clearance_in_progress_is_not_an_exception() {
+        let map = CodeMap::seeded();
+        assert_eq!(
+            map.lookup_field("shippo", "substatus", "package_returned"),
+            Some(CodeLookup::Mapped(ReturnedToSender))
+        );
+        assert_eq!(map.lookup_field("ups", "statusCode", "012"), Some(CodeLookup::Mapped(InTransit)));
     }
 }

@@ -5,8 +5,13 @@
 //! it) is read the same way.
 //!
 //! Code: the detail's `status` (EasyPost's normalized vocabulary, e.g. `out_for_delivery`) is the
-//! code looked up under the `easypost` rows; `carrier_code` is the underlying carrier's raw code
-//! and stays in `raw`. The tracker's `signed_by` is the proof of delivery of delivered details.
+//! code looked up under the `easypost` rows. Where that status is coarse (`in_transit`,
+//! `failure`, `unknown`, `error`), its `status_detail` decides first: `received_at_origin_facility`
+//! is the carrier's first possession, `arrived_at_pickup_location` a parcel waiting for pickup,
+//! `return` a return to sender, `refused` or `weather_delay` the kind of failure. A definite
+//! status (`delivered`, `out_for_delivery`, …) is never overridden by its detail: EasyPost sends
+//! `delivered` with the detail `arrived_at_destination`. `carrier_code` is the underlying
+//! carrier's raw code and stays in `raw`. The tracker's `signed_by` is the proof of delivery of delivered details.
 //!
 //! Time: `datetime` keeps the offset EasyPost gives; EasyPost documents that it falls back to UTC
 //! when it lacks location data, and a bare time is read as UTC for the same reason.
@@ -50,7 +55,12 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
         let occurred_at = parse_timestamp(dt.as_str()?, None)
             .ok_or_else(|| dt.invalid("an ISO-8601 date-time like 2025-03-14T07:10:00Z"))?;
         let status = detail.opt_str("status")?;
-        let (mapping, code) = resolve(codes, MAPPING_KEY, &[Candidate { field: "status", code: status }]);
+        let status_detail = detail.opt_str("status_detail")?.filter(|_| is_coarse(status));
+        let (mapping, code) = resolve(
+            codes,
+            MAPPING_KEY,
+            &[Candidate { field: "status_detail", code: status_detail }, Candidate { field: "status", code: status }],
+        );
         let location = match detail.get("tracking_location")? {
             Some(l) => location(l.opt_str("city")?, l.opt_str("state")?, l.opt_str("zip")?, l.opt_str("country")?),
             None => None,
@@ -72,8 +82,15 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
                 carrier_estimated_delivery: estimate,
                 raw: detail.v.clone(),
             },
+            // The id material stays the status alone, so details stored before the detail was read
+            // keep their ids when resent.
             &[status],
         ));
     }
     Ok(events)
+}
+
+/// A status that its `status_detail` may refine.
+fn is_coarse(status: Option<&str>) -> bool {
+    matches!(status, None | Some("in_transit" | "failure" | "unknown" | "error"))
 }
