@@ -13,7 +13,7 @@ use milepost_domain::{
 use milepost_ingest::adapters::AdapterError;
 use milepost_ingest::epcis::parse_epcis;
 use milepost_ingest::order_files::{LineResult, group_orders, parse_amazon_order_report, parse_order_csv};
-use milepost_ingest::shopify::{ShopifyFulfillment, ShopifyTopic, ShopifyWebhook, parse_shopify};
+use milepost_ingest::shopify::{FulfillmentStatus, ShopifyFulfillment, ShopifyTopic, ShopifyWebhook, parse_shopify};
 use milepost_ingest::signature::{
     SignatureError, verify_aftership, verify_easypost, verify_milepost, verify_shippo, verify_shopify,
 };
@@ -101,7 +101,8 @@ impl IngestCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelWebhookOutcome {
     pub topic: String,
-    /// `upserted`, `cancelled`, `shipment_registered`, `order_unknown` or `ignored`.
+    /// `upserted`, `cancelled`, `shipment_registered`, `fulfillment_withdrawn` (a cancelled,
+    /// error or failure fulfillment), `order_unknown` or `ignored`.
     pub result: &'static str,
     pub order_number: Option<String>,
     pub shipments: Vec<String>,
@@ -458,8 +459,9 @@ impl Milepost {
     }
 
     /// A Shopify webhook: orders become orders (channel `shopify`), cancellations a channel
-    /// `cancelled` event, fulfillments a registered shipment plus the channel's advisory
-    /// `handed_to_carrier` claim.
+    /// `cancelled` event, fulfillments a registered shipment plus, once the fulfillment is
+    /// `success`, the channel's advisory `handed_to_carrier` claim; a fulfillment that turns
+    /// `cancelled`, `error` or `failure` takes its parcels back with the channel's `cancelled`.
     pub async fn receive_channel_webhook(
         &self,
         integration: &str,
@@ -533,7 +535,11 @@ impl Milepost {
                 };
                 outcome.order_number = Some(number.to_string());
                 self.register_fulfillment(&principal, &number, &fulfillment, &mut outcome).await?;
-                outcome.result = "shipment_registered";
+                outcome.result = if fulfillment.status.is_some_and(FulfillmentStatus::withdraws) {
+                    "fulfillment_withdrawn"
+                } else {
+                    "shipment_registered"
+                };
             }
         }
         Ok(outcome)
@@ -566,6 +572,10 @@ impl Milepost {
         }
     }
 
+    /// Registers a fulfillment's parcels, or withdraws them when it will not ship. The store's
+    /// claim that the carrier has a parcel is made only by a `success` fulfillment: `pending` and
+    /// `open` ones register the parcel (its number and lines are known) and claim nothing yet, so
+    /// a later `success` of the same fulfillment is what adds the claim.
     async fn register_fulfillment(
         &self,
         caller: &Principal,
@@ -573,6 +583,10 @@ impl Milepost {
         fulfillment: &ShopifyFulfillment,
         outcome: &mut ChannelWebhookOutcome,
     ) -> AppResult<()> {
+        if fulfillment.status.is_some_and(FulfillmentStatus::withdraws) {
+            return self.withdraw_fulfillment(caller, order_number, fulfillment, outcome).await;
+        }
+        let claims_possession = fulfillment.status.is_some_and(FulfillmentStatus::claims_carrier_possession);
         let at = fulfillment.created_at.unwrap_or_else(|| self.clock.now().fixed_offset());
         for (n, raw_tn) in fulfillment.tracking_numbers.iter().enumerate() {
             let Ok(tn) = TrackingNumber::parse(raw_tn) else {
@@ -610,14 +624,16 @@ impl Milepost {
                 }
                 Err(e) => return Err(e),
             }
-            let claim = self.channel_event(
-                EventTarget::Order { order_number: order_number.clone(), shipment: Some(tn.to_string()) },
-                format!("shopify:fulfillment:{}:{}", fulfillment.id, tn),
-                Milestone::HandedToCarrier,
-                Some("Store marked the order fulfilled".into()),
-                at,
-            );
-            let mut events = vec![claim];
+            let mut events = Vec::new();
+            if claims_possession {
+                events.push(self.channel_event(
+                    EventTarget::Order { order_number: order_number.clone(), shipment: Some(tn.to_string()) },
+                    format!("shopify:fulfillment:{}:{}", fulfillment.id, tn),
+                    Milestone::HandedToCarrier,
+                    Some("Store marked the order fulfilled".into()),
+                    at,
+                ));
+            }
             // Shopify's own view of the parcel (`shipment_status`), kept as the channel's
             // advisory claim; a status the table does not know queues like a carrier code.
             if let Some(status) = &fulfillment.shipment_status
@@ -638,8 +654,60 @@ impl Milepost {
                 event.event.code = Some(code);
                 events.push(event);
             }
+            if events.is_empty() {
+                continue;
+            }
             for o in self.store.append_events(caller.account_id, events).await? {
                 outcome.events.add(&o);
+            }
+        }
+        Ok(())
+    }
+
+    /// A fulfillment the store cancelled, or that failed, will not ship: each of its parcels
+    /// Milepost registered gets the channel's `cancelled` event, which the channel owns, so the
+    /// parcel is voided and its claim no longer counts as shipped (events are append-only: the
+    /// claim stays in the timeline, the later cancellation supersedes it). It is dated when the
+    /// fulfillment last changed, and has one id per parcel whatever the word (`cancelled`,
+    /// `error`, `failure`), so a resent or reworded withdrawal is a duplicate. Parcels Milepost
+    /// never registered are not registered now: there is nothing to take back.
+    async fn withdraw_fulfillment(
+        &self,
+        caller: &Principal,
+        order_number: &OrderNumber,
+        fulfillment: &ShopifyFulfillment,
+        outcome: &mut ChannelWebhookOutcome,
+    ) -> AppResult<()> {
+        let at = fulfillment.updated_at.unwrap_or_else(|| self.clock.now().fixed_offset());
+        let word = fulfillment.status.map_or("cancelled", FulfillmentStatus::as_str);
+        let mut events = Vec::new();
+        let mut numbers = Vec::new();
+        for raw_tn in &fulfillment.tracking_numbers {
+            let Ok(tn) = TrackingNumber::parse(raw_tn) else {
+                outcome.events.rejected += 1;
+                continue;
+            };
+            events.push(self.channel_event(
+                EventTarget::Order { order_number: order_number.clone(), shipment: Some(tn.to_string()) },
+                format!("shopify:fulfillment:{}:{}:withdrawn", fulfillment.id, tn),
+                Milestone::Cancelled,
+                Some(format!("Store fulfillment {word}: the parcel will not ship")),
+                at,
+            ));
+            numbers.push(tn.to_string());
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        let outcomes = self.store.append_events(caller.account_id, events).await?;
+        for (tn, o) in numbers.into_iter().zip(outcomes) {
+            match &o {
+                // No such parcel on the order: it was never registered, so nothing is withdrawn.
+                EventOutcome::Rejected { field, .. } if field == "shipment" => {}
+                _ => {
+                    outcome.events.add(&o);
+                    outcome.shipments.push(tn);
+                }
             }
         }
         Ok(())
