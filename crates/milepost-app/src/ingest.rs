@@ -12,7 +12,9 @@ use milepost_domain::{
 };
 use milepost_ingest::adapters::AdapterError;
 use milepost_ingest::epcis::parse_epcis;
-use milepost_ingest::order_files::{LineResult, group_orders, parse_amazon_order_report, parse_order_csv};
+use milepost_ingest::order_files::{
+    LineResult, OrderFileFormat, detect_format, group_orders, parse_amazon_order_report, parse_order_csv,
+};
 use milepost_ingest::shopify::{FulfillmentStatus, ShopifyFulfillment, ShopifyTopic, ShopifyWebhook, parse_shopify};
 use milepost_ingest::signature::{
     SignatureError, verify_aftership, verify_easypost, verify_milepost, verify_shippo, verify_shopify,
@@ -203,9 +205,42 @@ pub enum ImportFormat {
     Amazon,
 }
 
+impl ImportFormat {
+    /// The format a file's header row shows, if it shows one (see
+    /// `milepost_ingest::order_files::detect_format`).
+    pub fn detect(body: &[u8]) -> Option<ImportFormat> {
+        detect_format(body).map(|f| match f {
+            OrderFileFormat::MilepostCsv => ImportFormat::Csv,
+            OrderFileFormat::AmazonReport => ImportFormat::Amazon,
+        })
+    }
+
+    /// The format to read a file as: what its header row shows, whatever the sender declared
+    /// (file names and media types are often wrong: Seller Central saves reports as `.txt`,
+    /// browsers send them as `text/plain`); the declared format only for a header that shows
+    /// neither, so that its parser can say what the header lacks.
+    pub fn resolve(declared: Option<ImportFormat>, body: &[u8]) -> AppResult<ImportFormat> {
+        ImportFormat::detect(body).or(declared).ok_or_else(|| AppError::Invalid {
+            field: "body".into(),
+            message: "the header row is neither Milepost CSV (with `order_number`) nor a tab-separated \
+                      Amazon order report (with `order-id` or `amazon-order-id`)"
+                .into(),
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportFormat::Csv => "csv",
+            ImportFormat::Amazon => "amazon",
+        }
+    }
+}
+
 /// An order file after validation: the orders it holds and the rows it refused.
 #[derive(Debug, Clone)]
 pub struct ValidatedImport {
+    /// The format the file was read as.
+    pub format: ImportFormat,
     pub rows: usize,
     pub orders: Vec<Order>,
     /// Line numbers of each order's rows, in the order of `orders`.
@@ -218,6 +253,8 @@ pub struct ValidatedImport {
 /// What an import did (or, when rows were refused, would not do).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportSummary {
+    /// The format the file was read as.
+    pub format: ImportFormat,
     pub rows: usize,
     pub written: bool,
     /// Per order: number, `created`/`updated` (or `not_written`), and its line numbers.
@@ -926,8 +963,10 @@ impl Milepost {
         Ok(outcomes)
     }
 
-    /// Reads and checks a whole order file without writing anything.
-    pub fn validate_import(&self, format: ImportFormat, body: &[u8]) -> AppResult<ValidatedImport> {
+    /// Reads and checks a whole order file without writing anything. The format is the one its
+    /// header row shows; `declared` (a `--format`, a media type) counts only when it shows none.
+    pub fn validate_import(&self, declared: Option<ImportFormat>, body: &[u8]) -> AppResult<ValidatedImport> {
+        let format = ImportFormat::resolve(declared, body)?;
         let lines: Vec<LineResult> = match format {
             ImportFormat::Csv => parse_order_csv(body),
             ImportFormat::Amazon => parse_amazon_order_report(body),
@@ -942,7 +981,9 @@ impl Milepost {
             match l.result {
                 Ok(line) => {
                     line_numbers.entry(line.order_number.to_string()).or_default().push(l.line);
-                    *all_cancelled.entry(line.order_number.to_string()).or_insert(true) &= line.cancelled;
+                    // The order's own status decides, never one line's: a line cancelled on its
+                    // own leaves the order standing.
+                    *all_cancelled.entry(line.order_number.to_string()).or_insert(true) &= line.order_cancelled;
                     accepted.push(line);
                 }
                 Err(e) => rejected.push((l.line, e.to_string())),
@@ -955,7 +996,7 @@ impl Milepost {
             .filter(|o| all_cancelled.get(o.order_number.as_str()).copied().unwrap_or(false))
             .map(|o| o.order_number.clone())
             .collect();
-        Ok(ValidatedImport { rows, orders, lines, rejected, cancelled })
+        Ok(ValidatedImport { format, rows, orders, lines, rejected, cancelled })
     }
 
     /// Writes a validated import in one transaction, unless any row was refused: then nothing is
@@ -964,6 +1005,7 @@ impl Milepost {
         let numbers: Vec<String> = import.orders.iter().map(|o| o.order_number.to_string()).collect();
         if !import.rejected.is_empty() || import.orders.is_empty() {
             return Ok(ImportSummary {
+                format: import.format,
                 rows: import.rows,
                 written: false,
                 orders: numbers.into_iter().zip(import.lines).map(|(n, l)| (n, "not_written", l)).collect(),
@@ -992,6 +1034,7 @@ impl Milepost {
                 other => other.into(),
             })?;
         Ok(ImportSummary {
+            format: import.format,
             rows: import.rows,
             written: true,
             orders: numbers
@@ -1004,14 +1047,14 @@ impl Milepost {
         })
     }
 
-    /// Validates and writes an order file (all or nothing).
+    /// Validates and writes an order file (all or nothing), in the format its header row shows.
     pub async fn import_orders(
         &self,
         caller: &Principal,
-        format: ImportFormat,
+        declared: Option<ImportFormat>,
         body: &[u8],
     ) -> AppResult<ImportSummary> {
-        let validated = self.validate_import(format, body)?;
+        let validated = self.validate_import(declared, body)?;
         self.write_import(caller, validated).await
     }
 }

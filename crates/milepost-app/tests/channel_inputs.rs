@@ -1,14 +1,16 @@
-//! Shopify webhooks read as Shopify writes them, through the use cases on a real SQLite store: a
-//! fulfillment claims carrier possession only once it is `success` and takes it back when it is
-//! cancelled; an edited order owes its current quantities and names its buyer. The payloads are
-//! our own, modeled on the fields Shopify documents.
+//! Shopify webhooks and Amazon order reports read as their senders write them, through the use
+//! cases on a real SQLite store: a fulfillment claims carrier possession only once it is
+//! `success` and takes it back when it is cancelled; an edited order owes its current quantities
+//! and names its buyer; an "All Orders" report's cancelled and pending lines are read; and an order
+//! file's format is read from its header row, whatever its sender declared. The payloads are our
+//! own, modeled on the fields Shopify and Seller Central document.
 
 use base64::Engine as _;
 use chrono::{TimeZone, Utc};
 use hmac::{KeyInit, Mac};
-use milepost_app::ingest::{IntegrationKind, SignatureHeaders};
+use milepost_app::ingest::{ImportFormat, IntegrationKind, SignatureHeaders};
 use milepost_app::records::Principal;
-use milepost_app::{FixedClock, Milepost};
+use milepost_app::{AppError, FixedClock, Milepost};
 use milepost_domain::{AccountName, Milestone, OrderNumber, OrderStatus, Role};
 use milepost_store::sqlite::SqliteStore;
 use serde_json::{Value, json};
@@ -161,4 +163,60 @@ async fn an_edited_order_names_its_buyer_and_owes_only_its_current_quantities() 
     assert_eq!(order.order.items[0].sku, "MUG-STN-12OZ");
     assert_eq!(order.order.items[0].quantity, 1);
     assert_eq!(order.items.iter().map(|i| i.ordered).sum::<u32>(), 1);
+}
+
+const ALL_ORDERS: &str = "amazon-order-id\tpurchase-date\torder-status\tsku\titem-status\tquantity\tcurrency\titem-price\n\
+205-1111111-2222222\t2026-11-01T10:00:00+00:00\tShipped\tMUG-STN-12OZ\tShipped\t2\tEUR\t58.00\n\
+205-1111111-2222222\t2026-11-01T10:00:00+00:00\tShipped\tTOWEL-LIN\tCancelled\t0\t\t\n\
+205-3333333-4444444\t2026-11-01T11:00:00+00:00\tCancelled\tMUG-STN-12OZ\tCancelled\t0\t\t\n\
+205-5555555-6666666\t2026-11-01T12:00:00+00:00\tPending\tCOASTER-4\tUnshipped\t1\t\t\n";
+
+#[tokio::test]
+async fn an_all_orders_report_is_imported_with_its_cancelled_and_pending_lines() {
+    let shop = shop().await;
+
+    let summary =
+        shop.app.import_orders(&shop.caller, Some(ImportFormat::Amazon), ALL_ORDERS.as_bytes()).await.unwrap();
+
+    assert!(summary.written, "{summary:?}");
+    assert!(summary.rejected.is_empty());
+    let shipped = shop.order("205-1111111-2222222").await;
+    assert_ne!(shipped.status, OrderStatus::Cancelled, "one cancelled line does not cancel the order");
+    assert_eq!(shipped.order.items.len(), 1, "the cancelled line is not a line to ship");
+    assert_eq!(shop.order("205-3333333-4444444").await.status, OrderStatus::Cancelled);
+    let pending = shop.order("205-5555555-6666666").await;
+    assert_eq!(pending.order.items[0].quantity, 1);
+    assert_eq!(pending.status, OrderStatus::Placed);
+}
+
+#[tokio::test]
+async fn an_order_files_format_is_read_from_its_header_row_not_from_what_was_declared() {
+    let shop = shop().await;
+
+    let as_csv = shop.app.validate_import(Some(ImportFormat::Csv), ALL_ORDERS.as_bytes()).unwrap();
+    assert_eq!(as_csv.format, ImportFormat::Amazon);
+    assert!(as_csv.rejected.is_empty());
+    assert_eq!(as_csv.orders.len(), 3);
+
+    let csv = "order_number,placed_at,currency,sku,quantity,unit_price\nSO-1,2026-11-01T10:00:00Z,USD,MUG,1,9.50\n";
+    let undeclared = shop.app.validate_import(None, csv.as_bytes()).unwrap();
+    assert_eq!(undeclared.format, ImportFormat::Csv);
+    assert_eq!(undeclared.orders.len(), 1);
+
+    // A header that shows neither format is read as declared, so its parser names what is missing.
+    let declared = shop.app.validate_import(Some(ImportFormat::Amazon), b"purchase-date\tsku\tquantity\n");
+    match declared {
+        Err(AppError::Invalid { field, message }) => {
+            assert_eq!(field, "body");
+            assert!(message.contains("order-id"), "{message}");
+        }
+        other => panic!("expected the missing column to be named, got {other:?}"),
+    }
+    match shop.app.validate_import(None, b"id;total\n1;2\n") {
+        Err(AppError::Invalid { field, message }) => {
+            assert_eq!(field, "body");
+            assert!(message.contains("order_number") && message.contains("amazon-order-id"), "{message}");
+        }
+        other => panic!("expected a refusal naming the header, got {other:?}"),
+    }
 }
