@@ -12,8 +12,10 @@ use milepost_domain::{
 };
 use milepost_ingest::adapters::AdapterError;
 use milepost_ingest::epcis::parse_epcis;
-use milepost_ingest::order_files::{LineResult, group_orders, parse_amazon_order_report, parse_order_csv};
-use milepost_ingest::shopify::{ShopifyFulfillment, ShopifyTopic, ShopifyWebhook, parse_shopify};
+use milepost_ingest::order_files::{
+    LineResult, OrderFileFormat, detect_format, group_orders, parse_amazon_order_report, parse_order_csv,
+};
+use milepost_ingest::shopify::{FulfillmentStatus, ShopifyFulfillment, ShopifyTopic, ShopifyWebhook, parse_shopify};
 use milepost_ingest::signature::{
     SignatureError, verify_aftership, verify_easypost, verify_milepost, verify_shippo, verify_shopify,
 };
@@ -101,7 +103,8 @@ impl IngestCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelWebhookOutcome {
     pub topic: String,
-    /// `upserted`, `cancelled`, `shipment_registered`, `order_unknown` or `ignored`.
+    /// `upserted`, `cancelled`, `shipment_registered`, `fulfillment_withdrawn` (a cancelled,
+    /// error or failure fulfillment), `order_unknown` or `ignored`.
     pub result: &'static str,
     pub order_number: Option<String>,
     pub shipments: Vec<String>,
@@ -202,9 +205,42 @@ pub enum ImportFormat {
     Amazon,
 }
 
+impl ImportFormat {
+    /// The format a file's header row shows, if it shows one (see
+    /// `milepost_ingest::order_files::detect_format`).
+    pub fn detect(body: &[u8]) -> Option<ImportFormat> {
+        detect_format(body).map(|f| match f {
+            OrderFileFormat::MilepostCsv => ImportFormat::Csv,
+            OrderFileFormat::AmazonReport => ImportFormat::Amazon,
+        })
+    }
+
+    /// The format to read a file as: what its header row shows, whatever the sender declared
+    /// (file names and media types are often wrong: Seller Central saves reports as `.txt`,
+    /// browsers send them as `text/plain`); the declared format only for a header that shows
+    /// neither, so that its parser can say what the header lacks.
+    pub fn resolve(declared: Option<ImportFormat>, body: &[u8]) -> AppResult<ImportFormat> {
+        ImportFormat::detect(body).or(declared).ok_or_else(|| AppError::Invalid {
+            field: "body".into(),
+            message: "the header row is neither Milepost CSV (with `order_number`) nor a tab-separated \
+                      Amazon order report (with `order-id` or `amazon-order-id`)"
+                .into(),
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportFormat::Csv => "csv",
+            ImportFormat::Amazon => "amazon",
+        }
+    }
+}
+
 /// An order file after validation: the orders it holds and the rows it refused.
 #[derive(Debug, Clone)]
 pub struct ValidatedImport {
+    /// The format the file was read as.
+    pub format: ImportFormat,
     pub rows: usize,
     pub orders: Vec<Order>,
     /// Line numbers of each order's rows, in the order of `orders`.
@@ -217,6 +253,8 @@ pub struct ValidatedImport {
 /// What an import did (or, when rows were refused, would not do).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportSummary {
+    /// The format the file was read as.
+    pub format: ImportFormat,
     pub rows: usize,
     pub written: bool,
     /// Per order: number, `created`/`updated` (or `not_written`), and its line numbers.
@@ -458,8 +496,9 @@ impl Milepost {
     }
 
     /// A Shopify webhook: orders become orders (channel `shopify`), cancellations a channel
-    /// `cancelled` event, fulfillments a registered shipment plus the channel's advisory
-    /// `handed_to_carrier` claim.
+    /// `cancelled` event, fulfillments a registered shipment plus, once the fulfillment is
+    /// `success`, the channel's advisory `handed_to_carrier` claim; a fulfillment that turns
+    /// `cancelled`, `error` or `failure` takes its parcels back with the channel's `cancelled`.
     pub async fn receive_channel_webhook(
         &self,
         integration: &str,
@@ -533,7 +572,11 @@ impl Milepost {
                 };
                 outcome.order_number = Some(number.to_string());
                 self.register_fulfillment(&principal, &number, &fulfillment, &mut outcome).await?;
-                outcome.result = "shipment_registered";
+                outcome.result = if fulfillment.status.is_some_and(FulfillmentStatus::withdraws) {
+                    "fulfillment_withdrawn"
+                } else {
+                    "shipment_registered"
+                };
             }
         }
         Ok(outcome)
@@ -566,6 +609,10 @@ impl Milepost {
         }
     }
 
+    /// Registers a fulfillment's parcels, or withdraws them when it will not ship. The store's
+    /// claim that the carrier has a parcel is made only by a `success` fulfillment: `pending` and
+    /// `open` ones register the parcel (its number and lines are known) and claim nothing yet, so
+    /// a later `success` of the same fulfillment is what adds the claim.
     async fn register_fulfillment(
         &self,
         caller: &Principal,
@@ -573,6 +620,10 @@ impl Milepost {
         fulfillment: &ShopifyFulfillment,
         outcome: &mut ChannelWebhookOutcome,
     ) -> AppResult<()> {
+        if fulfillment.status.is_some_and(FulfillmentStatus::withdraws) {
+            return self.withdraw_fulfillment(caller, order_number, fulfillment, outcome).await;
+        }
+        let claims_possession = fulfillment.status.is_some_and(FulfillmentStatus::claims_carrier_possession);
         let at = fulfillment.created_at.unwrap_or_else(|| self.clock.now().fixed_offset());
         for (n, raw_tn) in fulfillment.tracking_numbers.iter().enumerate() {
             let Ok(tn) = TrackingNumber::parse(raw_tn) else {
@@ -610,14 +661,16 @@ impl Milepost {
                 }
                 Err(e) => return Err(e),
             }
-            let claim = self.channel_event(
-                EventTarget::Order { order_number: order_number.clone(), shipment: Some(tn.to_string()) },
-                format!("shopify:fulfillment:{}:{}", fulfillment.id, tn),
-                Milestone::HandedToCarrier,
-                Some("Store marked the order fulfilled".into()),
-                at,
-            );
-            let mut events = vec![claim];
+            let mut events = Vec::new();
+            if claims_possession {
+                events.push(self.channel_event(
+                    EventTarget::Order { order_number: order_number.clone(), shipment: Some(tn.to_string()) },
+                    format!("shopify:fulfillment:{}:{}", fulfillment.id, tn),
+                    Milestone::HandedToCarrier,
+                    Some("Store marked the order fulfilled".into()),
+                    at,
+                ));
+            }
             // Shopify's own view of the parcel (`shipment_status`), kept as the channel's
             // advisory claim; a status the table does not know queues like a carrier code.
             if let Some(status) = &fulfillment.shipment_status
@@ -638,8 +691,60 @@ impl Milepost {
                 event.event.code = Some(code);
                 events.push(event);
             }
+            if events.is_empty() {
+                continue;
+            }
             for o in self.store.append_events(caller.account_id, events).await? {
                 outcome.events.add(&o);
+            }
+        }
+        Ok(())
+    }
+
+    /// A fulfillment the store cancelled, or that failed, will not ship: each of its parcels
+    /// Milepost registered gets the channel's `cancelled` event, which the channel owns, so the
+    /// parcel is voided and its claim no longer counts as shipped (events are append-only: the
+    /// claim stays in the timeline, the later cancellation supersedes it). It is dated when the
+    /// fulfillment last changed, and has one id per parcel whatever the word (`cancelled`,
+    /// `error`, `failure`), so a resent or reworded withdrawal is a duplicate. Parcels Milepost
+    /// never registered are not registered now: there is nothing to take back.
+    async fn withdraw_fulfillment(
+        &self,
+        caller: &Principal,
+        order_number: &OrderNumber,
+        fulfillment: &ShopifyFulfillment,
+        outcome: &mut ChannelWebhookOutcome,
+    ) -> AppResult<()> {
+        let at = fulfillment.updated_at.unwrap_or_else(|| self.clock.now().fixed_offset());
+        let word = fulfillment.status.map_or("cancelled", FulfillmentStatus::as_str);
+        let mut events = Vec::new();
+        let mut numbers = Vec::new();
+        for raw_tn in &fulfillment.tracking_numbers {
+            let Ok(tn) = TrackingNumber::parse(raw_tn) else {
+                outcome.events.rejected += 1;
+                continue;
+            };
+            events.push(self.channel_event(
+                EventTarget::Order { order_number: order_number.clone(), shipment: Some(tn.to_string()) },
+                format!("shopify:fulfillment:{}:{}:withdrawn", fulfillment.id, tn),
+                Milestone::Cancelled,
+                Some(format!("Store fulfillment {word}: the parcel will not ship")),
+                at,
+            ));
+            numbers.push(tn.to_string());
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        let outcomes = self.store.append_events(caller.account_id, events).await?;
+        for (tn, o) in numbers.into_iter().zip(outcomes) {
+            match &o {
+                // No such parcel on the order: it was never registered, so nothing is withdrawn.
+                EventOutcome::Rejected { field, .. } if field == "shipment" => {}
+                _ => {
+                    outcome.events.add(&o);
+                    outcome.shipments.push(tn);
+                }
             }
         }
         Ok(())
@@ -858,8 +963,10 @@ impl Milepost {
         Ok(outcomes)
     }
 
-    /// Reads and checks a whole order file without writing anything.
-    pub fn validate_import(&self, format: ImportFormat, body: &[u8]) -> AppResult<ValidatedImport> {
+    /// Reads and checks a whole order file without writing anything. The format is the one its
+    /// header row shows; `declared` (a `--format`, a media type) counts only when it shows none.
+    pub fn validate_import(&self, declared: Option<ImportFormat>, body: &[u8]) -> AppResult<ValidatedImport> {
+        let format = ImportFormat::resolve(declared, body)?;
         let lines: Vec<LineResult> = match format {
             ImportFormat::Csv => parse_order_csv(body),
             ImportFormat::Amazon => parse_amazon_order_report(body),
@@ -874,7 +981,9 @@ impl Milepost {
             match l.result {
                 Ok(line) => {
                     line_numbers.entry(line.order_number.to_string()).or_default().push(l.line);
-                    *all_cancelled.entry(line.order_number.to_string()).or_insert(true) &= line.cancelled;
+                    // The order's own status decides, never one line's: a line cancelled on its
+                    // own leaves the order standing.
+                    *all_cancelled.entry(line.order_number.to_string()).or_insert(true) &= line.order_cancelled;
                     accepted.push(line);
                 }
                 Err(e) => rejected.push((l.line, e.to_string())),
@@ -887,7 +996,7 @@ impl Milepost {
             .filter(|o| all_cancelled.get(o.order_number.as_str()).copied().unwrap_or(false))
             .map(|o| o.order_number.clone())
             .collect();
-        Ok(ValidatedImport { rows, orders, lines, rejected, cancelled })
+        Ok(ValidatedImport { format, rows, orders, lines, rejected, cancelled })
     }
 
     /// Writes a validated import in one transaction, unless any row was refused: then nothing is
@@ -896,6 +1005,7 @@ impl Milepost {
         let numbers: Vec<String> = import.orders.iter().map(|o| o.order_number.to_string()).collect();
         if !import.rejected.is_empty() || import.orders.is_empty() {
             return Ok(ImportSummary {
+                format: import.format,
                 rows: import.rows,
                 written: false,
                 orders: numbers.into_iter().zip(import.lines).map(|(n, l)| (n, "not_written", l)).collect(),
@@ -924,6 +1034,7 @@ impl Milepost {
                 other => other.into(),
             })?;
         Ok(ImportSummary {
+            format: import.format,
             rows: import.rows,
             written: true,
             orders: numbers
@@ -936,14 +1047,14 @@ impl Milepost {
         })
     }
 
-    /// Validates and writes an order file (all or nothing).
+    /// Validates and writes an order file (all or nothing), in the format its header row shows.
     pub async fn import_orders(
         &self,
         caller: &Principal,
-        format: ImportFormat,
+        declared: Option<ImportFormat>,
         body: &[u8],
     ) -> AppResult<ImportSummary> {
-        let validated = self.validate_import(format, body)?;
+        let validated = self.validate_import(declared, body)?;
         self.write_import(caller, validated).await
     }
 }

@@ -1,6 +1,6 @@
 //! Carrier detection from a tracking number's shape, with check digits where the format has
-//! them, and the carrier's public tracking page for a number. Used when a shipment is registered
-//! without a carrier and to link customers to the carrier's own page.
+//! them, from the host of a carrier's public tracking page, and that page for a number. Used when
+//! a shipment is registered without a carrier and to link customers to the carrier's own page.
 
 /// The likely carrier (lower-case key: `ups`, `usps`, `fedex`, `dhl`) of a normalized tracking
 /// number, or `None` when the shape is not distinctive.
@@ -28,6 +28,28 @@ pub fn detect_carrier(tracking_number: &str) -> Option<&'static str> {
         return Some("usps");
     }
     None
+}
+
+/// The carrier (lower-case key) whose public tracking site a URL points at, by its host:
+/// `https://www.ups.com/track?tracknum=…` is `ups`. Only the host decides, and only whole domain
+/// labels match (`ups.com` or `*.ups.com`, never `groups.com`), so a store's own tracking page
+/// that merely mentions a carrier in its path is not taken for the carrier.
+pub fn carrier_from_tracking_url(url: &str) -> Option<&'static str> {
+    let rest = url.trim();
+    let rest = rest.split_once("://").map_or(rest, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host_port.split(':').next()?.trim_end_matches('.').to_ascii_lowercase();
+    const SITES: [(&str, &str); 7] = [
+        ("ups.com", "ups"),
+        ("fedex.com", "fedex"),
+        ("usps.com", "usps"),
+        ("dhl.com", "dhl"),
+        ("dhl.de", "dhl"),
+        ("dhl.co.uk", "dhl"),
+        ("dhlparcel.nl", "dhl"),
+    ];
+    SITES.iter().find(|(domain, _)| host == *domain || host.ends_with(&format!(".{domain}"))).map(|(_, key)| *key)
 }
 
 /// The carrier's public tracking page for a number, for links on the tracking page and in
@@ -88,6 +110,22 @@ mod tests {
         assert_eq!(detect_carrier("1234567891"), Some("dhl"), "123456789 mod 7 = 1");
         assert_eq!(detect_carrier("1234567890"), None);
         assert_eq!(detect_carrier("ABC"), None);
+    }
+
+    #[test]
+    fn a_tracking_url_names_its_carrier_by_host_only() {
+        assert_eq!(carrier_from_tracking_url("https://www.ups.com/track?tracknum=1Z999AA10123456784"), Some("ups"));
+        assert_eq!(
+            carrier_from_tracking_url("https://tools.usps.com/go/TrackConfirmAction?tLabels=9400"),
+            Some("usps")
+        );
+        assert_eq!(carrier_from_tracking_url("HTTPS://WWW.FEDEX.COM/fedextrack/?trknbr=1"), Some("fedex"));
+        assert_eq!(carrier_from_tracking_url("https://www.dhl.de:443/de/privatkunden.html?piececode=1"), Some("dhl"));
+        assert_eq!(carrier_from_tracking_url("www.ups.com/track"), Some("ups"), "no scheme");
+        assert_eq!(carrier_from_tracking_url("https://groups.com/track"), None, "whole labels only");
+        assert_eq!(carrier_from_tracking_url("https://shop.example/track/ups.com/1Z"), None, "the path does not count");
+        assert_eq!(carrier_from_tracking_url("https://ups.com.evil.example/"), None);
+        assert_eq!(carrier_from_tracking_url(""), None);
     }
 
     #[test]

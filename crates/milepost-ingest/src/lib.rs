@@ -13,5 +13,5 @@ pub mod shopify;
 pub mod signature;
 
 pub use adapters::{AdapterError, NormalizedEvent, ProofOfDelivery, SenderKind, parse};
-pub use detect::{detect_carrier, tracking_url};
+pub use detect::{carrier_from_tracking_url, detect_carrier, tracking_url};
 pub use mapping::{CodeLookup, CodeMap};

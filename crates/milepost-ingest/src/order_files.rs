@@ -4,7 +4,13 @@
 //! losing the rest; only a file whose header cannot be understood is refused as a whole. Columns
 //! are found by header name, never by position, because Amazon's column sets vary by report,
 //! marketplace and year. Error messages name the line and column but never echo a value, because
-//! values are customers' personal data.
+//! values are customers' personal data. Which of the two formats a file is in is read from its
+//! header row (`detect_format`), since file names and media types are often wrong.
+//!
+//! Amazon reports are read as Amazon writes them: a cancelled line reports quantity 0, a pending
+//! order has no price or currency yet, and `order-status` is the order's while `item-status` is
+//! only its line's, so a line cancelled on its own does not cancel the order; it is only not a
+//! line to ship.
 //!
 //! Milepost's CSV order format (RFC 4180: comma-separated, double-quoted fields may contain
 //! commas, quotes doubled, and line breaks; UTF-8 with or without BOM), one row per order line:
@@ -42,8 +48,39 @@ pub struct OrderLine {
     pub line_total: Option<Money>,
     /// The marketplace's own line id (Amazon `order-item-id`).
     pub external_line_id: Option<String>,
-    /// The report says the order or line was cancelled (Amazon "All Orders" `order-status`).
+    /// The report says this line will not ship: its `item-status` is `Cancelled`, or its
+    /// order's is.
     pub cancelled: bool,
+    /// The report says the whole order was cancelled (Amazon "All Orders" `order-status`).
+    pub order_cancelled: bool,
+}
+
+/// The order file formats Milepost reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderFileFormat {
+    /// Milepost's CSV order format (`parse_order_csv`).
+    MilepostCsv,
+    /// An Amazon order report, tab-separated (`parse_amazon_order_report`).
+    AmazonReport,
+}
+
+/// The format of an order file by its header row: tab-separated with Amazon's order column
+/// (`order-id` or `amazon-order-id`) is an Amazon report; comma-separated with `order_number` is
+/// Milepost CSV. `None` when the header row is neither, so the caller can fall back on what
+/// the sender declared and let that parser name what is missing.
+pub fn detect_format(body: &[u8]) -> Option<OrderFileFormat> {
+    let text = decode(body);
+    let header = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).find(|l| !l.trim().is_empty())?;
+    let names = |sep: char| -> Vec<String> {
+        header.split(sep).map(|n| n.trim().trim_matches('"').trim().to_ascii_lowercase()).collect()
+    };
+    if header.contains('\t') && names('\t').iter().any(|n| n == "order-id" || n == "amazon-order-id") {
+        return Some(OrderFileFormat::AmazonReport);
+    }
+    if names(',').iter().any(|n| n == "order_number") {
+        return Some(OrderFileFormat::MilepostCsv);
+    }
+    None
 }
 
 /// The outcome for one data line; `line` is the 1-based physical line where the row starts.
@@ -149,26 +186,42 @@ pub fn parse_order_csv(body: &[u8]) -> Result<Vec<LineResult>, FileError> {
 }
 
 /// Groups accepted lines into domain orders by order number, in first-seen order. Lines of an
-/// order are taken in file order; the order-level fields come from its first line.
+/// order are taken in file order; the order-level fields come from its first line, except the
+/// currency, which comes from the first line that has one (a pending line has none yet).
+///
+/// A line cancelled on its own (`cancelled` while the order is not) is not a line to ship and is
+/// left out, and so is a line of quantity 0 (nothing of it is owed); a cancelled order keeps its
+/// other lines as reported, since its cancellation already says they will not ship. An order
+/// whose every line is left out is still an order, without lines.
 pub fn group_orders(lines: impl IntoIterator<Item = OrderLine>) -> Vec<Order> {
     let mut orders: Vec<Order> = Vec::new();
     let mut index: HashMap<OrderNumber, usize> = HashMap::new();
     for line in lines {
-        match index.get(&line.order_number) {
-            Some(&i) => orders[i].items.push(line.item),
+        let i = match index.get(&line.order_number) {
+            Some(&i) => i,
             None => {
                 index.insert(line.order_number.clone(), orders.len());
                 orders.push(Order {
-                    order_number: line.order_number,
-                    channel: line.channel,
+                    order_number: line.order_number.clone(),
+                    channel: line.channel.clone(),
                     placed_at: line.placed_at,
                     promised_by: line.promised_by,
-                    currency: line.currency.unwrap_or_default(),
-                    customer: line.customer,
-                    ship_to: line.ship_to,
-                    items: vec![line.item],
+                    currency: String::new(),
+                    customer: line.customer.clone(),
+                    ship_to: line.ship_to.clone(),
+                    items: Vec::new(),
                 });
+                orders.len() - 1
             }
+        };
+        if orders[i].currency.is_empty()
+            && let Some(currency) = line.currency
+        {
+            orders[i].currency = currency;
+        }
+        let cancelled_on_its_own = line.cancelled && !line.order_cancelled;
+        if line.item.quantity > 0 && !cancelled_on_its_own {
+            orders[i].items.push(line.item);
         }
     }
     orders
@@ -279,6 +332,11 @@ impl Header {
         names.iter().find_map(|n| self.positions.get(*n).copied())
     }
 
+    /// The name this file gives a column known by several, for error messages.
+    fn name_of<'n>(&self, names: &[&'n str]) -> &'n str {
+        names.iter().copied().find(|n| self.positions.contains_key(*n)).unwrap_or(names[0])
+    }
+
     /// Rows may be short (trailing empty columns are often dropped); extra fields must be empty.
     fn row<'h, 'r>(&'h self, fields: &'r [&'r str]) -> Result<Row<'h, 'r>, LineError> {
         let width = self.positions.values().max().map_or(0, |m| m + 1);
@@ -310,7 +368,15 @@ fn invalid(column: &str, expected: &str) -> LineError {
 
 fn quantity(row: &Row<'_, '_>, names: &[&str]) -> Result<u32, LineError> {
     let raw = row.req(names)?;
-    raw.parse::<u32>().ok().filter(|q| *q > 0).ok_or_else(|| invalid(names[0], "a whole number above zero"))
+    raw.parse::<u32>()
+        .ok()
+        .filter(|q| *q > 0)
+        .ok_or_else(|| invalid(row.header.name_of(names), "a whole number above zero"))
+}
+
+/// A cancelled line's quantity: Amazon reports what is left of it, often 0.
+fn cancelled_quantity(row: &Row<'_, '_>, names: &[&str]) -> Result<u32, LineError> {
+    row.req(names)?.parse::<u32>().map_err(|_| invalid(row.header.name_of(names), "a whole number"))
 }
 
 fn instant(row: &Row<'_, '_>, names: &[&str]) -> Result<DateTime<FixedOffset>, LineError> {
@@ -326,7 +392,11 @@ fn amazon_line(row: &Row<'_, '_>) -> Result<OrderLine, LineError> {
         Some(raw) => Some(parse_promised_by(raw, &placed_at).map_err(|_| invalid("promise-date", "a time or a date"))?),
         None => None,
     };
-    let quantity = quantity(row, &["quantity-purchased", "quantity"])?;
+    let says_cancelled = |names: &[&str]| row.get(names).is_some_and(|s| s.eq_ignore_ascii_case("cancelled"));
+    let order_cancelled = says_cancelled(&["order-status"]);
+    let cancelled = order_cancelled || says_cancelled(&["item-status"]);
+    let quantity_names = ["quantity-purchased", "quantity"];
+    let quantity = if cancelled { cancelled_quantity(row, &quantity_names)? } else { quantity(row, &quantity_names)? };
     let currency = match row.get(&["currency"]) {
         Some(c) => Some(parse_currency(c).map_err(|_| invalid("currency", "a three-letter currency code"))?),
         None => None,
@@ -335,8 +405,10 @@ fn amazon_line(row: &Row<'_, '_>) -> Result<OrderLine, LineError> {
         Some(p) => Some(Money::parse(p).map_err(|_| invalid("item-price", "a decimal amount"))?),
         None => None,
     };
-    let unit_price =
-        line_total.map_or(Money::ZERO, |t| Money::from_ten_thousandths(t.ten_thousandths() / i64::from(quantity)));
+    let unit_price = match line_total {
+        Some(t) if quantity > 0 => Money::from_ten_thousandths(t.ten_thousandths() / i64::from(quantity)),
+        _ => Money::ZERO,
+    };
     let email = match row.get(&["buyer-email"]) {
         Some(e) => Some(parse_email(e).map_err(|_| invalid("buyer-email", "an e-mail address"))?),
         None => None,
@@ -345,7 +417,6 @@ fn amazon_line(row: &Row<'_, '_>) -> Result<OrderLine, LineError> {
         (Some(a), Some(b)) => Some(format!("{a}, {b}")),
         (a, b) => a.or(b).map(str::to_string),
     };
-    let status = |names: &[&str]| row.get(names).is_some_and(|s| s.eq_ignore_ascii_case("cancelled"));
     Ok(OrderLine {
         order_number,
         channel: Channel::parse("amazon").unwrap_or_else(|_| Channel::api()),
@@ -374,7 +445,8 @@ fn amazon_line(row: &Row<'_, '_>) -> Result<OrderLine, LineError> {
         },
         line_total,
         external_line_id: row.own(&["order-item-id"]),
-        cancelled: status(&["order-status"]) || status(&["item-status"]),
+        cancelled,
+        order_cancelled,
     })
 }
 
@@ -429,6 +501,7 @@ fn csv_line(row: &Row<'_, '_>) -> Result<OrderLine, LineError> {
         line_total: Some(unit_price.times(quantity)),
         external_line_id: None,
         cancelled: false,
+        order_cancelled: false,
     })
 }
 
@@ -485,6 +558,72 @@ mod tests {
         let line = lines[0].result.as_ref().unwrap();
         assert!(line.cancelled);
         assert_eq!(line.item.description.as_deref(), Some("Café “Mug”"));
+    }
+
+    /// An "All Orders" report as Seller Central writes it: one order shipped but for a line
+    /// cancelled on its own (quantity 0), one order cancelled whole (quantity 0), one pending
+    /// order whose first line has no price and no currency yet. Values are made up.
+    const AMAZON_ALL_ORDERS: &str = "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\tsales-channel\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\titem-price\titem-tax\tshipping-price\tship-city\tship-state\tship-postal-code\tship-country\n\
+205-1111111-2222222\t\t2025-06-01T10:00:00+00:00\t2025-06-02T09:00:00+00:00\tShipped\tMerchant\tAmazon.de\tStoneware Mug\tMUG-STN-12OZ\tB0MUG00001\tShipped\t2\tEUR\t58.00\t0.00\t4.90\tBerlin\t\t10435\tDE\n\
+205-1111111-2222222\t\t2025-06-01T10:00:00+00:00\t2025-06-02T09:00:00+00:00\tShipped\tMerchant\tAmazon.de\tLinen Tea Towel\tTOWEL-LIN\tB0TWL00001\tCancelled\t0\t\t\t\t\tBerlin\t\t10435\tDE\n\
+205-3333333-4444444\t\t2025-06-01T11:00:00+00:00\t2025-06-01T12:00:00+00:00\tCancelled\tMerchant\tAmazon.de\tStoneware Mug\tMUG-STN-12OZ\tB0MUG00001\tCancelled\t0\t\t\t\t\tHamburg\t\t20459\tDE\n\
+205-5555555-6666666\t\t2025-06-03T08:00:00+00:00\t2025-06-03T08:00:00+00:00\tPending\tMerchant\tAmazon.de\tCork Coasters (4)\tCOASTER-4\tB0CST00001\tUnshipped\t1\t\t\t\t\tMunich\t\t80331\tDE\n\
+205-5555555-6666666\t\t2025-06-03T08:00:00+00:00\t2025-06-03T08:00:00+00:00\tPending\tMerchant\tAmazon.de\tStoneware Mug\tMUG-STN-12OZ\tB0MUG00001\tUnshipped\t1\tEUR\t29.00\t\t\tMunich\t\t80331\tDE\n";
+
+    #[test]
+    fn an_all_orders_report_reads_cancelled_lines_of_quantity_zero_and_pending_lines_without_currency() {
+        let lines = parse_amazon_order_report(AMAZON_ALL_ORDERS.as_bytes()).unwrap();
+        assert!(lines.iter().all(|l| l.result.is_ok()), "{lines:?}");
+        let line = |i: usize| lines[i].result.as_ref().unwrap();
+        assert_eq!((line(1).item.quantity, line(1).cancelled, line(1).order_cancelled), (0, true, false));
+        assert_eq!(line(1).item.unit_price, Money::ZERO);
+        assert_eq!((line(2).item.quantity, line(2).cancelled, line(2).order_cancelled), (0, true, true));
+        assert_eq!((line(3).currency.as_deref(), line(3).item.unit_price), (None, Money::ZERO));
+        assert!(!line(3).cancelled);
+
+        let orders = group_orders(lines.into_iter().filter_map(|l| l.result.ok()));
+        assert_eq!(orders.len(), 3);
+        let shipped = &orders[0];
+        assert_eq!(shipped.items.len(), 1, "the line cancelled on its own is not a line to ship");
+        assert_eq!(shipped.items[0].sku, "MUG-STN-12OZ");
+        assert!(orders[1].items.is_empty(), "a cancelled line of quantity 0 owes nothing");
+        let pending = &orders[2];
+        assert_eq!(pending.currency, "EUR", "from the first line that has one");
+        assert_eq!(pending.items.len(), 2);
+    }
+
+    #[test]
+    fn a_line_that_is_not_cancelled_still_needs_a_quantity_above_zero() {
+        let body = AMAZON_ALL_ORDERS.replace("Unshipped\t1\t\t", "Unshipped\t0\t\t");
+        let lines = parse_amazon_order_report(body.as_bytes()).unwrap();
+        assert_eq!(
+            lines[3].result.as_ref().unwrap_err().to_string(),
+            "column `quantity`: expected a whole number above zero"
+        );
+        let body = AMAZON_ALL_ORDERS.replace("Cancelled\t0\t", "Cancelled\tnone\t");
+        let lines = parse_amazon_order_report(body.as_bytes()).unwrap();
+        assert_eq!(lines[1].result.as_ref().unwrap_err().to_string(), "column `quantity`: expected a whole number");
+    }
+
+    #[test]
+    fn the_format_of_an_order_file_is_read_from_its_header_row() {
+        assert_eq!(detect_format(AMAZON_ALL_ORDERS.as_bytes()), Some(OrderFileFormat::AmazonReport));
+        assert_eq!(detect_format(AMAZON_NEW.as_bytes()), Some(OrderFileFormat::AmazonReport));
+        assert_eq!(detect_format(CSV.as_bytes()), Some(OrderFileFormat::MilepostCsv));
+        assert_eq!(
+            detect_format(b"\xEF\xBB\xBF\n\r\n\"order_number\",placed_at,currency,sku,quantity,unit_price\n"),
+            Some(OrderFileFormat::MilepostCsv),
+            "BOM, blank lines and quoted names"
+        );
+        // A product name with a comma on an Amazon report's data row does not make it CSV.
+        assert_eq!(
+            detect_format(b"order-id\tsku\tproduct-name\n1\tM\tMug, Slate\n"),
+            Some(OrderFileFormat::AmazonReport)
+        );
+        assert_eq!(detect_format(b"id,total\n1,2\n"), None);
+        assert_eq!(detect_format(b"order-id,sku\n"), None, "Amazon's names but not tab-separated");
+        assert_eq!(detect_format(b""), None);
+        assert_eq!(detect_format(&[0x80; 16]), None);
     }
 
     #[test]
@@ -559,6 +698,7 @@ SO#1045,,2025-03-11T10:00:00+01:00,,EUR,,,,,,,,MUG,,1,9.50\r\n";
         for s in samples {
             let _ = parse_order_csv(s);
             let _ = parse_amazon_order_report(s);
+            let _ = detect_format(s);
         }
         for cut in 0..CSV.len() {
             if CSV.is_char_boundary(cut) {

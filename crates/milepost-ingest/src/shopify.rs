@@ -7,11 +7,19 @@
 //!
 //! Order numbers: Shopify's `name` (`#1042`) is what the customer sees; the domain forbids `#` in
 //! an order number, so the leading `#` is dropped (`1042`), falling back to `order_number`.
-//! Carriers: `tracking_company` is mapped to Milepost's carrier keys (`UPS` → `ups`,
-//! `DHL Express` → `dhl`); when it is absent the carrier is detected from the tracking number.
+//! People: the customer is the buyer (`customer`, then `billing_address`), never the name on the
+//! parcel; the ship-to name is the recipient of the ship-to address (`recipient`). Money: what
+//! the order is worth is what was charged, `current_total_price` after edits and refunds, else
+//! `total_price` (discounts, shipping and tax included; `charged`). Lines: the quantity still
+//! owed is `current_quantity` after edits and refunds; a line refunded to nothing is no line to
+//! ship. Carriers: `tracking_company` is mapped to Milepost's carrier keys (`UPS` → `ups`,
+//! `DHL Express` → `dhl`); without it the host of `tracking_url` names the carrier, and failing
+//! that the tracking number's shape. Fulfillments: only a `success` fulfillment says the store
+//! handed the parcel over (`FulfillmentStatus`); `cancelled`, `error` and `failure` take back
+//! what an earlier status of the same fulfillment said.
 
 use crate::adapters::{AdapterError, Node, parse_json};
-use crate::detect::detect_carrier;
+use crate::detect::{carrier_from_tracking_url, detect_carrier};
 use crate::mapping::{CodeLookup, CodeMap};
 use chrono::{DateTime, FixedOffset};
 use milepost_domain::{Address, Channel, Customer, LineItem, Milestone, Money, Order, OrderNumber};
@@ -86,13 +94,19 @@ pub struct ShopifyOrder {
     pub cancelled_at: Option<DateTime<FixedOffset>>,
     pub cancel_reason: Option<String>,
     pub currency: String,
+    /// What the order cost when placed: lines after discounts, plus shipping and tax.
     pub total_price: Option<Money>,
+    /// `total_price` after order edits and refunds.
+    pub current_total_price: Option<Money>,
     pub subtotal_price: Option<Money>,
     pub total_tax: Option<Money>,
     pub financial_status: Option<String>,
     pub fulfillment_status: Option<String>,
+    /// The buyer: `customer`, then `billing_address`, then the order's own `email`/`phone`.
     pub customer: Customer,
     pub ship_to: Option<Address>,
+    /// The name on the ship-to address: who receives the parcel, not who bought it.
+    pub recipient: Option<String>,
     pub items: Vec<ShopifyLineItem>,
     pub fulfillments: Vec<ShopifyFulfillment>,
     pub tags: Vec<String>,
@@ -106,11 +120,63 @@ pub struct ShopifyLineItem {
     pub sku: Option<String>,
     pub title: Option<String>,
     pub variant_title: Option<String>,
+    /// The quantity first ordered.
     pub quantity: u32,
+    /// What is left of it after order edits and refunds (`current_quantity`), when sent.
+    pub current_quantity: Option<u32>,
     pub price: Money,
     pub requires_shipping: bool,
     pub fulfillable_quantity: Option<u32>,
     pub fulfillment_status: Option<String>,
+}
+
+/// A fulfillment's `status`, Shopify's word for how far the store's hand-off got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FulfillmentStatus {
+    /// Created, waiting for the fulfillment service.
+    Pending,
+    /// Acknowledged by the fulfillment service and being prepared.
+    Open,
+    /// Fulfilled: the store says the parcel is with the carrier.
+    Success,
+    /// Cancelled by the store.
+    Cancelled,
+    /// The fulfillment request could not be processed.
+    Error,
+    /// The fulfillment request failed.
+    Failure,
+}
+
+impl FulfillmentStatus {
+    pub const ALL: [FulfillmentStatus; 6] = [
+        FulfillmentStatus::Pending,
+        FulfillmentStatus::Open,
+        FulfillmentStatus::Success,
+        FulfillmentStatus::Cancelled,
+        FulfillmentStatus::Error,
+        FulfillmentStatus::Failure,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FulfillmentStatus::Pending => "pending",
+            FulfillmentStatus::Open => "open",
+            FulfillmentStatus::Success => "success",
+            FulfillmentStatus::Cancelled => "cancelled",
+            FulfillmentStatus::Error => "error",
+            FulfillmentStatus::Failure => "failure",
+        }
+    }
+
+    /// Only a fulfilled fulfillment claims the carrier has the parcel (`handed_to_carrier`).
+    pub fn claims_carrier_possession(self) -> bool {
+        self == FulfillmentStatus::Success
+    }
+
+    /// The fulfillment will not ship: whatever an earlier status of it claimed is taken back.
+    pub fn withdraws(self) -> bool {
+        matches!(self, FulfillmentStatus::Cancelled | FulfillmentStatus::Error | FulfillmentStatus::Failure)
+    }
 }
 
 /// A fulfillment: where a parcel gets its tracking number and carrier.
@@ -118,11 +184,15 @@ pub struct ShopifyLineItem {
 pub struct ShopifyFulfillment {
     pub id: String,
     pub order_id: Option<String>,
-    pub status: Option<String>,
+    /// `None` when the payload leaves it out; only `Success` claims carrier possession.
+    pub status: Option<FulfillmentStatus>,
     pub created_at: Option<DateTime<FixedOffset>>,
+    /// When the status last changed (Shopify moves `updated_at` with it).
+    pub updated_at: Option<DateTime<FixedOffset>>,
     /// As Shopify gave it (`UPS`, `DHL Express`, a custom name).
     pub tracking_company: Option<String>,
-    /// Milepost's carrier key: mapped from `tracking_company`, else detected from the number.
+    /// Milepost's carrier key: mapped from `tracking_company`, else from the host of a
+    /// `tracking_url`, else detected from the number.
     pub carrier: Option<String>,
     pub tracking_numbers: Vec<String>,
     pub tracking_urls: Vec<String>,
@@ -134,9 +204,26 @@ pub struct ShopifyFulfillment {
     pub items: Vec<(Option<String>, u32)>,
 }
 
+impl ShopifyLineItem {
+    /// The quantity still owed: `current_quantity` when Shopify sent it, else `quantity`.
+    pub fn quantity_owed(&self) -> u32 {
+        self.current_quantity.unwrap_or(self.quantity)
+    }
+}
+
 impl ShopifyOrder {
+    /// What the buyer was charged: `current_total_price` (after edits and refunds), else
+    /// `total_price`, both with discounts, shipping and tax.
+    pub fn charged(&self) -> Option<Money> {
+        self.current_total_price.or(self.total_price)
+    }
+
     /// The domain order. Lines without a SKU (custom items) get `shopify-line-<id>` so they can
-    /// still be counted and shipped.
+    /// still be counted and shipped; quantities are what is still owed, and a line edited or
+    /// refunded down to nothing is left out, since nothing of it is to ship.
+    ///
+    /// The domain order's value is the sum of its lines; the charged total (`charged`) has no
+    /// place in it yet, so it is kept on `ShopifyOrder` only.
     pub fn to_order(&self) -> Order {
         Order {
             order_number: self.order_number.clone(),
@@ -149,10 +236,11 @@ impl ShopifyOrder {
             items: self
                 .items
                 .iter()
+                .filter(|i| i.quantity_owed() > 0)
                 .map(|i| LineItem {
                     sku: i.sku.clone().unwrap_or_else(|| format!("shopify-line-{}", i.id)),
                     description: i.title.clone(),
-                    quantity: i.quantity,
+                    quantity: i.quantity_owed(),
                     unit_price: i.price,
                 })
                 .collect(),
@@ -229,22 +317,50 @@ fn read_order(root: &Node<'_>, codes: &CodeMap) -> Result<ShopifyOrder, AdapterE
         .map_err(|_| currency_node.invalid("a three-letter currency code"))?;
 
     let customer_node = root.get("customer")?;
+    let billing = root.get("billing_address")?;
     let shipping = root.get("shipping_address")?;
-    let mut customer = Customer {
-        name: None,
-        email: root.opt_string("email")?.or(match &customer_node {
-            Some(c) => c.opt_string("email")?,
-            None => None,
-        }),
-        phone: root.opt_string("phone")?,
-        postal_code: None,
+    let person_name = |node: &Node<'_>| -> Result<Option<String>, AdapterError> {
+        let first = node.opt_str("first_name")?.map(str::trim);
+        let last = node.opt_str("last_name")?.map(str::trim);
+        let full = [first, last].into_iter().flatten().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
+        Ok((!full.is_empty()).then_some(full))
+    };
+    // The buyer: the customer record first, then the billing address, then the order itself.
+    let mut customer = Customer { name: None, email: None, phone: None, postal_code: None };
+    if let Some(c) = &customer_node {
+        customer.name = person_name(c)?;
+        customer.email = c.opt_string("email")?;
+        customer.phone = c.opt_string("phone")?;
+    }
+    if let Some(b) = &billing {
+        if customer.name.is_none() {
+            customer.name = b.opt_string("name")?.or(person_name(b)?);
+        }
+        if customer.phone.is_none() {
+            customer.phone = b.opt_string("phone")?;
+        }
+        customer.postal_code = b.opt_string("zip")?;
+    }
+    customer.email = match root.opt_string("email")? {
+        Some(e) => Some(e),
+        None => match customer.email {
+            Some(e) => Some(e),
+            None => root.opt_string("contact_email")?,
+        },
+    };
+    if customer.phone.is_none() {
+        customer.phone = root.opt_string("phone")?;
+    }
+    let recipient = match &shipping {
+        Some(a) => a.opt_string("name")?.or(person_name(a)?),
+        None => None,
     };
     let ship_to = match &shipping {
         Some(a) => {
-            customer.name = a.opt_string("name")?;
-            customer.postal_code = a.opt_string("zip")?;
-            if customer.phone.is_none() {
-                customer.phone = a.opt_string("phone")?;
+            // The postal code a customer looks the order up by is the one the parcel goes to
+            // when no billing address says otherwise.
+            if customer.postal_code.is_none() {
+                customer.postal_code = a.opt_string("zip")?;
             }
             Some(Address {
                 line1: a.opt_string("address1")?,
@@ -257,14 +373,6 @@ fn read_order(root: &Node<'_>, codes: &CodeMap) -> Result<ShopifyOrder, AdapterE
         }
         None => None,
     };
-    if customer.name.is_none()
-        && let Some(c) = &customer_node
-    {
-        let first = c.opt_str("first_name")?;
-        let last = c.opt_str("last_name")?;
-        let full = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        customer.name = (!full.is_empty()).then_some(full);
-    }
 
     let mut items = Vec::new();
     for line in root.arr("line_items")? {
@@ -275,6 +383,7 @@ fn read_order(root: &Node<'_>, codes: &CodeMap) -> Result<ShopifyOrder, AdapterE
             variant_title: line.opt_string("variant_title")?,
             quantity: count(&line, "quantity")?
                 .ok_or_else(|| AdapterError::Missing { path: child(&line, "quantity") })?,
+            current_quantity: count(&line, "current_quantity")?,
             price: money(&line, "price")?.ok_or_else(|| AdapterError::Missing { path: child(&line, "price") })?,
             requires_shipping: match line.get("requires_shipping")? {
                 Some(n) => n.v.as_bool().ok_or_else(|| n.invalid("a boolean"))?,
@@ -304,12 +413,14 @@ fn read_order(root: &Node<'_>, codes: &CodeMap) -> Result<ShopifyOrder, AdapterE
         cancel_reason: root.opt_string("cancel_reason")?,
         currency,
         total_price: money(root, "total_price")?,
+        current_total_price: money(root, "current_total_price")?,
         subtotal_price: money(root, "subtotal_price")?,
         total_tax: money(root, "total_tax")?,
         financial_status: root.opt_string("financial_status")?,
         fulfillment_status: root.opt_string("fulfillment_status")?,
         customer,
         ship_to,
+        recipient,
         items,
         fulfillments,
         tags,
@@ -340,11 +451,20 @@ fn read_fulfillment(node: &Node<'_>, codes: &CodeMap) -> Result<ShopifyFulfillme
     {
         tracking_urls.push(url);
     }
-    let tracking_company = node.opt_string("tracking_company")?;
+    let tracking_company = node.opt_string("tracking_company")?.filter(|c| !c.trim().is_empty());
     let carrier = tracking_company
         .as_deref()
         .map(carrier_from_company)
+        .or_else(|| tracking_urls.iter().find_map(|u| carrier_from_tracking_url(u)).map(str::to_string))
         .or_else(|| tracking_numbers.first().and_then(|t| detect_carrier(t)).map(str::to_string));
+    let status = match node.get("status")? {
+        None => None,
+        Some(n) => {
+            let raw = n.as_str()?.trim();
+            let found = FulfillmentStatus::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(raw));
+            Some(found.ok_or_else(|| n.invalid("one of pending, open, success, cancelled, error, failure"))?)
+        }
+    };
     let shipment_status = node.opt_string("shipment_status")?;
     let mapping = match &shipment_status {
         Some(s) => {
@@ -361,8 +481,9 @@ fn read_fulfillment(node: &Node<'_>, codes: &CodeMap) -> Result<ShopifyFulfillme
     Ok(ShopifyFulfillment {
         id: req_id(node, "id")?,
         order_id: node.opt_id("order_id")?,
-        status: node.opt_string("status")?,
+        status,
         created_at: time(node, "created_at")?,
+        updated_at: time(node, "updated_at")?,
         tracking_company,
         carrier,
         tracking_numbers,
@@ -425,7 +546,13 @@ mod tests {
         assert_eq!(order.id, "6102938475610");
         assert_eq!(order.total_price, Some(Money::parse("70.79").unwrap()));
         assert_eq!(order.tags, vec!["vip".to_string(), "gift".to_string()]);
-        assert_eq!(order.customer.name.as_deref(), Some("Dana Ruiz"));
+        // Without a `customer` or `billing_address` the buyer's name is unknown: the ship-to name
+        // is the recipient's, who may not be the buyer (a gift).
+        assert_eq!(order.customer.name, None);
+        assert_eq!(order.recipient.as_deref(), Some("Dana Ruiz"));
+        assert_eq!(order.customer.email.as_deref(), Some("dana.ruiz@example.net"));
+        assert_eq!(order.customer.postal_code.as_deref(), Some("83702"));
+        assert_eq!(order.charged(), Some(Money::parse("70.79").unwrap()));
         assert_eq!(order.items[1].sku, None, "an empty SKU is no SKU");
         let domain = order.to_order();
         assert_eq!(domain.channel.as_str(), "shopify");
@@ -434,6 +561,96 @@ mod tests {
         assert_eq!(domain.value(), Money::parse("58.00").unwrap());
         assert_eq!(domain.placed_at.to_rfc3339(), "2025-03-10T09:14:21-05:00");
         assert_eq!(domain.ship_to.region.as_deref(), Some("ID"));
+    }
+
+    /// A gift order edited after it was placed: a 10% discount code, shipping, one mug of two
+    /// refunded, and the tea towel refunded whole. Modeled on the fields of Shopify's
+    /// `orders/updated` payload, values made up.
+    const EDITED_GIFT_ORDER: &str = r##"{"id":7301122334455,"name":"#2077","order_number":2077,
+ "email":"mara.lind@example.org","created_at":"2025-05-02T10:00:00+02:00","updated_at":"2025-05-03T08:30:00+02:00",
+ "currency":"EUR","subtotal_price":"68.40","total_discounts":"7.60","total_shipping_price_set":{"shop_money":{"amount":"4.90","currency_code":"EUR"}},
+ "total_tax":"0.00","total_price":"73.30","current_subtotal_price":"26.10","current_total_price":"31.00",
+ "customer":{"id":900001,"email":"mara.lind@example.org","first_name":"Mara","last_name":"Lind","phone":"+4930123456"},
+ "billing_address":{"first_name":"Mara","last_name":"Lind","name":"Mara Lind","address1":"Kastanienallee 12","city":"Berlin","zip":"10435","country_code":"DE"},
+ "shipping_address":{"first_name":"Jonas","last_name":"Berg","name":"Jonas Berg","address1":"Hafenstraße 3","city":"Hamburg","zip":"20459","country_code":"DE","phone":"+4940987654"},
+ "line_items":[
+   {"id":31,"sku":"MUG-STN-12OZ","title":"Stoneware Mug","quantity":2,"current_quantity":1,"fulfillable_quantity":1,"price":"29.00","requires_shipping":true,
+    "discount_allocations":[{"amount":"5.80","discount_application_index":0}]},
+   {"id":32,"sku":"TOWEL-LIN","title":"Linen Tea Towel","quantity":1,"current_quantity":0,"fulfillable_quantity":0,"price":"19.00","requires_shipping":true,
+    "discount_allocations":[{"amount":"1.90","discount_application_index":0}]}],
+ "shipping_lines":[{"code":"DHL Paket","title":"DHL Paket","price":"4.90"}],
+ "fulfillments":[]}"##;
+
+    #[test]
+    fn an_edited_order_is_worth_what_was_charged_and_owes_its_current_quantities() {
+        let ShopifyWebhook::Order { order, .. } =
+            parse_shopify(ShopifyTopic::OrdersUpdated, EDITED_GIFT_ORDER.as_bytes(), &CodeMap::seeded()).unwrap()
+        else {
+            panic!("expected an order");
+        };
+        assert_eq!(order.total_price, Some(Money::parse("73.30").unwrap()));
+        assert_eq!(order.charged(), Some(Money::parse("31.00").unwrap()), "after the refunds");
+        assert_eq!(order.items[0].quantity, 2);
+        assert_eq!(order.items[0].quantity_owed(), 1);
+        assert_eq!(order.items[1].quantity_owed(), 0);
+        let domain = order.to_order();
+        assert_eq!(domain.items.len(), 1, "a line refunded to nothing is not a line to ship");
+        assert_eq!((domain.items[0].sku.as_str(), domain.items[0].quantity), ("MUG-STN-12OZ", 1));
+
+        let without_current = EDITED_GIFT_ORDER.replace(r#""current_total_price":"31.00","#, "");
+        let ShopifyWebhook::Order { order, .. } =
+            parse_shopify(ShopifyTopic::OrdersCreate, without_current.as_bytes(), &CodeMap::seeded()).unwrap()
+        else {
+            panic!("expected an order");
+        };
+        assert_eq!(order.charged(), Some(Money::parse("73.30").unwrap()), "total_price when nothing changed");
+    }
+
+    #[test]
+    fn the_customer_is_the_buyer_and_the_ship_to_name_is_the_recipient() {
+        let codes = CodeMap::seeded();
+        let ShopifyWebhook::Order { order, .. } =
+            parse_shopify(ShopifyTopic::OrdersCreate, EDITED_GIFT_ORDER.as_bytes(), &codes).unwrap()
+        else {
+            panic!("expected an order");
+        };
+        assert_eq!(order.customer.name.as_deref(), Some("Mara Lind"));
+        assert_eq!(order.customer.phone.as_deref(), Some("+4930123456"), "not the recipient's phone");
+        assert_eq!(order.customer.postal_code.as_deref(), Some("10435"), "the buyer's, from billing");
+        assert_eq!(order.recipient.as_deref(), Some("Jonas Berg"));
+        let domain = order.to_order();
+        assert_eq!(domain.customer.name.as_deref(), Some("Mara Lind"));
+        assert_eq!(domain.ship_to.city.as_deref(), Some("Hamburg"));
+        assert_eq!(domain.ship_to.postal_code.as_deref(), Some("20459"));
+
+        // A guest checkout without a customer record: the billing address names the buyer.
+        let guest = EDITED_GIFT_ORDER.replace(
+            r#""customer":{"id":900001,"email":"mara.lind@example.org","first_name":"Mara","last_name":"Lind","phone":"+4930123456"},"#,
+            "",
+        );
+        let ShopifyWebhook::Order { order, .. } =
+            parse_shopify(ShopifyTopic::OrdersCreate, guest.as_bytes(), &codes).unwrap()
+        else {
+            panic!("expected an order");
+        };
+        assert_eq!(order.customer.name.as_deref(), Some("Mara Lind"));
+        assert_eq!(order.customer.email.as_deref(), Some("mara.lind@example.org"));
+        assert_eq!(order.customer.phone, None, "the recipient's phone is not the buyer's");
+    }
+
+    #[test]
+    fn a_bad_current_quantity_or_total_is_refused_with_its_path() {
+        let codes = CodeMap::seeded();
+        let body = EDITED_GIFT_ORDER.replace(r#""current_quantity":1"#, r#""current_quantity":"one""#);
+        assert_eq!(
+            parse_shopify(ShopifyTopic::OrdersUpdated, body.as_bytes(), &codes).unwrap_err().to_string(),
+            "line_items[0].current_quantity: expected a non-negative whole number"
+        );
+        let body = EDITED_GIFT_ORDER.replace(r#""current_total_price":"31.00""#, r#""current_total_price":31"#);
+        assert_eq!(
+            parse_shopify(ShopifyTopic::OrdersUpdated, body.as_bytes(), &codes).unwrap_err().to_string(),
+            "current_total_price: expected a string"
+        );
     }
 
     #[test]
@@ -464,12 +681,77 @@ mod tests {
         assert_eq!(fulfillment.milestone, Some(Milestone::InTransit));
         assert_eq!(fulfillment.items, vec![(Some("MUG-STN-12OZ".to_string()), 2)]);
         assert_eq!(fulfillment.order_id.as_deref(), Some("6102938475610"));
+        assert_eq!(fulfillment.status, Some(FulfillmentStatus::Success));
+        assert!(fulfillment.status.unwrap().claims_carrier_possession());
+    }
+
+    #[test]
+    fn only_a_successful_fulfillment_claims_carrier_possession() {
+        let table = [
+            ("pending", false, false),
+            ("open", false, false),
+            ("success", true, false),
+            ("cancelled", false, true),
+            ("error", false, true),
+            ("failure", false, true),
+        ];
+        for (word, claims, withdraws) in table {
+            let body = FULFILLMENT.replace(r#""status":"success""#, &format!(r#""status":"{word}""#));
+            let ShopifyWebhook::Fulfillment { fulfillment, .. } =
+                parse_shopify(ShopifyTopic::FulfillmentsUpdate, body.as_bytes(), &CodeMap::seeded()).unwrap()
+            else {
+                panic!("expected a fulfillment");
+            };
+            let status = fulfillment.status.unwrap();
+            assert_eq!(status.as_str(), word);
+            assert_eq!(status.claims_carrier_possession(), claims, "{word}");
+            assert_eq!(status.withdraws(), withdraws, "{word}");
+        }
+        let unknown = FULFILLMENT.replace(r#""status":"success""#, r#""status":"shipped""#);
+        assert_eq!(
+            parse_shopify(ShopifyTopic::FulfillmentsUpdate, unknown.as_bytes(), &CodeMap::seeded())
+                .unwrap_err()
+                .to_string(),
+            "status: expected one of pending, open, success, cancelled, error, failure"
+        );
+    }
+
+    #[test]
+    fn without_a_company_the_tracking_url_names_the_carrier_before_the_number_does() {
+        // A FedEx URL on a number whose shape alone would read as USPS: the URL wins.
+        let body = FULFILLMENT
+            .replace(r#""tracking_company":"UPS","#, r#""tracking_company":"","#)
+            .replace("1ZA4R7090398765432", "9400150106151234567890")
+            .replace("https://www.ups.com/track?tracknum=", "https://www.fedex.com/fedextrack/?trknbr=");
+        let ShopifyWebhook::Fulfillment { fulfillment, .. } =
+            parse_shopify(ShopifyTopic::FulfillmentsCreate, body.as_bytes(), &CodeMap::seeded()).unwrap()
+        else {
+            panic!("expected a fulfillment");
+        };
+        assert_eq!(fulfillment.tracking_company, None, "an empty company is no company");
+        assert_eq!(fulfillment.carrier.as_deref(), Some("fedex"));
+
+        // A single `tracking_url` on a store's own page says nothing: the number decides.
+        let body = FULFILLMENT
+            .replace(r#""tracking_company":"UPS","#, "")
+            .replace(r#""tracking_urls":["https://www.ups.com/track?tracknum=1ZA4R7090398765432"],"#, "")
+            .replace(r#""tracking_number":"#, r#""tracking_url":"https://shop.example/pages/track","tracking_number":"#)
+            .replace("1ZA4R7090398765432", "1Z999AA10123456784");
+        let ShopifyWebhook::Fulfillment { fulfillment, .. } =
+            parse_shopify(ShopifyTopic::FulfillmentsCreate, body.as_bytes(), &CodeMap::seeded()).unwrap()
+        else {
+            panic!("expected a fulfillment");
+        };
+        assert_eq!(fulfillment.tracking_urls, vec!["https://shop.example/pages/track".to_string()]);
+        assert_eq!(fulfillment.carrier.as_deref(), Some("ups"), "from the 1Z number");
     }
 
     #[test]
     fn a_fulfillment_without_company_detects_the_carrier_from_the_number() {
+        // Without a tracking URL either: a URL's host would name the carrier before the number.
         let body = FULFILLMENT
             .replace(r#""tracking_company":"UPS","#, "")
+            .replace(r#""tracking_urls":["https://www.ups.com/track?tracknum=1ZA4R7090398765432"],"#, "")
             .replace(r#""shipment_status":"in_transit","#, "")
             .replace("1ZA4R7090398765432", "9400150106151234567890");
         let ShopifyWebhook::Fulfillment { fulfillment, .. } =

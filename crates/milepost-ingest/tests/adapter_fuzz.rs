@@ -9,7 +9,7 @@
 use milepost_ingest::adapters::{SenderKind, parse};
 use milepost_ingest::epcis::parse_epcis;
 use milepost_ingest::mapping::CodeMap;
-use milepost_ingest::order_files::{parse_amazon_order_report, parse_order_csv};
+use milepost_ingest::order_files::{detect_format, parse_amazon_order_report, parse_order_csv};
 use milepost_ingest::samples::{SAMPLES, SampleFormat};
 use milepost_ingest::shopify::{ShopifyTopic, parse_shopify};
 use proptest::prelude::*;
@@ -81,8 +81,14 @@ impl Target {
             Target::Sender(kind, _) => parse(kind, bytes, codes).is_ok(),
             Target::Epcis(_) => parse_epcis(bytes, codes).is_ok(),
             Target::Shopify(topic) => parse_shopify(topic, bytes, codes).is_ok(),
-            Target::OrderCsv => parse_order_csv(bytes).is_ok(),
-            Target::AmazonReport => parse_amazon_order_report(bytes).is_ok(),
+            Target::OrderCsv => {
+                let _ = detect_format(bytes);
+                parse_order_csv(bytes).is_ok()
+            }
+            Target::AmazonReport => {
+                let _ = detect_format(bytes);
+                parse_amazon_order_report(bytes).is_ok()
+            }
         }
     }
 }

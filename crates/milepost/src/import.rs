@@ -1,7 +1,9 @@
 //! `milepost import FILE`: loads an order file (Milepost CSV or an Amazon order report) into an
 //! account with the same all-or-nothing rule as `POST /api/v1/imports`: every row is checked
-//! first, and only a file without a bad row is written, in one transaction. A spinner shows the
-//! phase on a terminal; the summary names each refused row by its line number.
+//! first, and only a file without a bad row is written, in one transaction. The file's header row
+//! says which format it is (Seller Central saves reports as `.txt`, people rename files); the
+//! extension and `--format` only decide for a header that shows neither. A spinner shows the
+//! phase on a terminal; the summary names the format read and each refused row by its line.
 //!
 //! `milepost export` and `milepost import --from`: an account's whole history moved between
 //! stores (SQLite to PostgreSQL when an install outgrows one file) as the rows of every table,
@@ -15,13 +17,22 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-/// The format to read a file as: the one asked for, else by extension (`.tsv`/`.txt` are Amazon
-/// reports, anything else Milepost CSV).
-pub fn format_for(path: &Path, asked: Option<ImportFormat>) -> ImportFormat {
-    asked.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("tsv" | "txt") => ImportFormat::Amazon,
-        _ => ImportFormat::Csv,
+/// The format declared for a file whose header row shows none: the one asked for, else by
+/// extension (`.tsv`/`.txt` are Amazon reports, `.csv` Milepost CSV). The header row, when it
+/// shows a format, decides over both (`ImportFormat::resolve`).
+pub fn format_for(path: &Path, asked: Option<ImportFormat>) -> Option<ImportFormat> {
+    asked.or_else(|| match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("tsv" | "txt") => Some(ImportFormat::Amazon),
+        Some("csv") => Some(ImportFormat::Csv),
+        _ => None,
     })
+}
+
+fn format_name(format: ImportFormat) -> &'static str {
+    match format {
+        ImportFormat::Csv => "Milepost CSV",
+        ImportFormat::Amazon => "Amazon order report",
+    }
 }
 
 /// Reads, checks and (when every row is valid) writes the file.
@@ -29,7 +40,7 @@ pub async fn run(
     app: &Milepost,
     caller: &Principal,
     path: &Path,
-    format: ImportFormat,
+    declared: Option<ImportFormat>,
     show_progress: bool,
 ) -> anyhow::Result<ImportSummary> {
     let progress = if show_progress { indicatif::ProgressBar::new_spinner() } else { indicatif::ProgressBar::hidden() };
@@ -37,7 +48,7 @@ pub async fn run(
     progress.set_message(format!("reading {}", path.display()));
     let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     progress.set_message(format!("checking {} bytes", body.len()));
-    let validated = app.validate_import(format, &body).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let validated = app.validate_import(declared, &body).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     progress.set_message(format!("writing {} orders from {} rows", validated.orders.len(), validated.rows));
     let summary = app.write_import(caller, validated).await?;
     progress.finish_and_clear();
@@ -49,8 +60,9 @@ pub fn print_summary(out: &mut impl Write, file: &Path, summary: &ImportSummary)
     if summary.written {
         writeln!(
             out,
-            "{}: {} rows, {} orders created, {} updated",
+            "{} ({}): {} rows, {} orders created, {} updated",
             file.display(),
+            format_name(summary.format),
             summary.rows,
             summary.count("created"),
             summary.count("updated")
@@ -64,8 +76,9 @@ pub fn print_summary(out: &mut impl Write, file: &Path, summary: &ImportSummary)
     } else {
         writeln!(
             out,
-            "{}: {} of {} rows rejected; nothing was written",
+            "{} ({}): {} of {} rows rejected; nothing was written",
             file.display(),
+            format_name(summary.format),
             summary.rejected.len(),
             summary.rows
         )?;

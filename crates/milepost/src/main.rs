@@ -120,8 +120,9 @@ enum Command {
         /// (`.json`) into this one.
         #[arg(long, conflicts_with_all = ["file", "format"])]
         from: Option<String>,
-        /// `csv` (Milepost CSV orders) or `amazon` (tab-separated order report); by default
-        /// guessed from the extension (`.tsv`/`.txt` are Amazon reports).
+        /// `csv` (Milepost CSV orders) or `amazon` (tab-separated order report), for a file whose
+        /// header row shows neither; the header row decides when it does. By default the
+        /// extension (`.tsv`/`.txt` are Amazon reports, `.csv` Milepost CSV).
         #[arg(long, value_enum)]
         format: Option<FileFormat>,
         /// The account to import into (created if needed).
@@ -380,9 +381,9 @@ async fn main() -> anyhow::Result<()> {
                 FileFormat::Csv => milepost_app::ingest::ImportFormat::Csv,
                 FileFormat::Amazon => milepost_app::ingest::ImportFormat::Amazon,
             });
-            let format = milepost::import::format_for(&file, asked);
+            let declared = milepost::import::format_for(&file, asked);
             let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let summary = milepost::import::run(&app, &caller, &file, format, show_progress).await?;
+            let summary = milepost::import::run(&app, &caller, &file, declared, show_progress).await?;
             milepost::import::print_summary(&mut std::io::stdout(), &file, &summary)?;
             if !summary.written {
                 anyhow::bail!("nothing was imported");

@@ -114,6 +114,53 @@ async fn an_import_in_another_media_type_is_refused() {
     assert!(reply.body["detail"].as_str().unwrap().contains("text/csv"));
 }
 
+const ALL_ORDERS: &str = "amazon-order-id\tpurchase-date\torder-status\tsku\titem-status\tquantity\tcurrency\titem-price\n\
+    205-1111111-2222222\t2026-11-01T10:00:00+00:00\tShipped\tMUG-STN-12OZ\tShipped\t2\tEUR\t58.00\n\
+    205-1111111-2222222\t2026-11-01T10:00:00+00:00\tShipped\tTOWEL-LIN\tCancelled\t0\t\t\n\
+    205-5555555-6666666\t2026-11-01T12:00:00+00:00\tPending\tCOASTER-4\tUnshipped\t1\t\t\n";
+
+#[tokio::test]
+async fn an_amazon_report_sent_as_csv_or_plain_text_is_read_by_its_header_row() {
+    let app = spawn_app().await;
+
+    for media_type in ["text/csv", "text/plain", "application/octet-stream"] {
+        let reply =
+            app.post_bytes("/api/v1/imports", Some(&app.ingest), media_type, &[], ALL_ORDERS.as_bytes().to_vec()).await;
+        assert_eq!(reply.status, 200, "{media_type}: {}", reply.body);
+        assert_eq!(reply.body["rejected"], 0, "{media_type}");
+    }
+    let order = app.order("205-1111111-2222222").await.body;
+    assert_eq!(order["items"].as_array().unwrap().len(), 1, "the cancelled line is not a line to ship");
+    assert_eq!(order["items"][0]["unit_price"], "29.00");
+    assert_ne!(order["status"], "cancelled", "one cancelled line does not cancel the order");
+    assert_eq!(app.order("205-5555555-6666666").await.status, 200, "a pending line without currency is read");
+
+    let csv_as_tsv = app
+        .post_bytes("/api/v1/imports", Some(&app.ingest), "text/tab-separated-values", &[], good_csv().into_bytes())
+        .await;
+    assert_eq!(csv_as_tsv.status, 200, "{}", csv_as_tsv.body);
+    assert_eq!(csv_as_tsv.body["created"], 2);
+}
+
+#[test]
+fn the_import_command_reads_an_amazon_report_named_csv_by_its_header_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("import.db").display());
+    let misnamed = dir.path().join("amazon-orders.csv");
+    std::fs::write(&misnamed, ALL_ORDERS).unwrap();
+
+    let run = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .env("MILEPOST_DATABASE_URL", &db)
+        .env("MILEPOST_LOG", "warn")
+        .args(["import", misnamed.to_str().unwrap(), "--account", "acme"])
+        .output()
+        .unwrap();
+
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{out}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(out.contains("(Amazon order report): 3 rows, 2 orders created, 0 updated"), "{out}");
+}
+
 #[test]
 fn the_import_command_writes_a_good_file_and_refuses_a_bad_one_whole() {
     let dir = tempfile::tempdir().unwrap();

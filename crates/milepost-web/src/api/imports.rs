@@ -1,7 +1,10 @@
 //! Order files over HTTP: the same all-or-nothing import as `milepost import`. The body is the
-//! file itself; its media type says the format (`text/csv` for Milepost's CSV, `text/tab-separated-values`
-//! for an Amazon order report). Every row is checked before anything is written; a file with a
-//! bad row is refused whole, with every bad row's line number and reason.
+//! file itself, sent as text (`text/csv`, `text/tab-separated-values`, `text/plain`) or as
+//! opaque bytes (`application/octet-stream`, or `application/vnd.ms-excel`, which browsers on
+//! Windows give `.csv` files). The header row says the format, not the media type: Seller Central
+//! reports arrive as `.txt`/`text/plain` and are often relabelled on the way; the media type
+//! only picks the parser for a header that shows neither. Every row is checked before anything is
+//! written; a file with a bad row is refused whole, with every bad row's line number and reason.
 
 use crate::AppState;
 use crate::error::{ApiError, FieldError, Problem};
@@ -63,7 +66,7 @@ impl ImportSummaryOut {
 #[utoipa::path(post, path = "/api/v1/imports", tag = "orders",
     request_body(content = String, description = "the file", content_type = "text/csv"),
     responses((status = 200, body = ImportSummaryOut, description = "every row was valid and written"),
-              (status = 415, body = Problem, description = "not text/csv or text/tab-separated-values"),
+              (status = 415, body = Problem, description = "not sent as text/csv, text/tab-separated-values, text/plain or application/octet-stream"),
               (status = 422, body = Problem, description = "nothing written; `results` holds the summary with refused rows")),
     security(("api_key" = [])))]
 pub async fn post_import(
@@ -72,17 +75,19 @@ pub async fn post_import(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Json<ImportSummaryOut>, ApiError> {
-    let format = match media_type(&headers).as_str() {
-        "text/csv" => ImportFormat::Csv,
-        "text/tab-separated-values" => ImportFormat::Amazon,
+    let declared = match media_type(&headers).as_str() {
+        "text/csv" => Some(ImportFormat::Csv),
+        "text/tab-separated-values" => Some(ImportFormat::Amazon),
+        "text/plain" | "application/octet-stream" | "application/vnd.ms-excel" => None,
         _ => {
             return Err(ApiError::UnsupportedMediaTypeFor(
-                "send the file as text/csv (Milepost CSV orders) or text/tab-separated-values (Amazon order report)"
+                "send the file as text/csv (Milepost CSV orders), text/tab-separated-values (Amazon order report), \
+                 text/plain or application/octet-stream; the header row says which format it is"
                     .into(),
             ));
         }
     };
-    let summary = ImportSummaryOut::from_summary(state.app.import_orders(&caller.principal, format, &body).await?);
+    let summary = ImportSummaryOut::from_summary(state.app.import_orders(&caller.principal, declared, &body).await?);
     if !summary.written {
         let errors: Vec<FieldError> = summary
             .rejected_rows

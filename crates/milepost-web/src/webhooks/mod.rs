@@ -68,10 +68,11 @@ pub async fn carrier_webhook(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelWebhookOut {
     pub topic: String,
-    /// `upserted`, `cancelled`, `shipment_registered`, `order_unknown` or `ignored`.
+    /// `upserted`, `cancelled`, `shipment_registered`, `fulfillment_withdrawn`, `order_unknown` or
+    /// `ignored`.
     pub result: String,
     pub order_number: Option<String>,
-    /// Tracking numbers registered as shipments.
+    /// Tracking numbers registered as shipments (for `fulfillment_withdrawn`: the ones withdrawn).
     pub shipments: Vec<String>,
     pub accepted: u32,
     pub duplicate: u32,
