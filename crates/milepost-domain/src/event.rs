@@ -112,7 +112,17 @@ pub struct TrackingEvent {
     pub location: Option<Location>,
 }
 
+/// The start of a withdrawal's `source_event_id`: an event with the id `withdraws:<id>` says that
+/// the event `<id>` of the same source did not happen as stated (GS1 EPCIS's error declaration is
+/// one). Events stay append-only: the withdrawn event is kept and shown, it just stops counting.
+pub const WITHDRAWAL_PREFIX: &str = "withdraws:";
+
 impl TrackingEvent {
+    /// The `source_event_id` this event withdraws, when it is a withdrawal.
+    pub fn withdrawn_id(&self) -> Option<&str> {
+        self.source_event_id.as_deref()?.strip_prefix(WITHDRAWAL_PREFIX).filter(|id| !id.is_empty())
+    }
+
     /// Rule 4, first form: the sender's own id for the event.
     pub fn source_key(&self) -> Option<String> {
         self.source_event_id.as_ref().map(|id| format!("{}#{}", self.source.as_str(), id))
@@ -133,6 +143,12 @@ impl TrackingEvent {
         key.push('|');
         if let Some(location) = &self.location {
             location.write_key(&mut key);
+        }
+        // Two withdrawals declared at one instant are different facts when they withdraw
+        // different events.
+        if let Some(withdrawn) = self.withdrawn_id() {
+            key.push('|');
+            key.push_str(withdrawn);
         }
         key
     }

@@ -5,6 +5,8 @@
 //! happened (rule 2), drops facts seen twice (rule 4), marks claims from sources that do not own a
 //! milestone as advisory (rule 5), leaves unmapped codes in the timeline without letting them move
 //! status (rule 6), and folds the rest into a status that never falsely regresses (rules 1 and 3).
+//! A withdrawal (`TrackingEvent::withdrawn_id`) makes the event it names, from the same source,
+//! advisory: both stay in the timeline, neither moves status.
 //! Property tests check that any permutation and duplication of the input gives the same output.
 
 use crate::event::TrackingEvent;
@@ -26,7 +28,8 @@ pub enum ProjectionScope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineEntry {
     pub event: TrackingEvent,
-    /// True when the source does not own this milestone (rule 5): shown, never moves status.
+    /// True when the source does not own this milestone (rule 5), or when the source withdrew the
+    /// event: shown, never moves status.
     pub advisory: bool,
 }
 
@@ -145,6 +148,19 @@ pub fn project_indexed(events: &[TrackingEvent], truth: &SourceOfTruth, scope: P
         seen_fact_keys.insert(fact_key);
         let advisory = event.milestone.is_some_and(|m| !truth.owns(m, event.source));
         kept.push((i, advisory));
+    }
+    // Withdrawals among the distinct events, by source: what they name stops counting, and a
+    // withdrawal itself never claims a milestone.
+    let withdrawn: HashSet<(crate::event::EventSource, &str)> =
+        kept.iter().filter_map(|&(i, _)| events[i].withdrawn_id().map(|id| (events[i].source, id))).collect();
+    if !withdrawn.is_empty() {
+        for (i, advisory) in &mut kept {
+            let event = &events[*i];
+            let is_withdrawn =
+                event.source_event_id.as_deref().is_some_and(|id| withdrawn.contains(&(event.source, id)));
+            let withdrawal_with_claim = event.withdrawn_id().is_some() && event.milestone.is_some();
+            *advisory |= is_withdrawn || withdrawal_with_claim;
+        }
     }
 
     let mut status = None;
@@ -330,6 +346,43 @@ mod tests {
         let truth = SourceOfTruth::default();
         assert_eq!(project_timeline(&events, &truth, ProjectionScope::Order).status, Some(Milestone::Confirmed));
         assert_eq!(project_timeline(&events, &truth, ProjectionScope::Shipment).status, Some(Milestone::InTransit));
+    }
+
+    fn withdrawal(of: &str, source: EventSource, when: &str) -> TrackingEvent {
+        TrackingEvent {
+            source,
+            source_event_id: Some(format!("{}{of}", crate::event::WITHDRAWAL_PREFIX)),
+            milestone: None,
+            code: Some("error_declaration".into()),
+            ..carrier("unused", Milestone::Packed, when)
+        }
+    }
+
+    #[test]
+    fn a_withdrawn_event_stays_in_the_timeline_and_stops_counting() {
+        let picked = from(EventSource::Warehouse, "pick", Milestone::Picked, "2026-11-01T09:00:00Z");
+        let packed = from(EventSource::Warehouse, "pack", Milestone::Packed, "2026-11-01T10:00:00Z");
+        let declared = withdrawal("pack", EventSource::Warehouse, "2026-11-02T09:00:00Z");
+        let p = project(&[picked.clone(), packed.clone(), declared.clone()]);
+        assert_eq!(p.status, Some(Milestone::Picked));
+        assert_eq!(p.entries.len(), 3, "the claim and its withdrawal are both shown");
+        assert!(p.entries[1].advisory);
+        assert!(!p.entries[2].advisory);
+        // Arrival order does not matter: the same set, the same answer.
+        let q = project(&[declared, packed, picked]);
+        assert_eq!(q, p);
+    }
+
+    #[test]
+    fn only_the_same_source_withdraws_an_event_and_a_withdrawal_claims_nothing() {
+        let packed = from(EventSource::Warehouse, "pack", Milestone::Packed, "2026-11-01T10:00:00Z");
+        let by_another = withdrawal("pack", EventSource::Channel, "2026-11-02T09:00:00Z");
+        assert_eq!(project(&[packed.clone(), by_another]).status, Some(Milestone::Packed));
+        let mut claiming = withdrawal("nothing", EventSource::Warehouse, "2026-11-02T09:00:00Z");
+        claiming.milestone = Some(Milestone::Packed);
+        let p = project(&[claiming]);
+        assert_eq!(p.status, None);
+        assert!(p.entries[0].advisory);
     }
 
     #[test]
