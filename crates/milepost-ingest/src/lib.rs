@@ -6,6 +6,7 @@
 pub mod adapters;
 pub mod detect;
 pub mod epcis;
+pub mod gs1;
 pub mod mapping;
 pub mod order_files;
 pub mod samples;
