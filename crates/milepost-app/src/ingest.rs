@@ -7,11 +7,13 @@
 
 use crate::{AppError, AppResult, Milepost};
 use chrono::{DateTime, FixedOffset};
+use milepost_domain::event::WITHDRAWAL_PREFIX;
 use milepost_domain::{
     EventSource, Milestone, Order, OrderNumber, Role, Shipment, ShipmentItem, TrackingEvent, TrackingNumber,
 };
 use milepost_ingest::adapters::AdapterError;
-use milepost_ingest::epcis::parse_epcis;
+use milepost_ingest::epcis::{BizTransactionType, EpcisEvent, EpcisEventType, parse_epcis};
+use milepost_ingest::gs1::Gs1Key;
 use milepost_ingest::order_files::{
     LineResult, OrderFileFormat, detect_format, group_orders, parse_amazon_order_report, parse_order_csv,
 };
@@ -182,18 +184,84 @@ pub struct ScanOutcome {
     pub result: &'static str,
 }
 
-/// What happened to one EPCIS event.
+/// How one EPCIS event was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EpcisResult {
+    /// Recorded, and it claims a milestone (or, for an error declaration, withdraws one).
+    Accepted,
+    /// Recorded, but it moves no status (warehouse inbound, a CBV step without a milestone).
+    Informational,
+    /// Every record of it was already stored.
+    Duplicate,
+    /// Not recorded: `field` and `reason` say why.
+    Rejected,
+}
+
+impl EpcisResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EpcisResult::Accepted => "accepted",
+            EpcisResult::Informational => "informational",
+            EpcisResult::Duplicate => "duplicate",
+            EpcisResult::Rejected => "rejected",
+        }
+    }
+}
+
+/// What happened to one EPCIS event: one per element of the document's event list, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpcisOutcome {
     pub index: usize,
+    /// `type` as sent.
+    pub event_type: Option<String>,
     pub event_id: Option<String>,
+    pub result: EpcisResult,
+    /// The JSON path at fault when rejected.
+    pub field: Option<String>,
+    pub reason: Option<String>,
     pub milestone: Option<Milestone>,
     /// Orders (and parcels) the event was recorded on, as `order_number` or `order_number/tracking`.
     pub recorded_on: Vec<String>,
     pub accepted: u32,
     pub duplicate: u32,
-    /// EPCs that matched no parcel or order.
+    /// EPCs that matched no parcel by their GS1 key (or are not GS1 keys).
     pub unresolved: Vec<String>,
+    /// For an error declaration: the id of the declared event whose claim no longer counts.
+    pub withdraws: Option<String>,
+}
+
+impl EpcisOutcome {
+    fn rejected(
+        index: usize,
+        event_type: Option<String>,
+        event_id: Option<String>,
+        field: String,
+        reason: String,
+    ) -> Self {
+        EpcisOutcome {
+            index,
+            event_type,
+            event_id,
+            result: EpcisResult::Rejected,
+            field: Some(field),
+            reason: Some(reason),
+            milestone: None,
+            recorded_on: Vec::new(),
+            accepted: 0,
+            duplicate: 0,
+            unresolved: Vec::new(),
+            withdraws: None,
+        }
+    }
+}
+
+/// Options of one EPCIS capture call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpcisCapture {
+    /// The consignee's locations (SGLN URNs or Digital Link `414` URIs): a `receiving` or
+    /// `accepting` event there (not of returned goods) is the parcel's delivery, for B2B
+    /// accounts whose customers report their own receipt. Empty: receiving is informational.
+    pub consignee_locations: Vec<String>,
 }
 
 /// Which order file format.
@@ -305,36 +373,53 @@ fn short_hash(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
-/// The keys an EPC may be known by: itself; for an SSCC, its 18 digits and the AI(00) form
-/// carriers print (`00` + 18 digits); otherwise its last `:`-separated segment.
+/// The tracking numbers an EPC may be registered as: the GS1 element strings of its key (an
+/// SSCC as `00` + 18 digits and as the 18 digits, an SGTIN as `01` + GTIN + `21` + serial, a GRAI
+/// as `8003…`, a GIAI as `8004…`), whether it was sent as a URN or a Digital Link. Anything that
+/// is not a GS1 key of an object gives none: a bare trailing serial names nothing.
 pub fn epc_keys(epc: &str) -> Vec<String> {
-    let epc = epc.trim();
-    let mut keys = vec![epc.to_string()];
-    if let Some(rest) = epc.strip_prefix("urn:epc:id:sscc:") {
-        if let Some(sscc) = sscc_digits(rest) {
-            keys.push(format!("00{sscc}"));
-            keys.push(sscc);
-        }
-    } else if let Some(last) = epc.rsplit([':', '/']).next().filter(|l| !l.is_empty() && *l != epc) {
-        keys.push(last.to_string());
-    }
-    keys
+    Gs1Key::parse(epc).map(|k| k.element_strings()).unwrap_or_default()
 }
 
-/// `CompanyPrefix.SerialReference` to the 18-digit SSCC: extension digit, company prefix, the
-/// rest of the serial reference, GS1 check digit.
-fn sscc_digits(pure_identity: &str) -> Option<String> {
-    let (company, serial) = pure_identity.split_once('.')?;
-    if !(company.chars().chain(serial.chars()).all(|c| c.is_ascii_digit())) || serial.is_empty() {
-        return None;
+/// What a business transaction's number is compared with, by its type: a purchase order (or its
+/// confirmation) names an order; a despatch advice or bill of lading names a parcel by its
+/// tracking number. Other types (invoices, production orders, RMAs, …) and untyped entries name
+/// nothing Milepost keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReferenceKind {
+    Order,
+    Parcel,
+}
+
+fn reference_kind(kind: Option<&BizTransactionType>) -> Option<ReferenceKind> {
+    match kind? {
+        BizTransactionType::Po | BizTransactionType::Poc => Some(ReferenceKind::Order),
+        BizTransactionType::Desadv | BizTransactionType::Bol => Some(ReferenceKind::Parcel),
+        _ => None,
     }
-    let body = format!("{}{}{}", &serial[..1], company, &serial[1..]);
-    if body.len() != 17 {
-        return None;
+}
+
+/// Whether a resolved reference is the kind of thing `key` was looked up as (the store's lookup
+/// also tries other kinds and internal ids, which an EPCIS key must never match).
+fn matches_kind(reference: &Reference, kind: ReferenceKind, key: &str) -> bool {
+    match kind {
+        ReferenceKind::Parcel => {
+            TrackingNumber::parse(key).is_ok_and(|tn| reference.tracking_number.as_ref() == Some(&tn))
+        }
+        ReferenceKind::Order => {
+            reference.tracking_number.is_none()
+                && OrderNumber::parse(key).is_ok_and(|n| reference.order_number.as_str() == n.as_str())
+        }
     }
-    let sum: u32 =
-        body.bytes().enumerate().map(|(i, b)| u32::from(b - b'0') * if (16 - i) % 2 == 0 { 3 } else { 1 }).sum();
-    Some(format!("{body}{}", (10 - sum % 10) % 10))
+}
+
+/// The JSON field that names an event's objects, for a rejection that none of them resolved.
+fn objects_field(event: &EpcisEvent) -> &'static str {
+    match event.event_type {
+        EpcisEventType::Object => "epcList",
+        EpcisEventType::Transformation => "outputEPCList",
+        EpcisEventType::Aggregation | EpcisEventType::Association | EpcisEventType::Transaction => "parentID",
+    }
 }
 
 impl Milepost {
@@ -849,43 +934,90 @@ impl Milepost {
         })
     }
 
-    /// Reads an EPCIS 2.0 capture document, resolves each event's EPCs to parcels and orders
-    /// (see `epc_keys`; business transactions name orders when no EPC resolves), and records the
-    /// event on each as a warehouse event.
-    pub async fn ingest_epcis(&self, caller: &Principal, body: &[u8]) -> AppResult<Vec<EpcisOutcome>> {
+    /// Reads an EPCIS 2.0 capture document and answers every event of it, in document order.
+    /// Each event's EPCs resolve to parcels by their GS1 key (`epc_keys`); when none does, its
+    /// business transactions resolve by type (`reference_kind`). The event is recorded on each as a
+    /// warehouse event (a consignee's receipt, see `EpcisCapture`, as the delivering party's). An
+    /// event with `errorDeclaration` records a withdrawal of the declared event (same `eventID`, or
+    /// without one the same content) on the same parcels, so its claim stops counting.
+    pub async fn ingest_epcis(
+        &self,
+        caller: &Principal,
+        body: &[u8],
+        capture: &EpcisCapture,
+    ) -> AppResult<Vec<EpcisOutcome>> {
+        let mut consignee = Vec::new();
+        for (i, location) in capture.consignee_locations.iter().enumerate() {
+            match Gs1Key::parse(location).and_then(|k| k.location_key()) {
+                Some(key) => consignee.push(key),
+                None => {
+                    return Err(AppError::Invalid {
+                        field: format!("consignee_location[{i}]"),
+                        message: "expected an SGLN (urn:epc:id:sgln:…) or a GS1 Digital Link location (…/414/…)".into(),
+                    });
+                }
+            }
+        }
         let codes = self.codes_for(caller.account_id).await?;
-        let events = parse_epcis(body, &codes).map_err(adapter_error)?;
-        // Every key of every EPC and business transaction, resolved in one read.
+        let entries = parse_epcis(body, &codes).map_err(adapter_error)?;
+        // Every key of every EPC and typed business transaction, resolved in one read; each with
+        // the kind of reference it may match.
         let mut keys: Vec<String> = Vec::new();
+        let mut kinds: Vec<ReferenceKind> = Vec::new();
         let mut epc_key_ranges = Vec::new();
         let mut bt_key_ranges = Vec::new();
-        for e in &events {
+        for entry in &entries {
             let mut per_epc = Vec::new();
-            for epc in &e.epcs {
-                let start = keys.len();
-                keys.extend(epc_keys(epc));
-                per_epc.push((epc.clone(), start..keys.len()));
+            let mut per_bt = Vec::new();
+            if let Ok(e) = &entry.read {
+                for epc in &e.epcs {
+                    let start = keys.len();
+                    for key in epc_keys(epc) {
+                        keys.push(key);
+                        kinds.push(ReferenceKind::Parcel);
+                    }
+                    per_epc.push((epc.clone(), start..keys.len()));
+                }
+                for bt in &e.biz_transactions {
+                    let start = keys.len();
+                    if let (Some(kind), Some(number)) = (reference_kind(bt.kind.as_ref()), bt.number()) {
+                        keys.push(number.to_string());
+                        kinds.push(kind);
+                    }
+                    per_bt.push(start..keys.len());
+                }
             }
             epc_key_ranges.push(per_epc);
-            let mut per_bt = Vec::new();
-            for (_, id) in &e.biz_transactions {
-                let start = keys.len();
-                keys.extend(epc_keys(id));
-                per_bt.push(start..keys.len());
-            }
             bt_key_ranges.push(per_bt);
         }
-        let found =
-            if keys.is_empty() { Vec::new() } else { self.store.resolve_references(caller.account_id, keys).await? };
-        let first_match = |range: std::ops::Range<usize>| found[range].iter().flatten().next().cloned();
+        let found = if keys.is_empty() {
+            Vec::new()
+        } else {
+            self.store.resolve_references(caller.account_id, keys.clone()).await?
+        };
+        let first_match = |range: std::ops::Range<usize>| {
+            range.into_iter().find_map(|i| found[i].as_ref().filter(|r| matches_kind(r, kinds[i], &keys[i])).cloned())
+        };
         let received_at = self.clock.now();
         let mut outcomes = Vec::new();
         let mut batch = Vec::new();
         let mut owners = Vec::new();
-        for (index, e) in events.into_iter().enumerate() {
+        for (position, entry) in entries.into_iter().enumerate() {
+            let (index, event_type, event_id) = (entry.index, entry.event_type, entry.event_id);
+            let e = match entry.read {
+                Ok(e) => e,
+                Err(err) => {
+                    let (field, message) = match adapter_error(err) {
+                        AppError::Invalid { field, message } => (field, message),
+                        other => (format!("epcisBody.eventList[{index}]"), other.to_string()),
+                    };
+                    outcomes.push(EpcisOutcome::rejected(index, event_type, event_id, field, message));
+                    continue;
+                }
+            };
             let mut targets: BTreeMap<String, Reference> = BTreeMap::new();
             let mut unresolved = Vec::new();
-            for (epc, range) in &epc_key_ranges[index] {
+            for (epc, range) in &epc_key_ranges[position] {
                 match first_match(range.clone()) {
                     Some(r) => {
                         targets.insert(reference_label(&r), r);
@@ -894,71 +1026,161 @@ impl Milepost {
                 }
             }
             if targets.is_empty() {
-                for range in &bt_key_ranges[index] {
+                for range in &bt_key_ranges[position] {
                     if let Some(r) = first_match(range.clone()) {
                         targets.insert(reference_label(&r), r);
                     }
                 }
             }
-            let description = match (&e.biz_step, &e.read_point) {
-                (Some(step), Some(point)) => Some(format!("EPCIS {step} at {point}")),
-                (Some(step), None) => Some(format!("EPCIS {step}")),
-                _ => Some(format!("EPCIS {}", e.event_type)),
+            if targets.is_empty() {
+                let reason = if e.epcs.is_empty() && e.biz_transactions.is_empty() {
+                    "the event names no object (EPC) and no business transaction".to_string()
+                } else {
+                    "no EPC names a parcel by its GS1 key (SSCC, SGTIN, GRAI, GIAI as a tracking number), and no \
+                     business transaction names an order (po, poc) or a parcel (desadv, bol) of the account"
+                        .to_string()
+                };
+                let mut rejected = EpcisOutcome::rejected(
+                    index,
+                    event_type,
+                    event_id,
+                    format!("epcisBody.eventList[{index}].{}", objects_field(&e)),
+                    reason,
+                );
+                rejected.unresolved = unresolved;
+                outcomes.push(rejected);
+                continue;
+            }
+
+            // A consignee's own receipt is the parcel's delivery, as the delivering party's proof.
+            let at_consignee = !consignee.is_empty()
+                && matches!(e.biz_step.as_deref(), Some("receiving" | "accepting"))
+                && e.disposition.as_deref() != Some("returned")
+                && [&e.biz_location, &e.read_point].into_iter().flatten().any(|place| {
+                    Gs1Key::parse(place).and_then(|k| k.location_key()).is_some_and(|k| consignee.contains(&k))
+                });
+            let (source, milestone, mapping) = if at_consignee {
+                (EventSource::Driver, Some(Milestone::Delivered), MappingState::Given)
+            } else {
+                (EventSource::Warehouse, e.milestone, mapping_state(e.mapping))
+            };
+            let step_text = match (&e.biz_step, &e.read_point) {
+                (Some(step), Some(point)) => format!("EPCIS {step} at {point}"),
+                (Some(step), None) => format!("EPCIS {step}"),
+                _ => format!("EPCIS {}", e.event_type),
             };
             let base_id = e.event_id.clone().unwrap_or_else(|| {
                 format!(
                     "derived:{}",
                     short_hash(&[
-                        &e.event_type,
-                        &e.action,
+                        e.event_type.as_str(),
+                        e.action.as_deref().unwrap_or(""),
                         &e.epcs.join(","),
                         e.code.as_deref().unwrap_or(""),
                         &e.occurred_at.timestamp_micros().to_string(),
                     ])
                 )
             });
+            let raw = e.raw.to_string();
             for (label, r) in &targets {
-                owners.push(index);
-                batch.push(NewEvent {
-                    carrier_estimate: None,
-                    target: EventTarget::Order {
-                        order_number: r.order_number.clone(),
-                        shipment: r.tracking_number.as_ref().map(ToString::to_string),
+                let target = EventTarget::Order {
+                    order_number: r.order_number.clone(),
+                    shipment: r.tracking_number.as_ref().map(ToString::to_string),
+                };
+                let event = match &e.error_declaration {
+                    // The declared event's claim is withdrawn where it was recorded; the
+                    // withdrawal is shown when it was declared.
+                    Some(declared) => TrackingEvent {
+                        source,
+                        source_event_id: Some(format!("{WITHDRAWAL_PREFIX}{base_id}#{label}")),
+                        milestone: None,
+                        code: Some("error_declaration".into()),
+                        description: Some(format!(
+                            "EPCIS error declaration{}: {step_text} of {} no longer counts{}",
+                            declared.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
+                            e.occurred_at.to_rfc3339(),
+                            if declared.corrective_event_ids.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; corrected by {}", declared.corrective_event_ids.join(", "))
+                            }
+                        )),
+                        occurred_at: declared.declared_at,
+                        received_at,
+                        location: None,
                     },
-                    carrier: Some("epcis".into()),
-                    mapping: mapping_state(e.mapping),
-                    event: TrackingEvent {
-                        source: EventSource::Warehouse,
+                    None => TrackingEvent {
+                        source,
                         source_event_id: Some(format!("{base_id}#{label}")),
-                        milestone: e.milestone,
+                        milestone,
                         code: e.code.clone(),
-                        description: description.clone(),
+                        description: Some(if at_consignee {
+                            format!("{step_text}: received by the consignee")
+                        } else {
+                            step_text.clone()
+                        }),
                         occurred_at: e.occurred_at,
                         received_at,
                         location: None,
                     },
-                    raw: Some(e.raw.to_string()),
+                };
+                owners.push(outcomes.len());
+                batch.push(NewEvent {
+                    carrier_estimate: None,
+                    target,
+                    carrier: Some("epcis".into()),
+                    mapping: if e.error_declaration.is_some() { MappingState::Informational } else { mapping },
+                    event,
+                    raw: Some(raw.clone()),
                 });
             }
+            let withdraws = e.error_declaration.as_ref().map(|_| base_id.clone());
             outcomes.push(EpcisOutcome {
                 index,
-                event_id: e.event_id,
-                milestone: e.milestone,
+                event_type,
+                event_id,
+                result: EpcisResult::Accepted,
+                field: None,
+                reason: None,
+                milestone: if withdraws.is_some() { None } else { milestone },
                 recorded_on: targets.into_keys().collect(),
                 accepted: 0,
                 duplicate: 0,
                 unresolved,
+                withdraws,
             });
         }
+        let mut store_rejections: BTreeMap<usize, (String, String)> = BTreeMap::new();
         if !batch.is_empty() {
             let stored = self.store.append_events(caller.account_id, batch).await?;
             for (owner, outcome) in owners.into_iter().zip(stored) {
                 match outcome {
                     EventOutcome::Accepted => outcomes[owner].accepted += 1,
                     EventOutcome::Duplicate => outcomes[owner].duplicate += 1,
-                    EventOutcome::Rejected { .. } => {}
+                    EventOutcome::Rejected { field, reason } => {
+                        store_rejections.entry(owner).or_insert((field, reason));
+                    }
                 }
             }
+        }
+        for (position, o) in outcomes.iter_mut().enumerate() {
+            if o.result == EpcisResult::Rejected {
+                continue;
+            }
+            o.result = if o.accepted > 0 {
+                if o.milestone.is_some() || o.withdraws.is_some() {
+                    EpcisResult::Accepted
+                } else {
+                    EpcisResult::Informational
+                }
+            } else if o.duplicate > 0 {
+                EpcisResult::Duplicate
+            } else {
+                let (field, reason) = store_rejections.remove(&position).unwrap_or_default();
+                o.field = Some(field);
+                o.reason = Some(reason);
+                EpcisResult::Rejected
+            };
         }
         Ok(outcomes)
     }
@@ -1079,8 +1301,40 @@ mod tests {
     }
 
     #[test]
-    fn other_epcs_are_also_known_by_their_last_segment() {
-        assert_eq!(epc_keys("urn:example:order:SO-1042"), vec!["urn:example:order:SO-1042", "SO-1042"]);
+    fn an_epc_is_known_by_its_gs1_key_in_either_spelling_and_never_by_a_trailing_serial() {
+        // Before, any EPC was also looked up by its last segment: an SGTIN's serial `40017`
+        // could match order 40017 or the shipment whose internal id is 40017.
+        assert_eq!(epc_keys("urn:epc:id:sgtin:0861234.012345.40017"), vec!["010086123412345921".to_string() + "40017"]);
+        assert_eq!(
+            epc_keys("https://id.gs1.org/01/00861234123459/21/40017"),
+            epc_keys("urn:epc:id:sgtin:0861234.012345.40017")
+        );
+        assert_eq!(
+            epc_keys("https://id.gs1.org/00/106141412345678908"),
+            epc_keys("urn:epc:id:sscc:0614141.1234567890")
+        );
+        assert!(epc_keys("urn:example:order:SO-1042").is_empty());
+        assert!(epc_keys("40017").is_empty());
+    }
+
+    #[test]
+    fn a_business_transaction_resolves_only_against_its_own_kind_of_reference() {
+        let order = Reference { order_number: OrderNumber::parse("SO-1042").unwrap(), tracking_number: None };
+        let parcel = Reference {
+            order_number: OrderNumber::parse("SO-1042").unwrap(),
+            tracking_number: Some(TrackingNumber::parse("BOL5521").unwrap()),
+        };
+        assert_eq!(reference_kind(Some(&BizTransactionType::Po)), Some(ReferenceKind::Order));
+        assert_eq!(reference_kind(Some(&BizTransactionType::Bol)), Some(ReferenceKind::Parcel));
+        assert_eq!(reference_kind(Some(&BizTransactionType::Desadv)), Some(ReferenceKind::Parcel));
+        assert_eq!(reference_kind(Some(&BizTransactionType::Inv)), None);
+        assert_eq!(reference_kind(None), None, "an untyped transaction names nothing");
+        assert!(matches_kind(&order, ReferenceKind::Order, "SO-1042"));
+        assert!(!matches_kind(&order, ReferenceKind::Parcel, "SO-1042"), "a bill of lading is not an order number");
+        assert!(matches_kind(&parcel, ReferenceKind::Parcel, "BOL-5521"));
+        assert!(!matches_kind(&parcel, ReferenceKind::Order, "BOL-5521"), "a purchase order is not a parcel");
+        // The store also matches internal shipment ids; a key must name the parcel itself.
+        assert!(!matches_kind(&parcel, ReferenceKind::Parcel, "17"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use milepost_ingest::adapters::{SenderKind, parse};
 use milepost_ingest::epcis::parse_epcis;
+use milepost_ingest::gs1::Gs1Key;
 use milepost_ingest::mapping::CodeMap;
 use milepost_ingest::order_files::{detect_format, parse_amazon_order_report, parse_order_csv};
 use milepost_ingest::samples::{SAMPLES, SampleFormat};
@@ -41,6 +42,9 @@ SO-1043,,2026-11-01T11:00:00-05:00,,USD,Ben Okafor,ben@example.net,,1 Main St,,A
 const AMAZON_REPORT: &[u8] = b"order-id\torder-item-id\tpurchase-date\tpayments-date\tbuyer-email\tbuyer-name\tsku\tproduct-name\tquantity-purchased\tcurrency\titem-price\titem-tax\tshipping-price\tshipping-tax\tship-service-level\trecipient-name\tship-address-1\tship-address-2\tship-address-3\tship-city\tship-state\tship-postal-code\tship-country\tsales-channel\tdelivery-end-date\n\
 113-5520147-8839021\t62019384756102\t2025-03-10T14:05:11-07:00\t2025-03-10T14:05:11-07:00\tk3h8qz1w0p@marketplace.amazon.com\tLee Park\tMUG-STN-12OZ\tStoneware Mug, Slate\t2\tUSD\t58.00\t4.79\t0.00\t0.00\tStandard\tLee Park\t88 Alder Way\t\t\tSpokane\tWA\t99201\tUS\tAmazon.com\t2025-03-14\n";
 
+/// All five EPCIS event types, an error declaration and an event type that does not read.
+const EPCIS_ALL_EVENT_TYPES: &[u8] = include_bytes!("fixtures/epcis_all_event_types.json");
+
 fn targets() -> Vec<Target> {
     let mut all: Vec<Target> = SAMPLES
         .iter()
@@ -59,6 +63,7 @@ fn targets() -> Vec<Target> {
         ]
         .map(Target::Shopify),
     );
+    all.push(Target::Epcis(EPCIS_ALL_EVENT_TYPES));
     all.extend([Target::OrderCsv, Target::AmazonReport]);
     all
 }
@@ -79,7 +84,18 @@ impl Target {
         let codes = codes();
         match self {
             Target::Sender(kind, _) => parse(kind, bytes, codes).is_ok(),
-            Target::Epcis(_) => parse_epcis(bytes, codes).is_ok(),
+            Target::Epcis(_) => parse_epcis(bytes, codes).is_ok_and(|entries| {
+                // The caller reads every identifier's GS1 key and every transaction's number.
+                for event in entries.iter().filter_map(|e| e.read.as_ref().ok()) {
+                    for epc in &event.epcs {
+                        let _ = Gs1Key::parse(epc).map(|k| (k.element_strings(), k.location_key()));
+                    }
+                    for bt in &event.biz_transactions {
+                        let _ = bt.number();
+                    }
+                }
+                true
+            }),
             Target::Shopify(topic) => parse_shopify(topic, bytes, codes).is_ok(),
             Target::OrderCsv => {
                 let _ = detect_format(bytes);
@@ -166,6 +182,14 @@ fn hostile_value() -> impl Strategy<Value = Value> {
             "1e309",
             "urn:epc:id:sscc:",
             "urn:epc:id:sgtin:.",
+            "urn:epc:id:grai:0.0.%",
+            "urn:epc:id:sgln:..",
+            "https://id.gs1.org/01/",
+            "https://id.gs1.org/00/%F0%9F",
+            "https://id.gs1.org/8003/0",
+            "urn:epcglobal:cbv:bt::",
+            "TransformationEvent",
+            "AssociationEvent",
             "#",
             "T",
             "24:00",

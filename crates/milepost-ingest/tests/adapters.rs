@@ -714,7 +714,11 @@ mod hostile {
             "shipping_address":{"name":"N","zip":"07470","country_code":"US"},
             "fulfillments":[{"id":3,"tracking_company":"UPS","tracking_numbers":["1Z"],"shipment_status":"delivered",
             "line_items":[{"sku":"S","quantity":1}]}],"tags":"a,b"}"##;
-        let documents: [(&str, Vec<u8>); 2] = [("epcis", fixture("epcis_capture.json")), ("shopify", order.to_vec())];
+        let documents: [(&str, Vec<u8>); 3] = [
+            ("epcis", fixture("epcis_capture.json")),
+            ("epcis", fixture("epcis_all_event_types.json")),
+            ("shopify", order.to_vec()),
+        ];
         for (which, body) in documents {
             let original: Value = serde_json::from_slice(&body).unwrap();
             let mut paths = Vec::new();
