@@ -158,7 +158,12 @@ fn from_digital_link(uri: &str) -> Option<Gs1Key> {
         "01" if matches!(value.len(), 8 | 12 | 13 | 14) && with_check_digit_valid(&value) => {
             Some(Gs1Key::Sgtin { gtin: format!("{value:0>14}"), serial: qualifier("21")? })
         }
-        "8003" if value.len() > 14 && with_check_digit_valid(&value[..14]) && value.starts_with('0') => {
+        "8003"
+            if value.len() > 14
+                && value.is_char_boundary(14)
+                && with_check_digit_valid(&value[..14])
+                && value.starts_with('0') =>
+        {
             Some(Gs1Key::Grai { grai: value[..14].to_string(), serial: value[14..].to_string() })
         }
         "8004" if value.len() > 4 => Some(Gs1Key::Giai(value)),
@@ -218,6 +223,9 @@ mod tests {
             "urn:epc:id:sscc:0614141.12345678901",
             "https://id.gs1.org/01/10614141123459/21/%zz",
             "https://",
+            // Not digits where the GRAI's 14 digits end: never sliced inside a character.
+            "https://id.gs1.org/8003/0000000000000%C3%A91",
+            "https://id.gs1.org/8003/0000000000000\u{e9}1",
             "",
         ] {
             assert_eq!(Gs1Key::parse(s), None, "{s}");

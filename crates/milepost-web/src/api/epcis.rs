@@ -48,6 +48,7 @@ pub struct EpcisCaptureOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EpcisCaptureQuery {
     /// The consignee's locations, comma-separated (SGLN URNs or GS1 Digital Link `414` URIs): a
     /// `receiving` or `accepting` event there counts as the parcel's delivery (B2B).
