@@ -11,6 +11,7 @@ pub mod order_files;
 pub mod samples;
 pub mod shopify;
 pub mod signature;
+pub mod zones;
 
 pub use adapters::{AdapterError, NormalizedEvent, ProofOfDelivery, SenderKind, parse};
 pub use detect::{detect_carrier, tracking_url};

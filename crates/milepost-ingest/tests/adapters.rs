@@ -35,6 +35,65 @@ mod ups {
     use super::*;
     use Milestone::*;
 
+    fn utc(e: &NormalizedEvent) -> String {
+        e.occurred_at.with_timezone(&chrono::Utc).to_rfc3339()
+    }
+
+    #[test]
+    fn local_times_alone_are_read_in_the_zone_of_the_scans_state_and_zip() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        let parcel = for_number(&events, "1Z999AA10123456784");
+        // Knoxville is East Tennessee (ZIP 379): Eastern, standard time again since 2 November.
+        assert_eq!(parcel[0].occurred_at.to_rfc3339(), "2025-11-04T14:33:16-05:00");
+        assert_eq!(utc(parcel[0]), "2025-11-04T19:33:16+00:00");
+        // Adrian, Michigan, with an empty postal code: America/Detroit.
+        assert_eq!(utc(parcel[1]), "2025-11-04T14:22:15+00:00");
+        // Nashville is Central, after and before the end of summer time.
+        assert_eq!(utc(parcel[2]), "2025-11-04T04:24:00+00:00");
+        assert_eq!(parcel[3].occurred_at.to_rfc3339(), "2025-11-01T20:09:52-05:00");
+        assert_eq!(utc(parcel[3]), "2025-11-02T01:09:52+00:00");
+        // El Paso (ZIP 799) is Mountain though Texas is Central.
+        assert_eq!(utc(parcel[4]), "2025-11-01T18:18:00+00:00");
+    }
+
+    #[test]
+    fn local_times_abroad_take_the_countrys_zone_and_a_multi_zone_country_its_states() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        let parcel = for_number(&events, "1Z999AA10123456795");
+        assert_eq!(parcel[0].occurred_at.to_rfc3339(), "2025-03-18T15:44:03+01:00", "Belgium");
+        assert_eq!(utc(parcel[0]), "2025-03-18T14:44:03+00:00");
+        assert_eq!(utc(parcel[1]), "2025-03-17T01:00:00+00:00", "Perth, Western Australia");
+    }
+
+    #[test]
+    fn a_local_time_whose_zone_cannot_be_known_keeps_its_wall_time() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        // The US without a state, and Australia without a state, have more than one zone.
+        assert_eq!(for_number(&events, "1Z999AA10123456784")[5].occurred_at.to_rfc3339(), "2025-10-31T14:02:29+00:00");
+        assert_eq!(for_number(&events, "1Z999AA10123456795")[2].occurred_at.to_rfc3339(), "2025-03-17T08:00:00+00:00");
+    }
+
+    #[test]
+    fn the_local_time_in_gmt_offset_wins_over_a_gmt_date_that_slipped_a_day() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        let parcel = for_number(&events, "1Z999AA10123456806");
+        // gmtDate says the 14th at 04:15, but 22:15 at -06:00 on the 14th is the 15th at 04:15 UTC.
+        assert_eq!(parcel[0].occurred_at, at("2025-03-15T04:15:00Z"));
+        assert_eq!(parcel[0].occurred_at.to_rfc3339(), "2025-03-14T22:15:00-06:00");
+    }
+
+    #[test]
+    fn gmt_offsets_are_read_in_every_spelling() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        let parcel = for_number(&events, "1Z999AA10123456806");
+        assert_eq!(parcel[1].occurred_at.to_rfc3339(), "2025-03-14T07:42:10-04:00", "-0400");
+        assert_eq!(utc(parcel[1]), "2025-03-14T11:42:10+00:00");
+        assert_eq!(parcel[2].occurred_at.to_rfc3339(), "2025-03-14T10:15:00+05:30", "+5:30");
+        assert_eq!(utc(parcel[2]), "2025-03-14T04:45:00+00:00");
+        assert_eq!(parcel[3].occurred_at.to_rfc3339(), "2025-03-13T12:00:00-07:00", "-07");
+        assert_eq!(utc(parcel[3]), "2025-03-13T19:00:00+00:00");
+    }
+
     #[test]
     fn a_local_time_centuries_away_from_gmt_falls_back_to_gmt_instead_of_overflowing() {
         // The shape `cargo fuzz` found: no offset, and local and GMT dates far apart.
@@ -602,9 +661,10 @@ mod mapping {
 mod hostile {
     use super::*;
 
-    const FIXTURES: [(SenderKind, &str); 10] = [
+    const FIXTURES: [(SenderKind, &str); 11] = [
         (SenderKind::Generic, "generic_events.json"),
         (SenderKind::Ups, "ups_multi_package.json"),
+        (SenderKind::Ups, "ups_local_times_only.json"),
         (SenderKind::Fedex, "fedex_duplicate_number.json"),
         (SenderKind::Usps, "usps_v3.json"),
         (SenderKind::Usps, "usps_return.json"),
