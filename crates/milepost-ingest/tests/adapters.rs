@@ -274,6 +274,45 @@ mod usps {
     use super::*;
     use Milestone::*;
 
+    fn utc(e: &NormalizedEvent) -> String {
+        e.occurred_at.with_timezone(&chrono::Utc).to_rfc3339()
+    }
+
+    #[test]
+    fn the_local_stamp_in_its_offset_wins_when_the_gmt_stamp_slipped_a_day_at_midnight_gmt() {
+        let events = read(SenderKind::Usps, "usps_v3_local_and_gmt.json");
+        // 18:31 at -06:00 is 00:31 UTC on the 26th; USPS wrote the GMT stamp with the local date.
+        assert_eq!(events[0].occurred_at.to_rfc3339(), "2025-11-25T18:31:00-06:00");
+        assert_eq!(utc(&events[0]), "2025-11-26T00:31:00+00:00");
+    }
+
+    #[test]
+    fn a_gmt_stamp_that_agrees_with_the_local_minute_gives_its_seconds() {
+        let events = read(SenderKind::Usps, "usps_v3_local_and_gmt.json");
+        assert_eq!(events[1].occurred_at.to_rfc3339(), "2025-11-25T07:10:22-06:00", "offset spelt -0600");
+        assert_eq!(utc(&events[1]), "2025-11-25T13:10:22+00:00");
+    }
+
+    #[test]
+    fn gmt_offsets_are_read_in_every_spelling_usps_writes() {
+        let events = read(SenderKind::Usps, "usps_v3_local_and_gmt.json");
+        assert_eq!(events[2].occurred_at.to_rfc3339(), "2025-11-24T09:00:00-06:00", "-6:00");
+        assert_eq!(utc(&events[2]), "2025-11-24T15:00:00+00:00");
+        assert_eq!(events[3].occurred_at.to_rfc3339(), "2025-11-24T08:00:00-06:00", "-06");
+        assert_eq!(utc(&events[3]), "2025-11-24T14:00:00+00:00");
+    }
+
+    #[test]
+    fn a_local_stamp_without_offset_is_read_in_the_zone_of_the_events_state_and_zip() {
+        let events = read(SenderKind::Usps, "usps_v3_local_and_gmt.json");
+        assert_eq!(events[4].occurred_at.to_rfc3339(), "2025-11-23T17:01:00-06:00", "Milwaukee, Central");
+        assert_eq!(utc(&events[4]), "2025-11-23T23:01:00+00:00");
+        assert_eq!(utc(&events[5]), "2025-11-22T15:00:00+00:00", "Knoxville, East Tennessee");
+        assert_eq!(utc(&events[6]), "2025-11-21T17:00:00+00:00", "Toronto, when eventCountry names Canada");
+        // Without any place the zone cannot be known: the wall time is kept.
+        assert_eq!(events[7].occurred_at.to_rfc3339(), "2025-11-20T00:00:00+00:00");
+    }
+
     #[test]
     fn event_codes_keep_their_leading_zeros_and_map_every_group() {
         let events = read(SenderKind::Usps, "usps_v3.json");
@@ -661,12 +700,13 @@ mod mapping {
 mod hostile {
     use super::*;
 
-    const FIXTURES: [(SenderKind, &str); 11] = [
+    const FIXTURES: [(SenderKind, &str); 12] = [
         (SenderKind::Generic, "generic_events.json"),
         (SenderKind::Ups, "ups_multi_package.json"),
         (SenderKind::Ups, "ups_local_times_only.json"),
         (SenderKind::Fedex, "fedex_duplicate_number.json"),
         (SenderKind::Usps, "usps_v3.json"),
+        (SenderKind::Usps, "usps_v3_local_and_gmt.json"),
         (SenderKind::Usps, "usps_return.json"),
         (SenderKind::Dhl, "dhl_unified.json"),
         (SenderKind::Easypost, "easypost_tracker_updated.json"),
