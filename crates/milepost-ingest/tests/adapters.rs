@@ -247,6 +247,25 @@ mod fedex {
     }
 
     #[test]
+    fn a_scan_without_offset_is_read_in_its_locations_zone_before_borrowing_a_neighbours_offset() {
+        let body = br#"{"output":{"completeTrackResults":[{"trackingNumber":"794613372819","trackResults":[{
+            "trackingNumberInfo":{"trackingNumber":"794613372819"},
+            "scanEvents":[
+             {"date":"2025-07-02T06:10:00-0500","eventType":"AR","derivedStatusCode":"IT",
+              "scanLocation":{"city":"MEMPHIS","stateOrProvinceCode":"TN","countryCode":"US"}},
+             {"date":"2025-07-01T16:48:00","eventType":"PU","derivedStatusCode":"PU",
+              "scanLocation":{"city":"LOS ANGELES","stateOrProvinceCode":"CA","postalCode":"90001","countryCode":"US"}},
+             {"date":"2025-07-01T09:00:00","eventType":"OC","derivedStatusCode":"IN","scanLocation":{}}]}]}]}}"#;
+        let events = parse(SenderKind::Fedex, body, &CodeMap::seeded()).unwrap();
+        assert_eq!(events[0].occurred_at, at("2025-07-02T11:10:00Z"), "an offset spelt -0500");
+        // Los Angeles in July is -07:00, whatever Memphis's neighbouring scan says.
+        assert_eq!(events[1].occurred_at.to_rfc3339(), "2025-07-01T16:48:00-07:00");
+        assert_eq!(events[1].occurred_at, at("2025-07-01T23:48:00Z"));
+        // No place: the nearest scan with an offset lends it (Los Angeles has none of its own).
+        assert_eq!(events[2].occurred_at.to_rfc3339(), "2025-07-01T09:00:00-05:00");
+    }
+
+    #[test]
     fn a_scan_without_offset_borrows_its_neighbours_and_others_keep_their_own() {
         let events = read(SenderKind::Fedex, "fedex_duplicate_number.json");
         assert_eq!(events[0].occurred_at.to_rfc3339(), "2025-03-14T10:31:00-07:00");
