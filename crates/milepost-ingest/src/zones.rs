@@ -46,6 +46,8 @@ pub fn zone_for(country: &str, region: Option<&str>, postal_code: Option<&str>) 
         "RU" => lookup(RU_REGIONS, region.as_deref()?),
         "ES" => Some(spain(region.as_deref(), postal.as_deref())),
         "PT" => Some(portugal(region.as_deref(), postal.as_deref())),
+        // Magallanes (CL-MA, Punta Arenas) keeps summer time all year; the rest of Chile is Santiago.
+        "CL" if region.as_deref() == Some("MA") => Some("America/Punta_Arenas"),
         other => lookup(COUNTRY_ZONES, other),
     }?;
     name.parse().ok()
@@ -166,7 +168,9 @@ pub const US_STATES: &[(&str, &str)] = &[
 ];
 
 /// Split states by three-digit ZIP prefix: (state, prefix, zone). Each prefix here lies in the
-/// other zone than its state's main one, for all or nearly all of its area.
+/// other zone than its state's main one for most of its people; where a listed prefix has a part
+/// on the other side, the comment names it. Arizona is `America/Phoenix` (no summer time) even on
+/// the Navajo Nation, which keeps Mountain summer time: its ZIPs share prefixes with the rest.
 pub const US_SPLITS: &[(&str, &str, &str)] = &[
     // Florida west of the Apalachicola: Panama City and Pensacola.
     ("FL", "324", "America/Chicago"),
@@ -193,14 +197,17 @@ pub const US_SPLITS: &[(&str, &str, &str)] = &[
     ("OR", "979", "America/Boise"),
     // Western South Dakota (Rapid City) is Mountain.
     ("SD", "577", "America/Denver"),
-    // East Tennessee (Chattanooga, Knoxville, the Tri-Cities) is Eastern.
+    // East Tennessee (Chattanooga, Knoxville, the Tri-Cities) is Eastern. 373 is mostly Eastern
+    // (Cleveland, Athens, Dayton) but also holds Central counties (Coffee, Franklin, Marion,
+    // Grundy, Sequatchie, Bledsoe), which this table reads as Eastern.
     ("TN", "373", "America/New_York"),
     ("TN", "374", "America/New_York"),
     ("TN", "376", "America/New_York"),
     ("TN", "377", "America/New_York"),
     ("TN", "378", "America/New_York"),
     ("TN", "379", "America/New_York"),
-    // Far west Texas (El Paso) is Mountain.
+    // Far west Texas (El Paso and Hudspeth counties) is Mountain; 798 also holds Alpine, Marfa and
+    // Presidio, which are Central and which this table reads as Mountain.
     ("TX", "798", "America/Denver"),
     ("TX", "799", "America/Denver"),
     ("TX", "885", "America/Denver"),
@@ -323,7 +330,8 @@ pub const RU_REGIONS: &[(&str, &str)] = &[
 /// Countries on one zone (ISO 3166-1 alpha-2), their zone as the IANA database names it. A
 /// country with several zones is left out unless one holds nearly everyone and the others are
 /// small islands (New Zealand's Chatham Islands, Chile's Easter Island, Ecuador's Galápagos are
-/// then read as the mainland).
+/// then read as the mainland; Chile's Magallanes is read by region). Overseas territories have
+/// their own ISO codes (GP, RE, GL, …) and are not in the table.
 pub const COUNTRY_ZONES: &[(&str, &str)] = &[
     ("AD", "Europe/Andorra"),
     ("AE", "Asia/Dubai"),
@@ -471,7 +479,7 @@ mod tests {
             names.extend(table.iter().map(|(_, _, z)| *z));
         }
         names.extend(["Atlantic/Canary", "Europe/Madrid", "Atlantic/Azores", "Atlantic/Madeira", "Europe/Lisbon"]);
-        names.push("America/Mexico_City");
+        names.extend(["America/Mexico_City", "America/Punta_Arenas"]);
         for name in names {
             assert!(name.parse::<Tz>().is_ok(), "{name} is not an IANA zone chrono-tz knows");
         }
@@ -533,6 +541,8 @@ mod tests {
         assert_eq!(zone("PT", None, Some("9500-100")).as_deref(), Some("Atlantic/Azores"));
         assert_eq!(zone("be", None, None).as_deref(), Some("Europe/Brussels"));
         assert_eq!(zone("SG", None, None).as_deref(), Some("Asia/Singapore"));
+        assert_eq!(zone("CL", Some("MA"), None).as_deref(), Some("America/Punta_Arenas"));
+        assert_eq!(zone("CL", Some("RM"), None).as_deref(), Some("America/Santiago"));
         assert_eq!(zone("XX", None, None), None);
         assert_eq!(zone("ID", None, None), None, "Indonesia spans three zones");
     }
