@@ -12,6 +12,7 @@ pub mod order_files;
 pub mod samples;
 pub mod shopify;
 pub mod signature;
+pub mod zones;
 
 pub use adapters::{AdapterError, NormalizedEvent, ProofOfDelivery, SenderKind, parse};
 pub use detect::{carrier_from_tracking_url, detect_carrier, tracking_url};

@@ -35,6 +35,65 @@ mod ups {
     use super::*;
     use Milestone::*;
 
+    fn utc(e: &NormalizedEvent) -> String {
+        e.occurred_at.with_timezone(&chrono::Utc).to_rfc3339()
+    }
+
+    #[test]
+    fn local_times_alone_are_read_in_the_zone_of_the_scans_state_and_zip() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        let parcel = for_number(&events, "1Z999AA10123456784");
+        // Knoxville is East Tennessee (ZIP 379): Eastern, standard time again since 2 November.
+        assert_eq!(parcel[0].occurred_at.to_rfc3339(), "2025-11-04T14:33:16-05:00");
+        assert_eq!(utc(parcel[0]), "2025-11-04T19:33:16+00:00");
+        // Adrian, Michigan, with an empty postal code: America/Detroit.
+        assert_eq!(utc(parcel[1]), "2025-11-04T14:22:15+00:00");
+        // Nashville is Central, after and before the end of summer time.
+        assert_eq!(utc(parcel[2]), "2025-11-04T04:24:00+00:00");
+        assert_eq!(parcel[3].occurred_at.to_rfc3339(), "2025-11-01T20:09:52-05:00");
+        assert_eq!(utc(parcel[3]), "2025-11-02T01:09:52+00:00");
+        // El Paso (ZIP 799) is Mountain though Texas is Central.
+        assert_eq!(utc(parcel[4]), "2025-11-01T18:18:00+00:00");
+    }
+
+    #[test]
+    fn local_times_abroad_take_the_countrys_zone_and_a_multi_zone_country_its_states() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        let parcel = for_number(&events, "1Z999AA10123456795");
+        assert_eq!(parcel[0].occurred_at.to_rfc3339(), "2025-03-18T15:44:03+01:00", "Belgium");
+        assert_eq!(utc(parcel[0]), "2025-03-18T14:44:03+00:00");
+        assert_eq!(utc(parcel[1]), "2025-03-17T01:00:00+00:00", "Perth, Western Australia");
+    }
+
+    #[test]
+    fn a_local_time_whose_zone_cannot_be_known_keeps_its_wall_time() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        // The US without a state, and Australia without a state, have more than one zone.
+        assert_eq!(for_number(&events, "1Z999AA10123456784")[5].occurred_at.to_rfc3339(), "2025-10-31T14:02:29+00:00");
+        assert_eq!(for_number(&events, "1Z999AA10123456795")[2].occurred_at.to_rfc3339(), "2025-03-17T08:00:00+00:00");
+    }
+
+    #[test]
+    fn the_local_time_in_gmt_offset_wins_over_a_gmt_date_that_slipped_a_day() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        let parcel = for_number(&events, "1Z999AA10123456806");
+        // gmtDate says the 14th at 04:15, but 22:15 at -06:00 on the 14th is the 15th at 04:15 UTC.
+        assert_eq!(parcel[0].occurred_at, at("2025-03-15T04:15:00Z"));
+        assert_eq!(parcel[0].occurred_at.to_rfc3339(), "2025-03-14T22:15:00-06:00");
+    }
+
+    #[test]
+    fn gmt_offsets_are_read_in_every_spelling() {
+        let events = read(SenderKind::Ups, "ups_local_times_only.json");
+        let parcel = for_number(&events, "1Z999AA10123456806");
+        assert_eq!(parcel[1].occurred_at.to_rfc3339(), "2025-03-14T07:42:10-04:00", "-0400");
+        assert_eq!(utc(parcel[1]), "2025-03-14T11:42:10+00:00");
+        assert_eq!(parcel[2].occurred_at.to_rfc3339(), "2025-03-14T10:15:00+05:30", "+5:30");
+        assert_eq!(utc(parcel[2]), "2025-03-14T04:45:00+00:00");
+        assert_eq!(parcel[3].occurred_at.to_rfc3339(), "2025-03-13T12:00:00-07:00", "-07");
+        assert_eq!(utc(parcel[3]), "2025-03-13T19:00:00+00:00");
+    }
+
     #[test]
     fn a_local_time_centuries_away_from_gmt_falls_back_to_gmt_instead_of_overflowing() {
         // The shape `cargo fuzz` found: no offset, and local and GMT dates far apart.
@@ -188,6 +247,25 @@ mod fedex {
     }
 
     #[test]
+    fn a_scan_without_offset_is_read_in_its_locations_zone_before_borrowing_a_neighbours_offset() {
+        let body = br#"{"output":{"completeTrackResults":[{"trackingNumber":"794613372819","trackResults":[{
+            "trackingNumberInfo":{"trackingNumber":"794613372819"},
+            "scanEvents":[
+             {"date":"2025-07-02T06:10:00-0500","eventType":"AR","derivedStatusCode":"IT",
+              "scanLocation":{"city":"MEMPHIS","stateOrProvinceCode":"TN","countryCode":"US"}},
+             {"date":"2025-07-01T16:48:00","eventType":"PU","derivedStatusCode":"PU",
+              "scanLocation":{"city":"LOS ANGELES","stateOrProvinceCode":"CA","postalCode":"90001","countryCode":"US"}},
+             {"date":"2025-07-01T09:00:00","eventType":"OC","derivedStatusCode":"IN","scanLocation":{}}]}]}]}}"#;
+        let events = parse(SenderKind::Fedex, body, &CodeMap::seeded()).unwrap();
+        assert_eq!(events[0].occurred_at, at("2025-07-02T11:10:00Z"), "an offset spelt -0500");
+        // Los Angeles in July is -07:00, whatever Memphis's neighbouring scan says.
+        assert_eq!(events[1].occurred_at.to_rfc3339(), "2025-07-01T16:48:00-07:00");
+        assert_eq!(events[1].occurred_at, at("2025-07-01T23:48:00Z"));
+        // No place: the nearest scan with an offset lends it (Los Angeles has none of its own).
+        assert_eq!(events[2].occurred_at.to_rfc3339(), "2025-07-01T09:00:00-05:00");
+    }
+
+    #[test]
     fn a_scan_without_offset_borrows_its_neighbours_and_others_keep_their_own() {
         let events = read(SenderKind::Fedex, "fedex_duplicate_number.json");
         assert_eq!(events[0].occurred_at.to_rfc3339(), "2025-03-14T10:31:00-07:00");
@@ -214,6 +292,45 @@ mod fedex {
 mod usps {
     use super::*;
     use Milestone::*;
+
+    fn utc(e: &NormalizedEvent) -> String {
+        e.occurred_at.with_timezone(&chrono::Utc).to_rfc3339()
+    }
+
+    #[test]
+    fn the_local_stamp_in_its_offset_wins_when_the_gmt_stamp_slipped_a_day_at_midnight_gmt() {
+        let events = read(SenderKind::Usps, "usps_v3_local_and_gmt.json");
+        // 18:31 at -06:00 is 00:31 UTC on the 26th; USPS wrote the GMT stamp with the local date.
+        assert_eq!(events[0].occurred_at.to_rfc3339(), "2025-11-25T18:31:00-06:00");
+        assert_eq!(utc(&events[0]), "2025-11-26T00:31:00+00:00");
+    }
+
+    #[test]
+    fn a_gmt_stamp_that_agrees_with_the_local_minute_gives_its_seconds() {
+        let events = read(SenderKind::Usps, "usps_v3_local_and_gmt.json");
+        assert_eq!(events[1].occurred_at.to_rfc3339(), "2025-11-25T07:10:22-06:00", "offset spelt -0600");
+        assert_eq!(utc(&events[1]), "2025-11-25T13:10:22+00:00");
+    }
+
+    #[test]
+    fn gmt_offsets_are_read_in_every_spelling_usps_writes() {
+        let events = read(SenderKind::Usps, "usps_v3_local_and_gmt.json");
+        assert_eq!(events[2].occurred_at.to_rfc3339(), "2025-11-24T09:00:00-06:00", "-6:00");
+        assert_eq!(utc(&events[2]), "2025-11-24T15:00:00+00:00");
+        assert_eq!(events[3].occurred_at.to_rfc3339(), "2025-11-24T08:00:00-06:00", "-06");
+        assert_eq!(utc(&events[3]), "2025-11-24T14:00:00+00:00");
+    }
+
+    #[test]
+    fn a_local_stamp_without_offset_is_read_in_the_zone_of_the_events_state_and_zip() {
+        let events = read(SenderKind::Usps, "usps_v3_local_and_gmt.json");
+        assert_eq!(events[4].occurred_at.to_rfc3339(), "2025-11-23T17:01:00-06:00", "Milwaukee, Central");
+        assert_eq!(utc(&events[4]), "2025-11-23T23:01:00+00:00");
+        assert_eq!(utc(&events[5]), "2025-11-22T15:00:00+00:00", "Knoxville, East Tennessee");
+        assert_eq!(utc(&events[6]), "2025-11-21T17:00:00+00:00", "Toronto, when eventCountry names Canada");
+        // Without any place the zone cannot be known: the wall time is kept.
+        assert_eq!(events[7].occurred_at.to_rfc3339(), "2025-11-20T00:00:00+00:00");
+    }
 
     #[test]
     fn event_codes_keep_their_leading_zeros_and_map_every_group() {
@@ -610,11 +727,13 @@ mod mapping {
 mod hostile {
     use super::*;
 
-    const FIXTURES: [(SenderKind, &str); 10] = [
+    const FIXTURES: [(SenderKind, &str); 12] = [
         (SenderKind::Generic, "generic_events.json"),
         (SenderKind::Ups, "ups_multi_package.json"),
+        (SenderKind::Ups, "ups_local_times_only.json"),
         (SenderKind::Fedex, "fedex_duplicate_number.json"),
         (SenderKind::Usps, "usps_v3.json"),
+        (SenderKind::Usps, "usps_v3_local_and_gmt.json"),
         (SenderKind::Usps, "usps_return.json"),
         (SenderKind::Dhl, "dhl_unified.json"),
         (SenderKind::Easypost, "easypost_tracker_updated.json"),

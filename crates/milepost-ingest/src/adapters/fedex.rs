@@ -10,15 +10,17 @@
 //! exception); otherwise `eventType` (fine: `OD` out for delivery, `HP` ready for pickup, which
 //! the coarse code hides as `IT`), then `derivedStatusCode`.
 //!
-//! Time: scans carry ISO-8601 with the scan's own offset; one that has none takes the offset of
-//! the nearest scan in the same result that has one (FedEx's "no offset" PU scans sit among scans
-//! at the same place), or UTC when no scan has one.
+//! Time: scans carry ISO-8601 with the scan's own offset; one that has none is read in the time
+//! zone of its `scanLocation` ([`crate::zones`]), else takes the offset of the nearest scan in the
+//! same result that has one (FedEx's "no offset" PU scans sit among scans at the same place), or
+//! UTC when no scan has one.
 
 use super::{
-    AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, location, offset_of, parse_estimate,
+    AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, location, offset_of, parse_estimate, parse_naive,
     parse_timestamp, pod_for, resolve, with_derived_id,
 };
 use crate::mapping::{CodeLookup, CodeMap};
+use crate::zones;
 use chrono::{DateTime, FixedOffset};
 use milepost_domain::{EventSource, Milestone};
 
@@ -80,14 +82,7 @@ fn read_result(
     let estimate = estimated_delivery(result, stamps.iter().find_map(|s| s.2))?;
 
     for (i, scan) in scans.iter().enumerate() {
-        let (date_node, text, _) = &stamps[i];
-        let fallback = nearest_offset(&stamps, i);
-        let occurred_at = parse_timestamp(text, fallback)
-            .ok_or_else(|| date_node.invalid("an ISO-8601 date-time like 2025-03-14T10:31:00-07:00"))?;
-        let event_type = scan.opt_str("eventType")?;
-        let exception_code = scan.opt_str("exceptionCode")?;
-        let derived = scan.opt_str("derivedStatusCode")?;
-        let (mapping, code) = map_codes(codes, event_type, exception_code, derived);
+        let (date_node, text, own_offset) = &stamps[i];
         let location = match scan.get("scanLocation")? {
             Some(l) => location(
                 l.opt_str("city")?,
@@ -97,6 +92,19 @@ fn read_result(
             ),
             None => None,
         };
+        let zone = match (own_offset, parse_naive(text.trim())) {
+            (None, Some(wall)) => location.as_ref().and_then(|l| zones::zone_of(l, None)).map(|z| (z, wall)),
+            _ => None,
+        };
+        let occurred_at = match zone {
+            Some((zone, wall)) => zones::local_instant(zone, wall),
+            None => parse_timestamp(text, nearest_offset(&stamps, i))
+                .ok_or_else(|| date_node.invalid("an ISO-8601 date-time like 2025-03-14T10:31:00-07:00"))?,
+        };
+        let event_type = scan.opt_str("eventType")?;
+        let exception_code = scan.opt_str("exceptionCode")?;
+        let derived = scan.opt_str("derivedStatusCode")?;
+        let (mapping, code) = map_codes(codes, event_type, exception_code, derived);
         let description = match (scan.opt_str("eventDescription")?, scan.opt_str("exceptionDescription")?) {
             (Some(d), Some(x)) => Some(format!("{d}: {x}")),
             (d, x) => d.or(x).map(str::to_string),

@@ -14,14 +14,16 @@
 //! }]}
 //! ```
 //!
-//! Required: `tracking_number`, `carrier`, `occurred_at` (RFC 3339 with offset), and `milestone`
-//! or `code`. When `milestone` is given it decides; otherwise `code` is looked up in the mapping
-//! table under the given carrier (so a 3PL forwarding UPS codes with `"carrier": "ups"` is
-//! normalized like UPS). `source` defaults to `carrier`.
+//! Required: `tracking_number`, `carrier`, `occurred_at` (RFC 3339 with offset; an offset spelt
+//! `-0700` or `-07` is read too), and `milestone` or `code`. When `milestone` is given it
+//! decides; otherwise `code` is looked up in the mapping table under the given carrier (so a 3PL
+//! forwarding UPS codes with `"carrier": "ups"` is normalized like UPS). `source` defaults to
+//! `carrier`.
 
-use super::{AdapterError, Node, NormalizedEvent, ProofOfDelivery, location, parse_estimate, with_derived_id};
+use super::{
+    AdapterError, Node, NormalizedEvent, ProofOfDelivery, location, parse_estimate, parse_instant, with_derived_id,
+};
 use crate::mapping::{CodeLookup, CodeMap};
-use chrono::DateTime;
 use milepost_domain::{EventSource, Milestone};
 
 const EVENT_FIELDS: [&str; 16] = [
@@ -76,8 +78,8 @@ fn read_event(event: &Node<'_>, codes: &CodeMap) -> Result<NormalizedEvent, Adap
         None => EventSource::Carrier,
     };
     let at = event.req("occurred_at")?;
-    let occurred_at = DateTime::parse_from_rfc3339(at.as_str()?.trim())
-        .map_err(|_| at.invalid("an RFC 3339 time with offset like 2025-03-14T11:02:00-07:00"))?;
+    let occurred_at = parse_instant(at.as_str()?)
+        .ok_or_else(|| at.invalid("an RFC 3339 time with offset like 2025-03-14T11:02:00-07:00"))?;
     let code = event.opt_string("code")?;
     let code_for_id = code.clone();
     let given = match event.get("milestone")? {

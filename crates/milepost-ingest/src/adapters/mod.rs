@@ -334,7 +334,10 @@ pub(crate) fn with_derived_id(mut ev: NormalizedEvent, raw_codes: &[Option<&str>
     ev
 }
 
-/// `"-06:00"`, `"+0530"`, `"Z"` → an offset.
+/// An offset in every spelling real senders use: `Z`, `-07:00`, `-0700`, `-7:00` (USPS's schema
+/// example), `+05:30` and the hours-only `-07`. This is the one offset reader of every adapter
+/// (and of timestamps with an offset, through [`parse_timestamp`]), so a spelling learnt from one
+/// sender is understood from all. A lone digit (`-6`) is refused: nothing says it means hours.
 pub(crate) fn parse_offset(s: &str) -> Option<FixedOffset> {
     let s = s.trim();
     if s.eq_ignore_ascii_case("z") {
@@ -345,24 +348,48 @@ pub(crate) fn parse_offset(s: &str) -> Option<FixedOffset> {
         b'-' => (-1, &s[1..]),
         _ => return None,
     };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) || rest.len() > 5 {
+    if !rest.is_ascii() {
         return None;
     }
-    let hours: i32 = digits[..2].parse().ok()?;
-    let minutes: i32 = digits[2..].parse().ok()?;
+    let (hours, minutes) = match rest.split_once(':') {
+        Some((h, m)) if (1..=2).contains(&h.len()) && m.len() == 2 => (h, m),
+        Some(_) => return None,
+        None if rest.len() == 4 => (&rest[..2], &rest[2..]),
+        None if rest.len() == 2 => (rest, "00"),
+        None => return None,
+    };
+    if !hours.bytes().chain(minutes.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i32 = hours.parse().ok()?;
+    let minutes: i32 = minutes.parse().ok()?;
     if hours > 18 || minutes > 59 {
         return None;
     }
     FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
 }
 
-/// An ISO-8601 timestamp, with or without an offset. Times with an offset keep it; naive times
-/// (`2025-03-14T08:12:00`, which DHL, FedEx and AfterShip sometimes send) take `fallback`, which
-/// each adapter chooses from the best evidence it has, and UTC when it has none.
+/// A timestamp split into its wall time and the offset written after it, for the spellings
+/// RFC 3339 refuses (`2025-03-14T07:10:00-0700`, `…-7:00`, `…-07`, `… -07:00`).
+fn split_offset(s: &str) -> Option<(NaiveDateTime, FixedOffset)> {
+    // The offset starts after the time of day: the last sign (or `Z`) past the `T` or space.
+    let time_starts = s.find(['T', 't', ' '])?;
+    let (wall, offset) = if s.ends_with(['Z', 'z']) {
+        s.split_at(s.len() - 1)
+    } else {
+        let at = s[time_starts..].rfind(['+', '-'])? + time_starts;
+        s.split_at(at)
+    };
+    Some((parse_naive(wall.trim())?, parse_offset(offset)?))
+}
+
+/// An ISO-8601 timestamp, with or without an offset. Times with an offset keep it, in any spelling
+/// [`parse_offset`] reads; naive times (`2025-03-14T08:12:00`, which DHL, FedEx and AfterShip
+/// sometimes send) take `fallback`, which each adapter chooses from the best evidence it has, and
+/// UTC when it has none.
 pub(crate) fn parse_timestamp(s: &str, fallback: Option<FixedOffset>) -> Option<DateTime<FixedOffset>> {
     let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+    if let Some(t) = parse_instant(s) {
         return Some(t);
     }
     let naive = parse_naive(s)?;
@@ -370,9 +397,21 @@ pub(crate) fn parse_timestamp(s: &str, fallback: Option<FixedOffset>) -> Option<
     offset.from_local_datetime(&naive).single()
 }
 
-/// The offset a timestamp string carries, if any.
+/// A timestamp that must carry its offset (RFC 3339, or one of the other spellings
+/// [`parse_offset`] reads); `None` for a time without one.
+pub(crate) fn parse_instant(s: &str) -> Option<DateTime<FixedOffset>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t);
+    }
+    let (wall, offset) = split_offset(s)?;
+    offset.from_local_datetime(&wall).single()
+}
+
+/// The offset a timestamp string carries, if any, in any spelling [`parse_offset`] reads.
 pub(crate) fn offset_of(s: &str) -> Option<FixedOffset> {
-    DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| *t.offset())
+    let s = s.trim();
+    DateTime::parse_from_rfc3339(s).ok().map(|t| *t.offset()).or_else(|| split_offset(s).map(|(_, o)| o))
 }
 
 pub(crate) fn parse_naive(s: &str) -> Option<NaiveDateTime> {
@@ -418,6 +457,52 @@ mod tests {
         assert_eq!(parse_offset("-6"), None);
         assert_eq!(parse_offset("+99:00"), None);
         assert_eq!(parse_offset(""), None);
+    }
+
+    #[test]
+    fn offsets_parse_in_every_spelling_real_senders_write() {
+        let minus7 = FixedOffset::west_opt(7 * 3600);
+        for spelling in ["-07:00", "-0700", "-7:00", "-07", " -07:00 "] {
+            assert_eq!(parse_offset(spelling), minus7, "{spelling:?}");
+        }
+        assert_eq!(parse_offset("+05:30"), FixedOffset::east_opt(5 * 3600 + 30 * 60));
+        assert_eq!(parse_offset("+5:30"), FixedOffset::east_opt(5 * 3600 + 30 * 60));
+        assert_eq!(parse_offset("z"), FixedOffset::east_opt(0));
+        assert_eq!(parse_offset("+00"), FixedOffset::east_opt(0));
+        for refused in ["-7", "-070", "-07:0", "-07:000", "-007:00", "07:00", "-ab:cd", "-0é:00", "-07:60", "+", "-:"]
+        {
+            assert_eq!(parse_offset(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn timestamps_carry_their_offset_in_every_spelling_and_keep_the_same_instant() {
+        let instant = DateTime::parse_from_rfc3339("2025-03-14T14:10:00Z").unwrap();
+        for s in [
+            "2025-03-14T07:10:00-07:00",
+            "2025-03-14T07:10:00-0700",
+            "2025-03-14T07:10:00-7:00",
+            "2025-03-14T07:10:00-07",
+            "2025-03-14T07:10:00 -07:00",
+            "2025-03-14 07:10:00-0700",
+            "2025-03-14T14:10:00Z",
+            "2025-03-14T19:40:00+05:30",
+            "2025-03-14T19:40:00+0530",
+        ] {
+            let fallback = FixedOffset::east_opt(3600);
+            assert_eq!(parse_timestamp(s, fallback), Some(instant), "{s}");
+            assert_eq!(parse_instant(s), Some(instant), "{s}");
+            assert!(offset_of(s).is_some(), "{s}");
+        }
+        assert_eq!(
+            parse_timestamp("2025-03-14T07:10:00-0700", None).unwrap().to_rfc3339(),
+            "2025-03-14T07:10:00-07:00"
+        );
+        // A time without offset has none: the adapter's fallback decides, and `parse_instant` refuses it.
+        assert_eq!(parse_instant("2025-03-14T07:10:00"), None);
+        assert_eq!(offset_of("2025-03-14T07:10:00"), None);
+        assert_eq!(offset_of("2025-03-14 07:10:00"), None);
+        assert_eq!(parse_instant("2025-03-14T07:10:00-7"), None);
     }
 
     #[test]

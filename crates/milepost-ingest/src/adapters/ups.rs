@@ -13,17 +13,21 @@
 //! 3. then `status.statusCode` (the 3-digit Status/Description code, e.g. `022` first attempt),
 //! 4. then `status.type` (`D`, `I`, `X`, …), the coarsest.
 //!
-//! Time: local `date` + `time` with `gmtOffset` when given (the offset UPS meant); otherwise
-//! the offset is derived from the difference between local and `gmtDate`/`gmtTime`; otherwise
-//! the GMT fields are used as UTC; local time alone is read as UTC.
+//! Time: local `date` + `time` with `gmtOffset` when given (the offset UPS meant, in any spelling
+//! [`parse_offset`] reads); otherwise the offset is derived from the difference between local and
+//! `gmtDate`/`gmtTime`; otherwise the GMT fields are used as UTC. Local time alone (what UPS sends
+//! for many domestic Ground scans) is read in the time zone of the activity's address
+//! ([`crate::zones`]: country, state and postal code); only when the address says too little to
+//! know the zone is the wall time kept as if it were UTC.
 
 use super::{
     AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, end_of_day, location, parse_offset, pod_for,
     resolve, with_derived_id,
 };
 use crate::mapping::{CodeLookup, CodeMap};
+use crate::zones;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
-use milepost_domain::EventSource;
+use milepost_domain::{EventSource, Location};
 
 const CARRIER: &str = "ups";
 const MANIFEST_CODES: [&str; 3] = ["MP", "RD", "VP"];
@@ -101,7 +105,7 @@ fn read_activity(
         ),
         None => None,
     };
-    let occurred_at = occurred_at(activity)?;
+    let occurred_at = occurred_at(activity, location.as_ref())?;
     let milestone = mapping.milestone();
     Ok(with_derived_id(
         NormalizedEvent {
@@ -149,7 +153,7 @@ fn map_codes(
     )
 }
 
-fn occurred_at(activity: &Node<'_>) -> Result<DateTime<FixedOffset>, AdapterError> {
+fn occurred_at(activity: &Node<'_>, place: Option<&Location>) -> Result<DateTime<FixedOffset>, AdapterError> {
     let local = match (activity.get("date")?, activity.get("time")?) {
         (Some(d), Some(t)) => Some(date(&d)?.and_time(time(&t)?)),
         (Some(d), None) => Some(date(&d)?.and_time(NaiveTime::MIN)),
@@ -177,7 +181,10 @@ fn occurred_at(activity: &Node<'_>) -> Result<DateTime<FixedOffset>, AdapterErro
         }
         (None, Some(g), Some(o)) => Some(utc.from_utc_datetime(&g).with_timezone(&o)),
         (None, Some(g), None) => at(utc, g),
-        (Some(l), None, None) => at(utc, l),
+        (Some(l), None, None) => match place.and_then(|p| zones::zone_of(p, None)) {
+            Some(zone) => Some(zones::local_instant(zone, l)),
+            None => at(utc, l),
+        },
         (None, None, _) => {
             return Err(AdapterError::Missing { path: format!("{}.date", activity.path) });
         }

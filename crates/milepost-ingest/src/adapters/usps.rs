@@ -7,17 +7,25 @@
 //! Code: `eventCode` (Pub 199 Appendix G-4 codes) is the only per-event code; the package-level
 //! `statusCategory` describes the latest state only and is not copied onto older events.
 //!
-//! Time: `GMTTimestamp` shown in `GMTOffset` when both are there (the GMT stamp has seconds, the
-//! local one often not); else `eventTimestamp` read in `GMTOffset`; else the GMT stamp in UTC.
-//! Events that are empty objects (seen in real captures) are skipped.
+//! Time: the instant is `eventTimestamp` read in `GMTOffset` (any spelling [`parse_offset`] reads,
+//! USPS's own schema writes `-7:00`). The `GMTTimestamp` only refines it to the second when the two
+//! agree within the minute the local stamp names: around midnight GMT, USPS writes the GMT stamp
+//! with the *local* date (`eventTimestamp` `2024-11-25T18:31:00`, offset `-06:00`,
+//! `GMTTimestamp` `2024-11-25T00:31:21Z`, a day early), so where they disagree the local stamp with
+//! its offset wins. Without a local stamp the GMT stamp is shown in `GMTOffset`. Without
+//! `GMTOffset`, the GMT stamp is the instant; a local stamp alone (USPS sends some this way, often
+//! at midnight) is read in the zone of the event's state and ZIP ([`crate::zones`], country US
+//! unless `eventCountry` says otherwise), and only without a place is the wall time kept as if
+//! it were UTC. Events that are empty objects (seen in real captures) are skipped.
 
 use super::{
-    AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, location, parse_estimate, parse_offset,
-    parse_timestamp, pod_for, resolve, with_derived_id,
+    AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, location, offset_of, parse_estimate, parse_naive,
+    parse_offset, parse_timestamp, pod_for, resolve, with_derived_id,
 };
 use crate::mapping::CodeMap;
+use crate::zones;
 use chrono::{DateTime, FixedOffset};
-use milepost_domain::EventSource;
+use milepost_domain::{EventSource, Location};
 
 const CARRIER: &str = "usps";
 
@@ -64,7 +72,6 @@ fn read_event(event: &Node<'_>, tracking_number: &str, codes: &CodeMap) -> Resul
         Some(o) => Some(parse_offset(o.as_str()?).ok_or_else(|| o.invalid("an offset like -05:00"))?),
         None => None,
     };
-    let occurred_at = occurred_at(event, offset)?;
     let event_code = event.opt_str("eventCode")?;
     let (mapping, code) = resolve(codes, CARRIER, &[Candidate { field: "eventCode", code: event_code }]);
     let location = location(
@@ -73,6 +80,7 @@ fn read_event(event: &Node<'_>, tracking_number: &str, codes: &CodeMap) -> Resul
         event.opt_str("eventZIP")?,
         event.opt_str("eventCountry")?,
     );
+    let occurred_at = occurred_at(event, offset, location.as_ref())?;
     let pod = ProofOfDelivery { signed_by: event.opt_string("name")?, ..ProofOfDelivery::default() };
     let milestone = mapping.milestone();
     Ok(with_derived_id(
@@ -95,7 +103,11 @@ fn read_event(event: &Node<'_>, tracking_number: &str, codes: &CodeMap) -> Resul
     ))
 }
 
-fn occurred_at(event: &Node<'_>, offset: Option<FixedOffset>) -> Result<DateTime<FixedOffset>, AdapterError> {
+fn occurred_at(
+    event: &Node<'_>,
+    offset: Option<FixedOffset>,
+    place: Option<&Location>,
+) -> Result<DateTime<FixedOffset>, AdapterError> {
     let gmt = match event.get("GMTTimestamp")? {
         Some(g) => Some(
             parse_timestamp(g.as_str()?, FixedOffset::east_opt(0))
@@ -104,15 +116,29 @@ fn occurred_at(event: &Node<'_>, offset: Option<FixedOffset>) -> Result<DateTime
         None => None,
     };
     let local = match event.get("eventTimestamp")? {
-        Some(l) => Some(
-            parse_timestamp(l.as_str()?, offset)
-                .ok_or_else(|| l.invalid("an ISO-8601 local time like 2025-03-14T07:10:00"))?,
-        ),
+        Some(l) => {
+            let text = l.as_str()?;
+            let expected = || l.invalid("an ISO-8601 local time like 2025-03-14T07:10:00");
+            // A stamp that carries its own offset says when it happened; a bare one is local time.
+            Some(match (offset_of(text), parse_naive(text.trim())) {
+                (Some(_), _) => parse_timestamp(text, None).ok_or_else(expected)?,
+                (None, Some(wall)) => match offset {
+                    Some(o) => parse_timestamp(text, Some(o)).ok_or_else(expected)?,
+                    None => match place.and_then(|p| zones::zone_of(p, Some("US"))) {
+                        Some(zone) => zones::local_instant(zone, wall),
+                        None => parse_timestamp(text, None).ok_or_else(expected)?,
+                    },
+                },
+                (None, None) => return Err(expected()),
+            })
+        }
         None => None,
     };
     match (gmt, local, offset) {
-        (Some(g), _, Some(o)) => Ok(g.with_timezone(&o)),
+        // The GMT stamp has the seconds the local one lacks, but only its agreeing minute is trusted.
+        (Some(g), Some(l), Some(o)) if (0..60).contains(&(g - l).num_seconds()) => Ok(g.with_timezone(&o)),
         (_, Some(l), Some(_)) => Ok(l),
+        (Some(g), None, Some(o)) => Ok(g.with_timezone(&o)),
         (Some(g), _, None) => Ok(g),
         (None, Some(l), None) => Ok(l),
         (None, None, _) => Err(AdapterError::Missing { path: format!("{}.eventTimestamp", event.path) }),
