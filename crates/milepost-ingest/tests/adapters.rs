@@ -882,3 +882,74 @@ mod hostile {
         })
     }
 }
+
+/// The other shapes real deployments send to the same integrations: UPS Track Alert pushes.
+mod other_shapes {
+    use super::*;
+    use Milestone::*;
+
+    fn utc(e: &NormalizedEvent) -> String {
+        e.occurred_at.with_timezone(&chrono::Utc).to_rfc3339()
+    }
+
+    fn parse_err(kind: SenderKind, body: &str) -> AdapterError {
+        parse(kind, body.as_bytes(), &CodeMap::seeded()).expect_err(body)
+    }
+
+    #[test]
+    fn a_ups_track_alert_push_is_one_event_read_with_the_track_api_codes_and_offset_rules() {
+        let events = read(SenderKind::Ups, "ups_track_alert_out_for_delivery.json");
+        assert_eq!(events.len(), 1);
+        let e = &events[0];
+        assert_eq!(e.tracking_number, "1ZA4R7090398765432");
+        assert_eq!(e.carrier, "ups");
+        assert_eq!(e.milestone, Some(OutForDelivery));
+        assert_eq!(e.code.as_deref(), Some("OT"));
+        assert_eq!(e.description.as_deref(), Some("Out For Delivery Today"));
+        // Local 07:42:10 against GMT 13:42:10: Boise in summer time.
+        assert_eq!(e.occurred_at.to_rfc3339(), "2025-03-14T07:42:10-06:00");
+        assert_eq!(utc(e), "2025-03-14T13:42:10+00:00");
+        let place = e.location.as_ref().unwrap();
+        assert_eq!((place.city.as_deref(), place.country.as_deref()), (Some("BOISE"), Some("US")));
+        assert_eq!(e.carrier_estimated_delivery, Some(at("2025-03-14T23:59:59-06:00")));
+        assert!(e.source_event_id.as_deref().unwrap().starts_with("derived:"));
+    }
+
+    #[test]
+    fn a_ups_track_alert_with_local_time_only_is_read_in_the_zone_of_its_address() {
+        let events = read(SenderKind::Ups, "ups_track_alert_delivered_local_only.json");
+        let e = &events[0];
+        assert_eq!(e.milestone, Some(Delivered));
+        assert_eq!(e.code.as_deref(), Some("FS"));
+        assert_eq!(e.description.as_deref(), Some("DELIVERED"));
+        // Knoxville is Eastern, standard time again since 2 November.
+        assert_eq!(e.occurred_at.to_rfc3339(), "2025-11-04T14:33:16-05:00");
+        assert_eq!(utc(e), "2025-11-04T19:33:16+00:00");
+        assert_eq!(e.proof_of_delivery.as_ref().and_then(|p| p.signed_by.as_deref()), Some("DOCK 4"));
+        // Delivered: the stale scheduled date is no estimate any more.
+        assert_eq!(e.carrier_estimated_delivery, None);
+    }
+
+    #[test]
+    fn a_ups_track_alert_and_the_same_scan_from_the_track_api_get_the_same_instant_and_milestone() {
+        let alert = &read(SenderKind::Ups, "ups_track_alert_out_for_delivery.json")[0];
+        let api = br#"{"trackResponse":{"shipment":[{"package":[{"trackingNumber":"1ZA4R7090398765432","activity":[
+            {"date":"20250314","time":"074210","gmtDate":"20250314","gmtTime":"13:42:10",
+             "location":{"address":{"city":"BOISE","stateProvince":"ID","postalCode":"83702","countryCode":"US"}},
+             "status":{"type":"I","code":"OT","description":"Out For Delivery Today","statusCode":"021"}}]}]}]}}"#;
+        let api = &parse(SenderKind::Ups, api, &CodeMap::seeded()).unwrap()[0];
+        assert_eq!((alert.milestone, alert.occurred_at), (api.milestone, api.occurred_at));
+        assert_eq!(alert.source_event_id, api.source_event_id, "one scan, one derived id, whichever way it came");
+    }
+
+    #[test]
+    fn a_bad_ups_track_alert_is_an_error_naming_the_field() {
+        let e =
+            parse_err(SenderKind::Ups, r#"{"trackingNumber":"1ZA4R7090398765432","localActivityDate":"2025-03-14"}"#);
+        assert_eq!(e, AdapterError::Invalid { path: "localActivityDate".into(), expected: "YYYYMMDD".into() });
+        let e = parse_err(SenderKind::Ups, r#"{"trackingNumber":"1ZA4R7090398765432","activityStatus":{"code":"OT"}}"#);
+        assert_eq!(e, AdapterError::Missing { path: "localActivityDate".into() });
+        let e = parse_err(SenderKind::Ups, r#"{"trackingNumber":" ","localActivityDate":"20250314"}"#);
+        assert_eq!(e, AdapterError::Invalid { path: "trackingNumber".into(), expected: "a non-empty string".into() });
+    }
+}
