@@ -883,7 +883,8 @@ mod hostile {
     }
 }
 
-/// The other shapes real deployments send to the same integrations: UPS Track Alert pushes.
+/// The other shapes real deployments send to the same integrations: UPS Track Alert pushes and
+/// MyDHL Express answers.
 mod other_shapes {
     use super::*;
     use Milestone::*;
@@ -951,5 +952,59 @@ mod other_shapes {
         assert_eq!(e, AdapterError::Missing { path: "localActivityDate".into() });
         let e = parse_err(SenderKind::Ups, r#"{"trackingNumber":" ","localActivityDate":"20250314"}"#);
         assert_eq!(e, AdapterError::Invalid { path: "trackingNumber".into(), expected: "a non-empty string".into() });
+    }
+
+    #[test]
+    fn a_mydhl_express_answer_reads_each_shipment_event_once_with_its_gmt_offset() {
+        let events = read(SenderKind::Dhl, "dhl_mydhl_express.json");
+        assert_eq!(events.len(), 5, "piece events repeat the shipment's and are not read again");
+        assert!(events.iter().all(|e| e.tracking_number == "5786694550" && e.carrier == "dhl"));
+        assert_eq!(
+            milestones(&events),
+            vec![Some(HandedToCarrier), Some(InTransit), None, Some(OutForDelivery), Some(Delivered)]
+        );
+        assert_eq!(events[0].occurred_at.to_rfc3339(), "2025-03-11T17:20:00+01:00");
+        assert_eq!(utc(&events[0]), "2025-03-11T16:20:00+00:00");
+        assert_eq!(utc(&events[4]), "2025-03-13T12:41:00+00:00");
+        let leipzig = events[0].location.as_ref().unwrap();
+        assert_eq!((leipzig.city.as_deref(), leipzig.country.as_deref()), (Some("Leipzig"), Some("DE")));
+        let midlands = events[1].location.as_ref().unwrap();
+        assert_eq!((midlands.city.as_deref(), midlands.country.as_deref()), (Some("East Midlands"), Some("GB")));
+        // An Express code the table does not know is kept for a person to map.
+        assert_eq!((events[2].mapping, events[2].code.as_deref()), (CodeLookup::Unmapped, Some("CR")));
+        assert_eq!(events[4].proof_of_delivery.as_ref().and_then(|p| p.signed_by.as_deref()), Some("R HALL"));
+        assert_eq!(events[0].proof_of_delivery, None);
+        assert_eq!(events[0].carrier_estimated_delivery, Some(at("2025-03-13T23:59:59+00:00")));
+    }
+
+    #[test]
+    fn mydhl_express_codes_come_from_their_own_rows_of_the_table() {
+        let codes = CodeMap::seeded();
+        assert_eq!(codes.lookup_field("dhl", "MyDHL Express", "WC"), Some(CodeLookup::Mapped(OutForDelivery)));
+        assert_eq!(codes.lookup_field("dhl", "MyDHL Express", "OK"), Some(CodeLookup::Mapped(Delivered)));
+    }
+
+    #[test]
+    fn a_bad_mydhl_express_event_is_an_error_naming_the_field() {
+        let body = r#"{"shipments":[{"shipmentTrackingNumber":"5786694550","events":[{"date":"11/03/2025","time":"17:20:00","typeCode":"PU"}]}]}"#;
+        let e = parse_err(SenderKind::Dhl, body);
+        assert_eq!(
+            e,
+            AdapterError::Invalid {
+                path: "shipments[0].events[0].date".into(),
+                expected: "a date like 2025-03-14".into()
+            }
+        );
+        let body = r#"{"shipments":[{"shipmentTrackingNumber":"5786694550","events":[{"date":"2025-03-11","time":"17:20","GMTOffset":"+01:00"}]}]}"#;
+        assert!(
+            matches!(parse_err(SenderKind::Dhl, body), AdapterError::Invalid { path, .. } if path == "shipments[0].events[0].time")
+        );
+        // MyDHL writes a problem's status as a string; a 404 is "not found", no events.
+        let events = parse(
+            SenderKind::Dhl,
+            br#"{"title":"Not found","status":"404","detail":"no shipment"}"#,
+            &CodeMap::seeded(),
+        );
+        assert_eq!(events, Ok(Vec::new()));
     }
 }
