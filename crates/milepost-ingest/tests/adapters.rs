@@ -883,8 +883,9 @@ mod hostile {
     }
 }
 
-/// The other shapes real deployments send to the same integrations: UPS Track Alert pushes and
-/// MyDHL Express answers.
+/// The other shapes real deployments send to the same integrations: UPS Track Alert pushes,
+/// MyDHL Express answers, the aggregators' API objects a poller reads, and the aggregators'
+/// dashboard test webhooks with null fields.
 mod other_shapes {
     use super::*;
     use Milestone::*;
@@ -1006,5 +1007,93 @@ mod other_shapes {
             &CodeMap::seeded(),
         );
         assert_eq!(events, Ok(Vec::new()));
+    }
+
+    #[test]
+    fn an_aftership_get_tracking_answer_reads_like_its_webhook() {
+        let events = read(SenderKind::Aftership, "aftership_get_tracking.json");
+        assert_eq!(events.len(), 4);
+        assert!(events.iter().all(|e| e.tracking_number == "794612345678" && e.carrier == "fedex"));
+        assert_eq!(
+            milestones(&events),
+            vec![Some(LabelCreated), Some(InTransit), Some(OutForDelivery), Some(Delivered)]
+        );
+        assert_eq!(utc(&events[0]), "2025-03-11T14:21:39+00:00");
+        assert_eq!(utc(&events[1]), "2025-03-11T08:58:00+00:00");
+        assert_eq!(utc(&events[3]), "2025-03-14T01:10:00+00:00");
+        assert_eq!(events[3].carrier_estimated_delivery, Some(at("2025-03-14T23:59:59+00:00")));
+
+        // The same tracking as a webhook's `msg` gives the same events, ids included.
+        let answer: Value = serde_json::from_slice(&fixture("aftership_get_tracking.json")).unwrap();
+        let webhook = serde_json::json!({"event": "tracking_update", "msg": answer["data"]["tracking"]});
+        let pushed = parse(SenderKind::Aftership, webhook.to_string().as_bytes(), &CodeMap::seeded()).unwrap();
+        assert_eq!(pushed, events);
+    }
+
+    #[test]
+    fn an_aftership_list_answer_reads_every_tracking_and_skips_those_without_checkpoints() {
+        let events = read(SenderKind::Aftership, "aftership_list_trackings.json");
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].tracking_number.as_str(), events[0].carrier.as_str()), ("1ZA4R7090398765432", "ups"));
+        assert_eq!(events[0].milestone, Some(Exception));
+        assert_eq!(events[0].code.as_deref(), Some("Exception_004"));
+        assert_eq!(utc(&events[0]), "2025-03-13T00:30:00+00:00");
+    }
+
+    #[test]
+    fn an_aftership_error_answer_is_the_senders_error_and_not_found_is_no_events() {
+        let e = parse_err(SenderKind::Aftership, r#"{"meta":{"code":4010,"message":"Invalid API key."},"data":{}}"#);
+        assert_eq!(e, AdapterError::SenderError { path: "meta".into(), message: "4010 Invalid API key.".into() });
+        let none = parse(
+            SenderKind::Aftership,
+            br#"{"meta":{"code":4004,"message":"Tracking does not exist."},"data":{}}"#,
+            &CodeMap::seeded(),
+        );
+        assert_eq!(none, Ok(Vec::new()));
+        let e = parse_err(SenderKind::Aftership, r#"{"meta":{"code":200},"data":{"tracking":{"slug":"ups"}}}"#);
+        assert_eq!(e, AdapterError::Missing { path: "data.tracking.tracking_number".into() });
+    }
+
+    #[test]
+    fn a_shippo_track_object_reads_like_its_webhook_and_its_latest_status_is_not_read_twice() {
+        let events = read(SenderKind::Shippo, "shippo_track_object.json");
+        // The latest status repeats the last history entry under another object id.
+        assert_eq!(events.len(), 3);
+        assert!(events.iter().all(|e| e.tracking_number == "9205590164917312345678" && e.carrier == "usps"));
+        assert_eq!(milestones(&events), vec![Some(LabelCreated), Some(InTransit), Some(Delivered)]);
+        assert_eq!(utc(&events[2]), "2025-03-13T22:41:00+00:00");
+        assert_eq!(events[2].source_event_id.as_deref(), Some("0c1d2e3f4a5b4c6d8e9f0a1b2c3d4e53"));
+        assert_eq!(events[0].carrier_estimated_delivery, Some(at("2025-03-14T00:00:00Z")));
+
+        let object: Value = serde_json::from_slice(&fixture("shippo_track_object.json")).unwrap();
+        let webhook = serde_json::json!({"event": "track_updated", "data": object});
+        let pushed = parse(SenderKind::Shippo, webhook.to_string().as_bytes(), &CodeMap::seeded()).unwrap();
+        assert_eq!(pushed, events);
+    }
+
+    #[test]
+    fn an_aggregators_dashboard_test_webhook_with_null_fields_reads_as_no_events() {
+        assert_eq!(read(SenderKind::Aftership, "aftership_test_webhook.json"), Vec::new());
+        assert_eq!(read(SenderKind::Shippo, "shippo_test_webhook.json"), Vec::new());
+        assert_eq!(read(SenderKind::Easypost, "easypost_test_webhook.json"), Vec::new());
+    }
+
+    #[test]
+    fn a_null_tracking_number_with_scans_is_still_an_error_naming_the_field() {
+        let e = parse_err(
+            SenderKind::Aftership,
+            r#"{"msg":{"tracking_number":null,"slug":"ups","checkpoints":[{"checkpoint_time":"2025-03-14T07:42:10-06:00","tag":"InTransit"}]}}"#,
+        );
+        assert_eq!(e, AdapterError::Missing { path: "msg.tracking_number".into() });
+        let e = parse_err(
+            SenderKind::Shippo,
+            r#"{"event":"track_updated","data":{"tracking_number":null,"carrier":"usps","tracking_history":[{"status":"TRANSIT","status_date":"2025-03-12T03:14:00Z"}]}}"#,
+        );
+        assert_eq!(e, AdapterError::Missing { path: "data.tracking_number".into() });
+        let e = parse_err(
+            SenderKind::Easypost,
+            r#"{"object":"Event","description":"tracker.updated","result":{"tracking_code":null,"tracking_details":[{"status":"in_transit","datetime":"2025-03-14T07:10:00Z"}]}}"#,
+        );
+        assert_eq!(e, AdapterError::Missing { path: "result.tracking_code".into() });
     }
 }
