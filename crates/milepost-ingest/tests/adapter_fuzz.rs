@@ -1,8 +1,8 @@
 //! Fuzzing every adapter in the normal test run: each reader of outside bytes (the eight sender
-//! adapters, EPCIS, Shopify's topics, CSV order files and Amazon order reports) gets arbitrary
-//! bytes, byte-level mutations of its seed payload from the tests, and structure-aware mutations
-//! (any JSON value of the seed replaced by a hostile one). Whatever comes in, it must answer
-//! `Ok` or `Err`: never panic, never hang. This proptest harness runs in every `cargo test`;
+//! adapters, each with every payload shape it reads, EPCIS, Shopify's topics, CSV order files and
+//! Amazon order reports) gets arbitrary bytes, byte-level mutations of its seed payloads from the
+//! tests, and structure-aware mutations (any JSON value of the seed replaced by a hostile one).
+//! Whatever comes in, it must answer `Ok` or `Err`: never panic, never hang. This proptest harness runs in every `cargo test`;
 //! the coverage-guided `cargo fuzz` targets of the same readers are in `fuzz/` (run with
 //! `fuzz/run`, which needs a build with sanitizer flags). Set `PROPTEST_CASES` to fuzz longer.
 
@@ -41,6 +41,19 @@ SO-1043,,2026-11-01T11:00:00-05:00,,USD,Ben Okafor,ben@example.net,,1 Main St,,A
 const AMAZON_REPORT: &[u8] = b"order-id\torder-item-id\tpurchase-date\tpayments-date\tbuyer-email\tbuyer-name\tsku\tproduct-name\tquantity-purchased\tcurrency\titem-price\titem-tax\tshipping-price\tshipping-tax\tship-service-level\trecipient-name\tship-address-1\tship-address-2\tship-address-3\tship-city\tship-state\tship-postal-code\tship-country\tsales-channel\tdelivery-end-date\n\
 113-5520147-8839021\t62019384756102\t2025-03-10T14:05:11-07:00\t2025-03-10T14:05:11-07:00\tk3h8qz1w0p@marketplace.amazon.com\tLee Park\tMUG-STN-12OZ\tStoneware Mug, Slate\t2\tUSD\t58.00\t4.79\t0.00\t0.00\tStandard\tLee Park\t88 Alder Way\t\t\tSpokane\tWA\t99201\tUS\tAmazon.com\t2025-03-14\n";
 
+/// The other shapes a sender's adapter reads besides its sample (push and poll answers, test
+/// webhooks), each fuzzed from its own seed so their readers are covered too.
+const OTHER_SHAPES: [(SenderKind, &[u8]); 8] = [
+    (SenderKind::Ups, include_bytes!("fixtures/ups_track_alert_out_for_delivery.json")),
+    (SenderKind::Ups, include_bytes!("fixtures/ups_track_alert_delivered_local_only.json")),
+    (SenderKind::Dhl, include_bytes!("fixtures/dhl_mydhl_express.json")),
+    (SenderKind::Aftership, include_bytes!("fixtures/aftership_get_tracking.json")),
+    (SenderKind::Aftership, include_bytes!("fixtures/aftership_list_trackings.json")),
+    (SenderKind::Shippo, include_bytes!("fixtures/shippo_track_object.json")),
+    (SenderKind::Shippo, include_bytes!("fixtures/shippo_test_webhook.json")),
+    (SenderKind::Easypost, include_bytes!("fixtures/easypost_test_webhook.json")),
+];
+
 fn targets() -> Vec<Target> {
     let mut all: Vec<Target> = SAMPLES
         .iter()
@@ -49,6 +62,7 @@ fn targets() -> Vec<Target> {
             SampleFormat::Epcis => Target::Epcis(s.body),
         })
         .collect();
+    all.extend(OTHER_SHAPES.map(|(kind, body)| Target::Sender(kind, body)));
     all.extend(
         [
             ShopifyTopic::OrdersCreate,
