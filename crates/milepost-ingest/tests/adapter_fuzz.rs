@@ -1,8 +1,8 @@
 //! Fuzzing every adapter in the normal test run: each reader of outside bytes (the eight sender
-//! adapters, EPCIS, Shopify's topics, CSV order files and Amazon order reports) gets arbitrary
-//! bytes, byte-level mutations of its seed payload from the tests, and structure-aware mutations
-//! (any JSON value of the seed replaced by a hostile one). Whatever comes in, it must answer
-//! `Ok` or `Err`: never panic, never hang. This proptest harness runs in every `cargo test`;
+//! adapters, each with every payload shape it reads, EPCIS, Shopify's topics, CSV order files and
+//! Amazon order reports) gets arbitrary bytes, byte-level mutations of its seed payloads from the
+//! tests, and structure-aware mutations (any JSON value of the seed replaced by a hostile one).
+//! Whatever comes in, it must answer `Ok` or `Err`: never panic, never hang. This proptest harness runs in every `cargo test`;
 //! the coverage-guided `cargo fuzz` targets of the same readers are in `fuzz/` (run with
 //! `fuzz/run`, which needs a build with sanitizer flags). Set `PROPTEST_CASES` to fuzz longer.
 
@@ -45,6 +45,19 @@ const AMAZON_REPORT: &[u8] = b"order-id\torder-item-id\tpurchase-date\tpayments-
 /// All five EPCIS event types, an error declaration and an event type that does not read.
 const EPCIS_ALL_EVENT_TYPES: &[u8] = include_bytes!("fixtures/epcis_all_event_types.json");
 
+/// The other shapes a sender's adapter reads besides its sample (push and poll answers, test
+/// webhooks), each fuzzed from its own seed so their readers are covered too.
+const OTHER_SHAPES: [(SenderKind, &[u8]); 8] = [
+    (SenderKind::Ups, include_bytes!("fixtures/ups_track_alert_out_for_delivery.json")),
+    (SenderKind::Ups, include_bytes!("fixtures/ups_track_alert_delivered_local_only.json")),
+    (SenderKind::Dhl, include_bytes!("fixtures/dhl_mydhl_express.json")),
+    (SenderKind::Aftership, include_bytes!("fixtures/aftership_get_tracking.json")),
+    (SenderKind::Aftership, include_bytes!("fixtures/aftership_list_trackings.json")),
+    (SenderKind::Shippo, include_bytes!("fixtures/shippo_track_object.json")),
+    (SenderKind::Shippo, include_bytes!("fixtures/shippo_test_webhook.json")),
+    (SenderKind::Easypost, include_bytes!("fixtures/easypost_test_webhook.json")),
+];
+
 fn targets() -> Vec<Target> {
     let mut all: Vec<Target> = SAMPLES
         .iter()
@@ -53,6 +66,7 @@ fn targets() -> Vec<Target> {
             SampleFormat::Epcis => Target::Epcis(s.body),
         })
         .collect();
+    all.extend(OTHER_SHAPES.map(|(kind, body)| Target::Sender(kind, body)));
     all.extend(
         [
             ShopifyTopic::OrdersCreate,

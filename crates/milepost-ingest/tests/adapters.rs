@@ -960,5 +960,218 @@ mod code_tables {
             Some(CodeLookup::Mapped(ReturnedToSender))
         );
         assert_eq!(map.lookup_field("ups", "statusCode", "012"), Some(CodeLookup::Mapped(InTransit)));
+
+/// The other shapes real deployments send to the same integrations: UPS Track Alert pushes,
+/// MyDHL Express answers, the aggregators' API objects a poller reads, and the aggregators'
+/// dashboard test webhooks with null fields.
+mod other_shapes {
+    use super::*;
+    use Milestone::*;
+
+    fn utc(e: &NormalizedEvent) -> String {
+        e.occurred_at.with_timezone(&chrono::Utc).to_rfc3339()
+    }
+
+    fn parse_err(kind: SenderKind, body: &str) -> AdapterError {
+        parse(kind, body.as_bytes(), &CodeMap::seeded()).expect_err(body)
+    }
+
+    #[test]
+    fn a_ups_track_alert_push_is_one_event_read_with_the_track_api_codes_and_offset_rules() {
+        let events = read(SenderKind::Ups, "ups_track_alert_out_for_delivery.json");
+        assert_eq!(events.len(), 1);
+        let e = &events[0];
+        assert_eq!(e.tracking_number, "1ZA4R7090398765432");
+        assert_eq!(e.carrier, "ups");
+        assert_eq!(e.milestone, Some(OutForDelivery));
+        assert_eq!(e.code.as_deref(), Some("OT"));
+        assert_eq!(e.description.as_deref(), Some("Out For Delivery Today"));
+        // Local 07:42:10 against GMT 13:42:10: Boise in summer time.
+        assert_eq!(e.occurred_at.to_rfc3339(), "2025-03-14T07:42:10-06:00");
+        assert_eq!(utc(e), "2025-03-14T13:42:10+00:00");
+        let place = e.location.as_ref().unwrap();
+        assert_eq!((place.city.as_deref(), place.country.as_deref()), (Some("BOISE"), Some("US")));
+        assert_eq!(e.carrier_estimated_delivery, Some(at("2025-03-14T23:59:59-06:00")));
+        assert!(e.source_event_id.as_deref().unwrap().starts_with("derived:"));
+    }
+
+    #[test]
+    fn a_ups_track_alert_with_local_time_only_is_read_in_the_zone_of_its_address() {
+        let events = read(SenderKind::Ups, "ups_track_alert_delivered_local_only.json");
+        let e = &events[0];
+        assert_eq!(e.milestone, Some(Delivered));
+        assert_eq!(e.code.as_deref(), Some("FS"));
+        assert_eq!(e.description.as_deref(), Some("DELIVERED"));
+        // Knoxville is Eastern, standard time again since 2 November.
+        assert_eq!(e.occurred_at.to_rfc3339(), "2025-11-04T14:33:16-05:00");
+        assert_eq!(utc(e), "2025-11-04T19:33:16+00:00");
+        assert_eq!(e.proof_of_delivery.as_ref().and_then(|p| p.signed_by.as_deref()), Some("DOCK 4"));
+        // Delivered: the stale scheduled date is no estimate any more.
+        assert_eq!(e.carrier_estimated_delivery, None);
+    }
+
+    #[test]
+    fn a_ups_track_alert_and_the_same_scan_from_the_track_api_get_the_same_instant_and_milestone() {
+        let alert = &read(SenderKind::Ups, "ups_track_alert_out_for_delivery.json")[0];
+        let api = br#"{"trackResponse":{"shipment":[{"package":[{"trackingNumber":"1ZA4R7090398765432","activity":[
+            {"date":"20250314","time":"074210","gmtDate":"20250314","gmtTime":"13:42:10",
+             "location":{"address":{"city":"BOISE","stateProvince":"ID","postalCode":"83702","countryCode":"US"}},
+             "status":{"type":"I","code":"OT","description":"Out For Delivery Today","statusCode":"021"}}]}]}]}}"#;
+        let api = &parse(SenderKind::Ups, api, &CodeMap::seeded()).unwrap()[0];
+        assert_eq!((alert.milestone, alert.occurred_at), (api.milestone, api.occurred_at));
+        assert_eq!(alert.source_event_id, api.source_event_id, "one scan, one derived id, whichever way it came");
+    }
+
+    #[test]
+    fn a_bad_ups_track_alert_is_an_error_naming_the_field() {
+        let e =
+            parse_err(SenderKind::Ups, r#"{"trackingNumber":"1ZA4R7090398765432","localActivityDate":"2025-03-14"}"#);
+        assert_eq!(e, AdapterError::Invalid { path: "localActivityDate".into(), expected: "YYYYMMDD".into() });
+        let e = parse_err(SenderKind::Ups, r#"{"trackingNumber":"1ZA4R7090398765432","activityStatus":{"code":"OT"}}"#);
+        assert_eq!(e, AdapterError::Missing { path: "localActivityDate".into() });
+        let e = parse_err(SenderKind::Ups, r#"{"trackingNumber":" ","localActivityDate":"20250314"}"#);
+        assert_eq!(e, AdapterError::Invalid { path: "trackingNumber".into(), expected: "a non-empty string".into() });
+    }
+
+    #[test]
+    fn a_mydhl_express_answer_reads_each_shipment_event_once_with_its_gmt_offset() {
+        let events = read(SenderKind::Dhl, "dhl_mydhl_express.json");
+        assert_eq!(events.len(), 5, "piece events repeat the shipment's and are not read again");
+        assert!(events.iter().all(|e| e.tracking_number == "5786694550" && e.carrier == "dhl"));
+        assert_eq!(
+            milestones(&events),
+            vec![Some(HandedToCarrier), Some(InTransit), None, Some(OutForDelivery), Some(Delivered)]
+        );
+        assert_eq!(events[0].occurred_at.to_rfc3339(), "2025-03-11T17:20:00+01:00");
+        assert_eq!(utc(&events[0]), "2025-03-11T16:20:00+00:00");
+        assert_eq!(utc(&events[4]), "2025-03-13T12:41:00+00:00");
+        let leipzig = events[0].location.as_ref().unwrap();
+        assert_eq!((leipzig.city.as_deref(), leipzig.country.as_deref()), (Some("Leipzig"), Some("DE")));
+        let midlands = events[1].location.as_ref().unwrap();
+        assert_eq!((midlands.city.as_deref(), midlands.country.as_deref()), (Some("East Midlands"), Some("GB")));
+        // An Express code the table does not know is kept for a person to map.
+        assert_eq!((events[2].mapping, events[2].code.as_deref()), (CodeLookup::Unmapped, Some("CR")));
+        assert_eq!(events[4].proof_of_delivery.as_ref().and_then(|p| p.signed_by.as_deref()), Some("R HALL"));
+        assert_eq!(events[0].proof_of_delivery, None);
+        assert_eq!(events[0].carrier_estimated_delivery, Some(at("2025-03-13T23:59:59+00:00")));
+    }
+
+    #[test]
+    fn mydhl_express_codes_come_from_their_own_rows_of_the_table() {
+        let codes = CodeMap::seeded();
+        assert_eq!(codes.lookup_field("dhl", "MyDHL Express", "WC"), Some(CodeLookup::Mapped(OutForDelivery)));
+        assert_eq!(codes.lookup_field("dhl", "MyDHL Express", "OK"), Some(CodeLookup::Mapped(Delivered)));
+    }
+
+    #[test]
+    fn a_bad_mydhl_express_event_is_an_error_naming_the_field() {
+        let body = r#"{"shipments":[{"shipmentTrackingNumber":"5786694550","events":[{"date":"11/03/2025","time":"17:20:00","typeCode":"PU"}]}]}"#;
+        let e = parse_err(SenderKind::Dhl, body);
+        assert_eq!(
+            e,
+            AdapterError::Invalid {
+                path: "shipments[0].events[0].date".into(),
+                expected: "a date like 2025-03-14".into()
+            }
+        );
+        let body = r#"{"shipments":[{"shipmentTrackingNumber":"5786694550","events":[{"date":"2025-03-11","time":"17:20","GMTOffset":"+01:00"}]}]}"#;
+        assert!(
+            matches!(parse_err(SenderKind::Dhl, body), AdapterError::Invalid { path, .. } if path == "shipments[0].events[0].time")
+        );
+        // MyDHL writes a problem's status as a string; a 404 is "not found", no events.
+        let events = parse(
+            SenderKind::Dhl,
+            br#"{"title":"Not found","status":"404","detail":"no shipment"}"#,
+            &CodeMap::seeded(),
+        );
+        assert_eq!(events, Ok(Vec::new()));
+    }
+
+    #[test]
+    fn an_aftership_get_tracking_answer_reads_like_its_webhook() {
+        let events = read(SenderKind::Aftership, "aftership_get_tracking.json");
+        assert_eq!(events.len(), 4);
+        assert!(events.iter().all(|e| e.tracking_number == "794612345678" && e.carrier == "fedex"));
+        assert_eq!(
+            milestones(&events),
+            vec![Some(LabelCreated), Some(InTransit), Some(OutForDelivery), Some(Delivered)]
+        );
+        assert_eq!(utc(&events[0]), "2025-03-11T14:21:39+00:00");
+        assert_eq!(utc(&events[1]), "2025-03-11T08:58:00+00:00");
+        assert_eq!(utc(&events[3]), "2025-03-14T01:10:00+00:00");
+        assert_eq!(events[3].carrier_estimated_delivery, Some(at("2025-03-14T23:59:59+00:00")));
+
+        // The same tracking as a webhook's `msg` gives the same events, ids included.
+        let answer: Value = serde_json::from_slice(&fixture("aftership_get_tracking.json")).unwrap();
+        let webhook = serde_json::json!({"event": "tracking_update", "msg": answer["data"]["tracking"]});
+        let pushed = parse(SenderKind::Aftership, webhook.to_string().as_bytes(), &CodeMap::seeded()).unwrap();
+        assert_eq!(pushed, events);
+    }
+
+    #[test]
+    fn an_aftership_list_answer_reads_every_tracking_and_skips_those_without_checkpoints() {
+        let events = read(SenderKind::Aftership, "aftership_list_trackings.json");
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].tracking_number.as_str(), events[0].carrier.as_str()), ("1ZA4R7090398765432", "ups"));
+        assert_eq!(events[0].milestone, Some(Exception));
+        assert_eq!(events[0].code.as_deref(), Some("Exception_004"));
+        assert_eq!(utc(&events[0]), "2025-03-13T00:30:00+00:00");
+    }
+
+    #[test]
+    fn an_aftership_error_answer_is_the_senders_error_and_not_found_is_no_events() {
+        let e = parse_err(SenderKind::Aftership, r#"{"meta":{"code":4010,"message":"Invalid API key."},"data":{}}"#);
+        assert_eq!(e, AdapterError::SenderError { path: "meta".into(), message: "4010 Invalid API key.".into() });
+        let none = parse(
+            SenderKind::Aftership,
+            br#"{"meta":{"code":4004,"message":"Tracking does not exist."},"data":{}}"#,
+            &CodeMap::seeded(),
+        );
+        assert_eq!(none, Ok(Vec::new()));
+        let e = parse_err(SenderKind::Aftership, r#"{"meta":{"code":200},"data":{"tracking":{"slug":"ups"}}}"#);
+        assert_eq!(e, AdapterError::Missing { path: "data.tracking.tracking_number".into() });
+    }
+
+    #[test]
+    fn a_shippo_track_object_reads_like_its_webhook_and_its_latest_status_is_not_read_twice() {
+        let events = read(SenderKind::Shippo, "shippo_track_object.json");
+        // The latest status repeats the last history entry under another object id.
+        assert_eq!(events.len(), 3);
+        assert!(events.iter().all(|e| e.tracking_number == "9205590164917312345678" && e.carrier == "usps"));
+        assert_eq!(milestones(&events), vec![Some(LabelCreated), Some(InTransit), Some(Delivered)]);
+        assert_eq!(utc(&events[2]), "2025-03-13T22:41:00+00:00");
+        assert_eq!(events[2].source_event_id.as_deref(), Some("0c1d2e3f4a5b4c6d8e9f0a1b2c3d4e53"));
+        assert_eq!(events[0].carrier_estimated_delivery, Some(at("2025-03-14T00:00:00Z")));
+
+        let object: Value = serde_json::from_slice(&fixture("shippo_track_object.json")).unwrap();
+        let webhook = serde_json::json!({"event": "track_updated", "data": object});
+        let pushed = parse(SenderKind::Shippo, webhook.to_string().as_bytes(), &CodeMap::seeded()).unwrap();
+        assert_eq!(pushed, events);
+    }
+
+    #[test]
+    fn an_aggregators_dashboard_test_webhook_with_null_fields_reads_as_no_events() {
+        assert_eq!(read(SenderKind::Aftership, "aftership_test_webhook.json"), Vec::new());
+        assert_eq!(read(SenderKind::Shippo, "shippo_test_webhook.json"), Vec::new());
+        assert_eq!(read(SenderKind::Easypost, "easypost_test_webhook.json"), Vec::new());
+    }
+
+    #[test]
+    fn a_null_tracking_number_with_scans_is_still_an_error_naming_the_field() {
+        let e = parse_err(
+            SenderKind::Aftership,
+            r#"{"msg":{"tracking_number":null,"slug":"ups","checkpoints":[{"checkpoint_time":"2025-03-14T07:42:10-06:00","tag":"InTransit"}]}}"#,
+        );
+        assert_eq!(e, AdapterError::Missing { path: "msg.tracking_number".into() });
+        let e = parse_err(
+            SenderKind::Shippo,
+            r#"{"event":"track_updated","data":{"tracking_number":null,"carrier":"usps","tracking_history":[{"status":"TRANSIT","status_date":"2025-03-12T03:14:00Z"}]}}"#,
+        );
+        assert_eq!(e, AdapterError::Missing { path: "data.tracking_number".into() });
+        let e = parse_err(
+            SenderKind::Easypost,
+            r#"{"object":"Event","description":"tracker.updated","result":{"tracking_code":null,"tracking_details":[{"status":"in_transit","datetime":"2025-03-14T07:10:00Z"}]}}"#,
+        );
+        assert_eq!(e, AdapterError::Missing { path: "result.tracking_code".into() });
     }
 }

@@ -295,3 +295,67 @@ async fn the_carriers_estimate_in_a_webhook_shapes_the_published_window() {
     );
     assert_eq!(order["shipments"][0]["carrier_eta"], "2026-11-13", "the carrier's own day is read back");
 }
+
+#[tokio::test]
+async fn a_ups_track_alert_push_moves_the_parcel_through_the_same_ups_integration() {
+    let app = spawn_app().await;
+    order_with_ups_parcel(&app, "SO-20").await;
+    let id = app.create_integration("ups", SECRET).await;
+    let body = json!({"trackingNumber": UPS_TN, "localActivityDate": "20261103", "localActivityTime": "074210",
+        "gmtActivityDate": "20261103", "gmtActivityTime": "134210",
+        "activityLocation": {"city": "BOISE", "stateProvince": "ID", "postalCode": "83702", "country": "US"},
+        "activityStatus": {"type": "I", "code": "OT", "description": "Out For Delivery Today", "descriptionCode": "021"},
+        "scheduledDeliveryDate": "20261103"})
+    .to_string()
+    .into_bytes();
+
+    let reply = post_signed(&app, &id, body).await;
+
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["accepted"], 1);
+    let order = app.order("SO-20").await.body;
+    assert_eq!(shipment_status(&order), "out_for_delivery");
+    assert_eq!(order["shipments"][0]["timeline"][0]["occurred_at"], "2026-11-03T07:42:10-06:00");
+}
+
+#[tokio::test]
+async fn an_aggregators_dashboard_test_webhook_with_null_fields_is_answered_ok_and_stores_nothing() {
+    let app = spawn_app().await;
+    order_with_ups_parcel(&app, "SO-21").await;
+    let aftership = app.create_integration("aftership", SECRET).await;
+    let easypost = app.create_integration("easypost", SECRET).await;
+    let shippo = app.create_integration("shippo", SECRET).await;
+
+    let body = json!({"event": "tracking_update", "msg": {"id": null, "tracking_number": null, "slug": null,
+        "checkpoints": null}, "ts": now()})
+    .to_string()
+    .into_bytes();
+    let signature = base64::engine::general_purpose::STANDARD.encode(hmac(SECRET, &body));
+    let path = format!("/webhooks/carriers/{aftership}");
+    let reply = app.post_bytes(&path, None, "application/json", &[("aftership-hmac-sha256", signature)], body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!((reply.body["accepted"].as_u64(), reply.body["rejected"].as_u64()), (Some(0), Some(0)));
+
+    let body = json!({"object": "Event", "id": "evt_test", "description": "tracker.updated", "result": {
+        "object": "Tracker", "tracking_code": null, "carrier": null, "tracking_details": []}})
+    .to_string()
+    .into_bytes();
+    let header = format!("hmac-sha256-hex={}", hex::encode(hmac(SECRET, &body)));
+    let path = format!("/webhooks/carriers/{easypost}");
+    let reply = app.post_bytes(&path, None, "application/json", &[("X-Hmac-Signature", header)], body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["accepted"], 0);
+
+    let body = json!({"event": "track_updated", "test": true, "data": {"carrier": null, "tracking_number": null,
+        "tracking_status": null, "tracking_history": []}})
+    .to_string()
+    .into_bytes();
+    let signature = sign_milepost(SECRET.as_bytes(), now(), &body);
+    let path = format!("/webhooks/carriers/{shippo}");
+    let reply = app.post_bytes(&path, None, "application/json", &[("Shippo-Auth-Signature", signature)], body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["accepted"], 0);
+
+    let order = app.order("SO-21").await.body;
+    assert_eq!(order["shipments"][0]["timeline"].as_array().map(Vec::len), Some(0), "{order}");
+}

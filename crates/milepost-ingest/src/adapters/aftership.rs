@@ -8,6 +8,16 @@
 //!
 //! Time: `checkpoint_time` keeps its offset when it has one; AfterShip's documented sample sends
 //! local time without one, which is read as UTC because the payload says nothing better.
+//!
+//! The Tracking API's answers (`GET /trackings/{slug}/{number}`: `data.tracking`, and the list
+//! `GET /trackings`: `data.trackings[]`) hold the same tracking object as the webhook's `msg`,
+//! so a poller's answer is read by the same code; a tracking without checkpoints yet (`Pending`,
+//! `Expired`) gives no events. An answer whose `meta.code` is `4004` ("tracking does not exist")
+//! is no events; any other `meta.code` outside 2xx is the sender's error.
+//!
+//! The test webhook AfterShip sends from its dashboard carries a `msg` whose `tracking_number` is
+//! null or blank and which has no checkpoints: it is answered with no events, so the sender sees
+//! a 2xx and nothing is stored. A null number with checkpoints is still refused, naming the field.
 
 use super::{
     AdapterError, Candidate, Node, NormalizedEvent, location, parse_estimate, parse_timestamp, resolve, with_derived_id,
@@ -18,7 +28,44 @@ use milepost_domain::EventSource;
 const MAPPING_KEY: &str = "aftership";
 
 pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEvent>, AdapterError> {
+    if root.get("msg")?.is_none() && root.get("data")?.is_some() {
+        return parse_api_answer(&root, codes);
+    }
     let msg = root.req("msg")?;
+    if msg.opt_str("tracking_number")?.is_none() && msg.arr("checkpoints")?.is_empty() {
+        return Ok(Vec::new());
+    }
+    read_tracking(&msg, codes)
+}
+
+/// A Tracking API answer: `{"meta":{"code":200},"data":{"tracking":{…}}}` or `data.trackings[]`.
+fn parse_api_answer(root: &Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEvent>, AdapterError> {
+    if let Some(meta) = root.get("meta")?
+        && let Some(code) = meta.get("code")?
+    {
+        let code = code.v.as_u64().ok_or_else(|| code.invalid("an integer"))?;
+        if code == 4004 {
+            return Ok(Vec::new());
+        }
+        if !(200..300).contains(&code) {
+            let message = meta.opt_str("message")?.unwrap_or("");
+            return Err(AdapterError::SenderError { path: "meta".into(), message: format!("{code} {message}") });
+        }
+    }
+    let data = root.req("data")?;
+    let trackings = match data.get("tracking")? {
+        Some(one) => vec![one],
+        None => data.req_arr("trackings")?,
+    };
+    let mut events = Vec::new();
+    for tracking in trackings {
+        events.extend(read_tracking(&tracking, codes)?);
+    }
+    Ok(events)
+}
+
+/// One tracking object: the webhook's `msg` or an element of the API's answer.
+fn read_tracking(msg: &Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEvent>, AdapterError> {
     let tracking_number = msg.req_str("tracking_number")?.to_string();
     let tracking_slug = msg.opt_str("slug")?;
     let estimate = match msg.get("expected_delivery")? {

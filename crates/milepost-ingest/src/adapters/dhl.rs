@@ -17,13 +17,24 @@
 //! Time: a timestamp with an offset keeps it. A bare one is German local time for `parcel-de` and
 //! `post-de` (CET/CEST by the EU rule); otherwise it takes the offset of another timestamp of the
 //! same shipment that has one (events, the status, or the estimate), and UTC as the last resort.
+//!
+//! MyDHL Express (`GET /mydhlapi/shipments/{shipmentTrackingNumber}/tracking`), the API DHL
+//! Express gives its account customers, answers in a shape of its own, read here too: a shipment
+//! is named by `shipmentTrackingNumber` rather than `id`, and each of its `events[]` has a local
+//! `date` and `time` with the `GMTOffset` they are in, a checkpoint `typeCode` (`PU`, `WC`, `OK`,
+//! the Express checkpoint vocabulary, looked up under its own MyDHL rows), a `description`, and
+//! the DHL service area it happened in (`serviceArea[0]`, `{"code":"LEJ","description":
+//! "Leipzig-DE"}`: the city, then the country). Only the shipment's events are read: the same
+//! scans repeated per piece (`pieces[].events[]`) would be the same facts again. An event without
+//! `GMTOffset` takes the offset of another event of the shipment, then UTC. The estimate is
+//! `estimatedDeliveryDate`, the end of that day in the newest event's offset.
 
 use super::{
-    AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, location, offset_of, parse_estimate, parse_naive,
-    parse_timestamp, pod_for, resolve, with_derived_id,
+    AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, end_of_day, location, offset_of, parse_estimate,
+    parse_naive, parse_offset, parse_timestamp, pod_for, resolve, with_derived_id,
 };
 use crate::mapping::{CodeLookup, CodeMap};
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Weekday};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Weekday};
 use milepost_domain::{EventSource, Milestone};
 
 const CARRIER: &str = "dhl";
@@ -31,19 +42,24 @@ const CARRIER: &str = "dhl";
 pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEvent>, AdapterError> {
     if root.get("shipments")?.is_none()
         && let Some(status) = root.get("status")?
-        && status.v.is_number()
+        && let Some(code) = problem_status(&status)
     {
-        // An RFC 7807 problem body: `{"title":"No result found","status":404,…}`.
+        // An RFC 7807 problem body: `{"title":"No result found","status":404,…}`; MyDHL Express
+        // writes the status as a string (`"status":"404"`).
         let title = root.opt_str("title")?.unwrap_or("");
         let detail = root.opt_str("detail")?.unwrap_or("");
-        if status.v.as_u64() == Some(404) {
+        if code == 404 {
             return Ok(Vec::new());
         }
         return Err(AdapterError::SenderError { path: "(root)".into(), message: format!("{title} {detail}") });
     }
     let mut events = Vec::new();
     for shipment in root.req_arr("shipments")? {
-        read_shipment(&shipment, codes, &mut events)?;
+        if shipment.get("id")?.is_none() && shipment.get("shipmentTrackingNumber")?.is_some() {
+            read_express_shipment(&shipment, codes, &mut events)?;
+        } else {
+            read_shipment(&shipment, codes, &mut events)?;
+        }
     }
     Ok(events)
 }
@@ -246,4 +262,115 @@ fn proof_of_delivery(shipment: &Node<'_>) -> Result<ProofOfDelivery, AdapterErro
         photo_url: None,
         left_at: None,
     })
+}
+
+/// The HTTP status of a problem body, written as a number (Unified) or a string (MyDHL Express).
+fn problem_status(status: &Node<'_>) -> Option<u64> {
+    match status.v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) if s.len() == 3 => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// One shipment of a MyDHL Express tracking response (see the module docs).
+fn read_express_shipment(
+    shipment: &Node<'_>,
+    codes: &CodeMap,
+    out: &mut Vec<NormalizedEvent>,
+) -> Result<(), AdapterError> {
+    let tracking_number = shipment.req_str("shipmentTrackingNumber")?.to_string();
+    let entries = shipment.arr("events")?;
+    let mut borrowed = None;
+    for event in &entries {
+        if let Some(o) = event.get("GMTOffset")? {
+            borrowed = Some(express_offset(&o)?);
+            break;
+        }
+    }
+    let mut read = Vec::with_capacity(entries.len());
+    for event in &entries {
+        let day = event.req("date")?;
+        let day = NaiveDate::parse_from_str(day.as_str()?.trim(), "%Y-%m-%d")
+            .map_err(|_| day.invalid("a date like 2025-03-14"))?;
+        let time = match event.get("time")? {
+            Some(t) => NaiveTime::parse_from_str(t.as_str()?.trim(), "%H:%M:%S")
+                .map_err(|_| t.invalid("a time like 13:06:00"))?,
+            None => NaiveTime::MIN,
+        };
+        let offset = match event.get("GMTOffset")? {
+            Some(o) => express_offset(&o)?,
+            None => borrowed.unwrap_or(FixedOffset::east_opt(0).expect("zero is a valid offset")),
+        };
+        let occurred_at = offset
+            .from_local_datetime(&day.and_time(time))
+            .single()
+            .ok_or_else(|| event.invalid("a date and time that exist"))?;
+        let type_code = event.opt_str("typeCode")?;
+        let (mapping, code) = resolve(
+            codes,
+            CARRIER,
+            &[
+                Candidate { field: "MyDHL Express", code: type_code },
+                Candidate { field: "express checkpoint", code: type_code },
+            ],
+        );
+        let location = match event.arr("serviceArea")?.first() {
+            Some(area) => service_area_location(area)?,
+            None => None,
+        };
+        let milestone = mapping.milestone();
+        let pod = ProofOfDelivery { signed_by: event.opt_string("signedBy")?, ..ProofOfDelivery::default() };
+        read.push(with_derived_id(
+            NormalizedEvent {
+                tracking_number: tracking_number.clone(),
+                carrier: CARRIER.into(),
+                source: EventSource::Carrier,
+                source_event_id: None,
+                milestone,
+                mapping,
+                code,
+                description: event.opt_string("description")?,
+                occurred_at,
+                location,
+                proof_of_delivery: pod_for(milestone, &pod),
+                carrier_estimated_delivery: None,
+                raw: event.v.clone(),
+            },
+            &[type_code],
+        ));
+    }
+    let newest_offset = read.iter().max_by_key(|e| e.occurred_at).map(|e| *e.occurred_at.offset());
+    let estimate = match shipment.get("estimatedDeliveryDate")? {
+        Some(d) => {
+            let day = NaiveDate::parse_from_str(d.as_str()?.trim(), "%Y-%m-%d")
+                .map_err(|_| d.invalid("a date like 2025-03-14"))?;
+            end_of_day(day, newest_offset)
+        }
+        None => None,
+    };
+    out.extend(read.into_iter().map(|mut e| {
+        e.carrier_estimated_delivery = estimate;
+        e
+    }));
+    Ok(())
+}
+
+fn express_offset(node: &Node<'_>) -> Result<FixedOffset, AdapterError> {
+    parse_offset(node.as_str()?).ok_or_else(|| node.invalid("an offset like +01:00"))
+}
+
+/// A DHL Express service area, `{"code":"LEJ","description":"Leipzig-DE"}`: the city, then the
+/// ISO country after the last hyphen; a description without that suffix is all city.
+fn service_area_location(area: &Node<'_>) -> Result<Option<milepost_domain::Location>, AdapterError> {
+    let Some(description) = area.opt_str("description")? else {
+        return Ok(None);
+    };
+    let (city, country) = match description.rsplit_once('-') {
+        Some((city, cc)) if cc.trim().len() == 2 && cc.trim().bytes().all(|b| b.is_ascii_uppercase()) => {
+            (city.trim(), Some(cc.trim()))
+        }
+        _ => (description, None),
+    };
+    Ok(location(Some(city), None, None, country))
 }

@@ -15,6 +15,10 @@
 //!
 //! Time: `datetime` keeps the offset EasyPost gives; EasyPost documents that it falls back to UTC
 //! when it lacks location data, and a bare time is read as UTC for the same reason.
+//!
+//! The test event EasyPost sends from its dashboard has a `result` whose `tracking_code` is null
+//! and which holds no tracking details: it is answered with no events, so the sender sees a 2xx
+//! and nothing is stored. A null code with details is still refused, naming the field.
 
 use super::{
     AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, location, parse_estimate, parse_timestamp,
@@ -42,6 +46,9 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
             return Err(AdapterError::Missing { path: "object".into() });
         }
     };
+    if tracker.opt_str("tracking_code")?.is_none() && tracker.arr("tracking_details")?.is_empty() {
+        return Ok(Vec::new());
+    }
     let tracking_number = tracker.req_str("tracking_code")?.to_string();
     let carrier = tracker.opt_str("carrier")?.unwrap_or("unknown").to_ascii_lowercase();
     let pod = ProofOfDelivery { signed_by: tracker.opt_string("signed_by")?, ..ProofOfDelivery::default() };

@@ -8,6 +8,15 @@
 //! (`PRE_TRANSIT`, `TRANSIT`, `DELIVERED`, `RETURNED`, `FAILURE`, `UNKNOWN`).
 //! Carrier: Shippo's carrier token (`usps`, `dhl_express`), lower-cased.
 //! Time: `status_date` is UTC in practice; a bare time is read as UTC.
+//!
+//! The Track object of Shippo's API (`GET /tracks/{carrier}/{number}`, and the answer to
+//! `POST /tracks`) is the webhook's `data` on its own, at the root: it is read the same way, so a
+//! poller's answer and a push give the same events.
+//!
+//! A test webhook sent from Shippo's dashboard with null fields (a `data` whose
+//! `tracking_number` is null, with no history and no dated status) is answered with no events,
+//! so the sender sees a 2xx and nothing is stored. A null number with history is still refused,
+//! naming the field.
 
 use super::{
     AdapterError, Candidate, Node, NormalizedEvent, location, parse_estimate, parse_timestamp, resolve, with_derived_id,
@@ -24,7 +33,20 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
             return Err(event.invalid("\"track_updated\""));
         }
     }
-    let data = root.req("data")?;
+    // The API's Track object is the webhook's `data` at the root.
+    let data = match root.get("data")? {
+        None if root.get("tracking_number")?.is_some() || root.get("tracking_history")?.is_some() => root,
+        _ => root.req("data")?,
+    };
+    if data.opt_str("tracking_number")?.is_none() && data.arr("tracking_history")?.is_empty() {
+        let status_date = match data.get("tracking_status")? {
+            Some(status) => status.opt_str("status_date")?,
+            None => None,
+        };
+        if status_date.is_none() {
+            return Ok(Vec::new());
+        }
+    }
     let tracking_number = data.req_str("tracking_number")?.to_string();
     let carrier = data.req_str("carrier")?.to_ascii_lowercase();
     let estimate = match data.get("eta")? {
@@ -33,7 +55,16 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
     };
     let mut entries = data.arr("tracking_history")?;
     if let Some(current) = data.get("tracking_status")? {
-        entries.push(current);
+        // Shippo gives the latest status an `object_id` of its own, not the one of the history
+        // entry it repeats, so "already held" is judged by what it says and when.
+        let current_fact = fact(&current)?;
+        let mut held = false;
+        for entry in &entries {
+            held |= fact(entry)? == current_fact;
+        }
+        if !held {
+            entries.push(current);
+        }
     }
     let mut events: Vec<NormalizedEvent> = Vec::new();
     for entry in entries {
@@ -80,4 +111,15 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
         }
     }
     Ok(events)
+}
+
+/// What a status entry says and when: (status, status_date, substatus code).
+type Fact<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+fn fact<'a>(entry: &Node<'a>) -> Result<Fact<'a>, AdapterError> {
+    let substatus = match entry.get("substatus")? {
+        Some(s) => s.opt_str("code")?,
+        None => None,
+    };
+    Ok((entry.opt_str("status")?, entry.opt_str("status_date")?, substatus))
 }

@@ -19,6 +19,14 @@
 //! for many domestic Ground scans) is read in the time zone of the activity's address
 //! ([`crate::zones`]: country, state and postal code); only when the address says too little to
 //! know the zone is the wall time kept as if it were UTC.
+//!
+//! UPS Track Alert (UPS's webhook product, subscribed per tracking number) pushes one flat event
+//! per scan to the same integration: `trackingNumber`, `localActivityDate`/`localActivityTime`,
+//! `gmtActivityDate`/`gmtActivityTime`, `activityLocation`, `activityStatus{type,code,
+//! description,descriptionCode}`, `scheduledDeliveryDate`, `actualDeliveryDate`, `receivedBy`.
+//! It is read with the same code table (`descriptionCode` is the 3-digit Status/Description code
+//! the Track API calls `statusCode`) and the same time rules, so a parcel tracked both ways gets
+//! one timeline.
 
 use super::{
     AdapterError, Candidate, Node, NormalizedEvent, ProofOfDelivery, end_of_day, location, parse_offset, pod_for,
@@ -40,6 +48,9 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
             let message = first.opt_str("message")?.unwrap_or("");
             return Err(AdapterError::SenderError { path: first.path.clone(), message: format!("{code} {message}") });
         }
+    }
+    if root.get("trackResponse")?.is_none() && root.get("trackingNumber")?.is_some() {
+        return read_alert(&root, codes).map(|e| vec![e]);
     }
     let track = root.req("trackResponse")?;
     let mut events = Vec::new();
@@ -154,16 +165,45 @@ fn map_codes(
 }
 
 fn occurred_at(activity: &Node<'_>, place: Option<&Location>) -> Result<DateTime<FixedOffset>, AdapterError> {
-    let local = match (activity.get("date")?, activity.get("time")?) {
-        (Some(d), Some(t)) => Some(date(&d)?.and_time(time(&t)?)),
-        (Some(d), None) => Some(date(&d)?.and_time(NaiveTime::MIN)),
+    let stamps = Stamps {
+        local_date: activity.get("date")?,
+        local_time: activity.get("time")?,
+        gmt_date: activity.get("gmtDate")?,
+        gmt_time: activity.get("gmtTime")?,
+        offset: activity.get("gmtOffset")?,
+        date_field: "date",
+    };
+    instant(activity, stamps, place)
+}
+
+/// The date and time fields of one scan, under whichever names its format gives them.
+struct Stamps<'a> {
+    local_date: Option<Node<'a>>,
+    local_time: Option<Node<'a>>,
+    gmt_date: Option<Node<'a>>,
+    gmt_time: Option<Node<'a>>,
+    offset: Option<Node<'a>>,
+    /// The name of the local date field, for the error when no date is given at all.
+    date_field: &'static str,
+}
+
+/// The instant of a scan by the rules of the module docs, shared by the Track API's activities
+/// and Track Alert's flat events.
+fn instant(
+    scan: &Node<'_>,
+    stamps: Stamps<'_>,
+    place: Option<&Location>,
+) -> Result<DateTime<FixedOffset>, AdapterError> {
+    let local = match (&stamps.local_date, &stamps.local_time) {
+        (Some(d), Some(t)) => Some(date(d)?.and_time(time(t)?)),
+        (Some(d), None) => Some(date(d)?.and_time(NaiveTime::MIN)),
         _ => None,
     };
-    let gmt = match (activity.get("gmtDate")?, activity.get("gmtTime")?) {
-        (Some(d), Some(t)) => Some(date(&d)?.and_time(time(&t)?)),
+    let gmt = match (&stamps.gmt_date, &stamps.gmt_time) {
+        (Some(d), Some(t)) => Some(date(d)?.and_time(time(t)?)),
         _ => None,
     };
-    let offset = match activity.get("gmtOffset")? {
+    let offset = match &stamps.offset {
         Some(o) => Some(parse_offset(o.as_str()?).ok_or_else(|| o.invalid("an offset like -06:00"))?),
         None => None,
     };
@@ -186,10 +226,10 @@ fn occurred_at(activity: &Node<'_>, place: Option<&Location>) -> Result<DateTime
             None => at(utc, l),
         },
         (None, None, _) => {
-            return Err(AdapterError::Missing { path: format!("{}.date", activity.path) });
+            return Err(AdapterError::Missing { path: scan.child_path(stamps.date_field) });
         }
     };
-    result.ok_or_else(|| activity.invalid("a date and time that exist"))
+    result.ok_or_else(|| scan.invalid("a date and time that exist"))
 }
 
 fn date(node: &Node<'_>) -> Result<NaiveDate, AdapterError> {
@@ -262,4 +302,65 @@ fn estimated_delivery(
         }
         _ => end_of_day(day, offset),
     })
+}
+
+/// One Track Alert push: a flat event of one package.
+fn read_alert(alert: &Node<'_>, codes: &CodeMap) -> Result<NormalizedEvent, AdapterError> {
+    let tracking_number = alert.req_str("trackingNumber")?.to_string();
+    let status = alert.get("activityStatus")?;
+    let (type_, code, status_code, description) = match &status {
+        Some(s) => {
+            (s.opt_str("type")?, s.opt_str("code")?, s.opt_str("descriptionCode")?, s.opt_string("description")?)
+        }
+        None => (None, None, None, None),
+    };
+    let (mapping, raw_code) = map_codes(codes, type_, code, status_code);
+    let location = match alert.get("activityLocation")? {
+        Some(a) => location(
+            a.opt_str("city")?,
+            a.opt_str("stateProvince")?,
+            a.opt_str("postalCode")?,
+            a.opt_str("countryCode")?.or(a.opt_str("country")?),
+        ),
+        None => None,
+    };
+    let stamps = Stamps {
+        local_date: alert.get("localActivityDate")?,
+        local_time: alert.get("localActivityTime")?,
+        gmt_date: alert.get("gmtActivityDate")?,
+        gmt_time: alert.get("gmtActivityTime")?,
+        offset: alert.get("gmtOffset")?,
+        date_field: "localActivityDate",
+    };
+    let occurred_at = instant(alert, stamps, location.as_ref())?;
+    // A delivered package has no estimate any more; UPS's own sample repeats a years-old
+    // scheduled date on the delivery push.
+    let estimate = match (alert.get("actualDeliveryDate")?, alert.get("scheduledDeliveryDate")?) {
+        (None, Some(d)) => end_of_day(date(&d)?, Some(*occurred_at.offset())),
+        _ => None,
+    };
+    let pod = ProofOfDelivery {
+        signed_by: alert.opt_string("receivedBy")?,
+        left_at: alert.opt_string("deliveryLocation")?,
+        ..ProofOfDelivery::default()
+    };
+    let milestone = mapping.milestone();
+    Ok(with_derived_id(
+        NormalizedEvent {
+            tracking_number,
+            carrier: CARRIER.into(),
+            source: EventSource::Carrier,
+            source_event_id: None,
+            milestone,
+            mapping,
+            code: raw_code,
+            description,
+            occurred_at,
+            location,
+            proof_of_delivery: pod_for(milestone, &pod),
+            carrier_estimated_delivery: estimate,
+            raw: alert.v.clone(),
+        },
+        &[type_, code, status_code],
+    ))
 }
