@@ -960,6 +960,8 @@ mod code_tables {
             Some(CodeLookup::Mapped(ReturnedToSender))
         );
         assert_eq!(map.lookup_field("ups", "statusCode", "012"), Some(CodeLookup::Mapped(InTransit)));
+    }
+}
 
 /// The other shapes real deployments send to the same integrations: UPS Track Alert pushes,
 /// MyDHL Express answers, the aggregators' API objects a poller reads, and the aggregators'
@@ -1094,7 +1096,8 @@ mod other_shapes {
         assert!(events.iter().all(|e| e.tracking_number == "794612345678" && e.carrier == "fedex"));
         assert_eq!(
             milestones(&events),
-            vec![Some(LabelCreated), Some(InTransit), Some(OutForDelivery), Some(Delivered)]
+            // `InTransit_002` is AfterShip's acceptance scan ("Picked up"): the carrier took it.
+            vec![Some(LabelCreated), Some(HandedToCarrier), Some(OutForDelivery), Some(Delivered)]
         );
         assert_eq!(utc(&events[0]), "2025-03-11T14:21:39+00:00");
         assert_eq!(utc(&events[1]), "2025-03-11T08:58:00+00:00");

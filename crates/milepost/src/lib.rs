@@ -194,8 +194,13 @@ const LEARN_LANES_EVERY: std::time::Duration = std::time::Duration::from_secs(60
 /// rhythms now and then, until told to stop. Ingest evaluates the shipments it touches itself,
 /// so this only catches what time alone changes (stalls, promises passing, grace periods).
 async fn run_sweeper(app: Milepost, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut sweep = tokio::time::interval(SWEEP_EVERY);
-    let mut learn = tokio::time::interval(LEARN_LANES_EVERY);
+    // The first of each runs one period after start, not at once: a process that just started
+    // has nothing new for either (the last sweep and rhythms are in the database), and work of
+    // its own at an unforeseeable moment of the first seconds made the black-box tests, which
+    // drive the sweeper themselves, race it.
+    let start = tokio::time::Instant::now();
+    let mut sweep = tokio::time::interval_at(start + SWEEP_EVERY, SWEEP_EVERY);
+    let mut learn = tokio::time::interval_at(start + LEARN_LANES_EVERY, LEARN_LANES_EVERY);
     loop {
         tokio::select! {
             _ = stop.changed() => return,
