@@ -388,6 +388,39 @@ mod dhl {
     use Milestone::*;
 
     #[test]
+    fn parcel_de_events_with_only_german_text_are_read_from_their_wording() {
+        let body = r#"{"shipments":[{"id":"00340434161094042557","service":"parcel-de","events":[
+          {"timestamp":"2026-11-02T08:10:00","statusCode":"pre-transit","status":"Die Auftragsdaten zu dieser Sendung wurden vom Absender elektronisch an DHL übermittelt."},
+          {"timestamp":"2026-11-02T17:45:00","statusCode":"transit","description":"Die Sendung wurde vom Absender in der Filiale eingeliefert."},
+          {"timestamp":"2026-11-03T04:20:00","statusCode":"transit","status":"Die Sendung wurde im Start-Paketzentrum bearbeitet."},
+          {"timestamp":"2026-11-04T07:55:00","statusCode":"transit","status":"Die Sendung wurde in das Zustellfahrzeug geladen."},
+          {"timestamp":"2026-11-04T13:02:00","statusCode":"failure","status":"Die Sendung konnte nicht zugestellt werden, der Empfänger wurde nicht angetroffen."},
+          {"timestamp":"2026-11-04T18:30:00","statusCode":"transit","status":"Die Sendung liegt in der Filiale zur Abholung bereit."},
+          {"timestamp":"2026-11-06T10:12:00","statusCode":"delivered","status":"Die Sendung wurde erfolgreich zugestellt."},
+          {"timestamp":"2026-11-06T11:00:00","statusCode":"transit","status":"Eine Nachricht ohne bekannte Worte."}]}]}"#;
+        let events = parse(SenderKind::Dhl, body.as_bytes(), &CodeMap::seeded()).unwrap();
+        assert_eq!(
+            milestones(&events),
+            vec![
+                Some(LabelCreated),
+                Some(HandedToCarrier),
+                Some(InTransit),
+                Some(OutForDelivery),
+                Some(DeliveryAttempted),
+                Some(AvailableForPickup),
+                Some(Delivered),
+                Some(InTransit)
+            ],
+            "the last sentence says nothing known: its coarse code decides"
+        );
+        assert_eq!(
+            events[4].code.as_deref(),
+            Some("Die Sendung konnte nicht zugestellt werden, der Empfänger wurde nicht angetroffen.")
+        );
+        assert_eq!(events[7].code.as_deref(), Some("transit"));
+    }
+
+    #[test]
     fn parcel_de_events_read_the_ice_event_and_let_ttpro_say_out_for_delivery() {
         let events = read(SenderKind::Dhl, "dhl_unified.json");
         let first = for_number(&events, "00340434512398765432");
@@ -960,6 +993,8 @@ mod code_tables {
             Some(CodeLookup::Mapped(ReturnedToSender))
         );
         assert_eq!(map.lookup_field("ups", "statusCode", "012"), Some(CodeLookup::Mapped(InTransit)));
+        // "At the clearing agency awaiting final release" arrives under type X, and is movement.
+        assert_eq!(map.lookup_field("ups", "statusCode", "092"), Some(CodeLookup::Mapped(InTransit)));
     }
 }
 

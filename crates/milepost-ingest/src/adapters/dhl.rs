@@ -11,6 +11,8 @@
 //!   the ICE event (the prefix of `statusDetailed`) decides unless it only says "in transit", in
 //!   which case a more specific TTpro code in `status` wins (`LDTMV_…_PO`: loaded on a vehicle,
 //!   and TTpro `PO` says it is the delivery vehicle); then the coarse `statusCode`.
+//!   An event with neither code (Parcel DE often sends only German text) is read from its
+//!   German wording (`german_parcel_text`) before the coarse `statusCode`.
 //! * any other service: the coarse `statusCode` (`pre-transit`, `transit`, `delivered`,
 //!   `failure`, `unknown`) only, because its `status` is free text.
 //!
@@ -92,7 +94,8 @@ fn read_shipment(shipment: &Node<'_>, codes: &CodeMap, out: &mut Vec<NormalizedE
         let status = event.opt_str("status")?;
         let detailed = event.opt_str("statusDetailed")?;
         let coarse = event.opt_str("statusCode")?;
-        let (mapping, code) = map_codes(codes, service.as_deref(), status, detailed, coarse);
+        let description = event.opt_str("description")?;
+        let (mapping, code) = map_codes(codes, service.as_deref(), status, detailed, coarse, description);
         let address = match event.get("location")? {
             Some(l) => l.get("address")?,
             None => None,
@@ -135,6 +138,7 @@ fn map_codes(
     status: Option<&str>,
     detailed: Option<&str>,
     coarse: Option<&str>,
+    description: Option<&str>,
 ) -> (CodeLookup, Option<String>) {
     let coarse_candidate = Candidate { field: "statusCode", code: coarse };
     let ice = detailed.filter(|d| is_ice_ric_ttpro(d)).and_then(|d| d.split('_').next());
@@ -153,6 +157,13 @@ fn map_codes(
                 Some((l, c)) if Some(c) == ice => (l, detailed.map(str::to_string)),
                 Some((l, c)) => (l, Some(c.to_string())),
                 None => {
+                    // Parcel DE without an event code says it in German: its own wording decides
+                    // before the coarse code, which calls a missed delivery a "failure" and a
+                    // parcel on the delivery van "transit".
+                    let text = description.or(status);
+                    if let Some(milestone) = text.and_then(german_parcel_text) {
+                        return (CodeLookup::Mapped(milestone), text.map(str::to_string));
+                    }
                     let (l, c) = resolve(codes, CARRIER, &[coarse_candidate]);
                     (l, c.or(detailed.map(str::to_string)).or(status.map(str::to_string)))
                 }
@@ -160,6 +171,34 @@ fn map_codes(
         }
         _ => resolve(codes, CARRIER, &[coarse_candidate]),
     }
+}
+
+/// The milestone a DHL Paket (Parcel DE) event states in its German wording, for events that
+/// carry no event code: the standard sentences of DHL's tracking pages (`Die Sendung wurde
+/// erfolgreich zugestellt.`, `… in das Zustellfahrzeug geladen.`, …), matched on their telling
+/// words, case-insensitively. A sentence none of them matches is left to the coarse code.
+fn german_parcel_text(text: &str) -> Option<Milestone> {
+    let t = text.to_lowercase();
+    let has = |w: &str| t.contains(w);
+    Some(if has("nicht zugestellt") || has("nicht angetroffen") || has("zustellversuch") {
+        Milestone::DeliveryAttempted
+    } else if has("zurückgesendet") || has("zurücksendung") || has("rücksendung an den absender") {
+        Milestone::ReturningToSender
+    } else if has("erfolgreich zugestellt") || has("wurde zugestellt") || has("an den empfänger übergeben") {
+        Milestone::Delivered
+    } else if has("zur abholung bereit") || has("abholbereit") {
+        Milestone::AvailableForPickup
+    } else if has("zustellfahrzeug geladen") || has("in zustellung") {
+        Milestone::OutForDelivery
+    } else if has("eingeliefert") || has("vom absender übernommen") || has("beim absender abgeholt") {
+        Milestone::HandedToCarrier
+    } else if has("elektronisch an dhl übermittelt") || has("elektronisch angekündigt") {
+        Milestone::LabelCreated
+    } else if has("paketzentrum bearbeitet") || has("zum ziel transportiert") || has("weitergeleitet") {
+        Milestone::InTransit
+    } else {
+        return None;
+    })
 }
 
 /// A lookup that says more than "in transit".
