@@ -576,6 +576,25 @@ mod shippo {
     use Milestone::*;
 
     #[test]
+    fn a_summary_that_contradicts_the_history_is_not_read_and_alone_it_is() {
+        // The summary says delivered; the history the carrier reported ends on the van.
+        let body = r#"{"event":"track_updated","data":{"carrier":"usps","tracking_number":"9205590164917399999999",
+          "tracking_status":{"status":"DELIVERED","status_date":"2025-03-14T21:41:00Z","object_id":"sum-1",
+            "substatus":{"code":"delivered"}},
+          "tracking_history":[
+            {"status":"TRANSIT","status_date":"2025-03-11T23:55:00Z","object_id":"h-1","substatus":{"code":"package_accepted"}},
+            {"status":"TRANSIT","status_date":"2025-03-14T13:05:00Z","object_id":"h-2","substatus":{"code":"out_for_delivery"}}]}}"#;
+        let events = parse(SenderKind::Shippo, body.as_bytes(), &CodeMap::seeded()).unwrap();
+        assert_eq!(milestones(&events), vec![Some(HandedToCarrier), Some(OutForDelivery)]);
+        // Without a history, the summary is all there is, and it is read.
+        let alone = r#"{"event":"track_updated","data":{"carrier":"usps","tracking_number":"9205590164917399999999",
+          "tracking_status":{"status":"DELIVERED","status_date":"2025-03-14T21:41:00Z","substatus":{"code":"delivered"}},
+          "tracking_history":[]}}"#;
+        let events = parse(SenderKind::Shippo, alone.as_bytes(), &CodeMap::seeded()).unwrap();
+        assert_eq!(milestones(&events), vec![Some(Delivered)]);
+    }
+
+    #[test]
     fn substatus_codes_decide_and_the_current_status_is_not_read_twice() {
         let events = read(SenderKind::Shippo, "shippo_track_updated.json");
         assert_eq!(

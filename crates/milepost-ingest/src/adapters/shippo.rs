@@ -1,5 +1,6 @@
-//! Shippo `track_updated` webhooks: one event per `data.tracking_history[]`, plus
-//! `data.tracking_status` (the latest) when the history does not already hold it. Shippo's
+//! Shippo `track_updated` webhooks: one event per `data.tracking_history[]`; `data.tracking_status`
+//! (Shippo's summary of the latest entry) only when there is no history, so the summary never adds
+//! a second copy of an event and never overrides a history it contradicts. Shippo's
 //! webhooks are not idempotent and carry no event id, so unless an entry has its own
 //! `object_id`, the derived id (carrier, number, code, time, place) is what dedupes a resend, as
 //! formats.md §9 suggests.
@@ -53,18 +54,15 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
         Some(n) => Some(parse_estimate(n.as_str()?, None).ok_or_else(|| n.invalid("an ISO-8601 date-time"))?),
         None => None,
     };
+    // The history is the record; `tracking_status` is Shippo's summary of its latest entry. It is
+    // read only when there is no history: Shippo gives it an `object_id` of its own, so it would
+    // be a second copy of that entry, and where it contradicts the history (a summary that says
+    // delivered over a history that does not), the history's own entries are what happened.
     let mut entries = data.arr("tracking_history")?;
-    if let Some(current) = data.get("tracking_status")? {
-        // Shippo gives the latest status an `object_id` of its own, not the one of the history
-        // entry it repeats, so "already held" is judged by what it says and when.
-        let current_fact = fact(&current)?;
-        let mut held = false;
-        for entry in &entries {
-            held |= fact(entry)? == current_fact;
-        }
-        if !held {
-            entries.push(current);
-        }
+    if entries.is_empty()
+        && let Some(current) = data.get("tracking_status")?
+    {
+        entries.push(current);
     }
     let mut events: Vec<NormalizedEvent> = Vec::new();
     for entry in entries {
@@ -111,15 +109,4 @@ pub(crate) fn parse(root: Node<'_>, codes: &CodeMap) -> Result<Vec<NormalizedEve
         }
     }
     Ok(events)
-}
-
-/// What a status entry says and when: (status, status_date, substatus code).
-type Fact<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
-
-fn fact<'a>(entry: &Node<'a>) -> Result<Fact<'a>, AdapterError> {
-    let substatus = match entry.get("substatus")? {
-        Some(s) => s.opt_str("code")?,
-        None => None,
-    };
-    Ok((entry.opt_str("status")?, entry.opt_str("status_date")?, substatus))
 }
