@@ -131,12 +131,18 @@ pub struct Order {
     pub customer: Customer,
     pub ship_to: Address,
     pub items: Vec<LineItem>,
+    /// What the customer was charged, discounts, shipping and tax included, when the channel
+    /// says (Shopify's `current_total_price`); `None` when only the lines are known.
+    pub charged: Option<Money>,
 }
 
 impl Order {
-    /// The order's value: the sum of its lines.
+    /// The order's value: what the customer was charged when the channel says, otherwise the
+    /// sum of its lines.
     pub fn value(&self) -> Money {
-        self.items.iter().fold(Money::ZERO, |sum, item| sum.plus(item.unit_price.times(item.quantity)))
+        self.charged.unwrap_or_else(|| {
+            self.items.iter().fold(Money::ZERO, |sum, item| sum.plus(item.unit_price.times(item.quantity)))
+        })
     }
 
     /// Quantity ordered of one SKU over all lines (a SKU may appear on several lines).
@@ -194,6 +200,7 @@ mod tests {
     fn the_value_is_the_exact_sum_of_lines() {
         let placed = DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap();
         let order = Order {
+            charged: None,
             order_number: OrderNumber::parse("1").unwrap(),
             channel: Channel::api(),
             placed_at: placed,

@@ -151,6 +151,7 @@ mod tests {
 
     fn order() -> Order {
         Order {
+            charged: None,
             order_number: OrderNumber::parse("1").unwrap(),
             channel: Channel::api(),
             placed_at: chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap(),

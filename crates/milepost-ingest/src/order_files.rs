@@ -202,6 +202,7 @@ pub fn group_orders(lines: impl IntoIterator<Item = OrderLine>) -> Vec<Order> {
             None => {
                 index.insert(line.order_number.clone(), orders.len());
                 orders.push(Order {
+                    charged: None,
                     order_number: line.order_number.clone(),
                     channel: line.channel.clone(),
                     placed_at: line.placed_at,

@@ -221,11 +221,10 @@ impl ShopifyOrder {
     /// The domain order. Lines without a SKU (custom items) get `shopify-line-<id>` so they can
     /// still be counted and shipped; quantities are what is still owed, and a line edited or
     /// refunded down to nothing is left out, since nothing of it is to ship.
-    ///
-    /// The domain order's value is the sum of its lines; the charged total (`charged`) has no
-    /// place in it yet, so it is kept on `ShopifyOrder` only.
+    /// The order is worth what was charged (`charged`), not the sum of its lines.
     pub fn to_order(&self) -> Order {
         Order {
+            charged: self.charged(),
             order_number: self.order_number.clone(),
             channel: Channel::parse("shopify").unwrap_or_else(|_| Channel::api()),
             placed_at: self.processed_at.unwrap_or(self.created_at),
@@ -558,7 +557,8 @@ mod tests {
         assert_eq!(domain.channel.as_str(), "shopify");
         assert_eq!(domain.items[0].quantity, 2);
         assert_eq!(domain.items[1].sku, "shopify-line-15001122334456");
-        assert_eq!(domain.value(), Money::parse("58.00").unwrap());
+        // Worth what was charged (shipping and tax included), not the 58.00 of its lines.
+        assert_eq!(domain.value(), Money::parse("70.79").unwrap());
         assert_eq!(domain.placed_at.to_rfc3339(), "2025-03-10T09:14:21-05:00");
         assert_eq!(domain.ship_to.region.as_deref(), Some("ID"));
     }
@@ -596,6 +596,7 @@ mod tests {
         let domain = order.to_order();
         assert_eq!(domain.items.len(), 1, "a line refunded to nothing is not a line to ship");
         assert_eq!((domain.items[0].sku.as_str(), domain.items[0].quantity), ("MUG-STN-12OZ", 1));
+        assert_eq!(domain.value(), Money::parse("31.00").unwrap(), "the order is worth what was charged");
 
         let without_current = EDITED_GIFT_ORDER.replace(r#""current_total_price":"31.00","#, "");
         let ShopifyWebhook::Order { order, .. } =

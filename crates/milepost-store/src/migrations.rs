@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("migrations/0012_event_index_trim.sql")),
     (13, include_str!("migrations/0013_carrier_eta.sql")),
     (14, include_str!("migrations/0014_account_lists.sql")),
+    (15, include_str!("migrations/0015_order_charged.sql")),
 ];
 
 /// A migration as PostgreSQL takes it: SQLite's generated id (`INTEGER PRIMARY KEY` ending its

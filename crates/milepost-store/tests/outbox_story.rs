@@ -25,6 +25,7 @@ fn at(s: &str) -> DateTime<chrono::FixedOffset> {
 
 fn order(number: &str) -> Order {
     Order {
+        charged: None,
         order_number: OrderNumber::parse(number).unwrap(),
         channel: Channel::api(),
         placed_at: at("2026-11-01T10:00:00-05:00"),

@@ -25,6 +25,7 @@ fn remember(event: TraceEvent<'_>) {
 
 fn order(number: &OrderNumber) -> Order {
     Order {
+        charged: None,
         order_number: number.clone(),
         channel: Channel::api(),
         placed_at: chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap(),

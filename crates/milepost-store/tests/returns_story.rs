@@ -77,6 +77,7 @@ fn event(
 /// An order of two mugs in one parcel.
 async fn order_with_parcel(store: &Arc<dyn Store>, account: AccountId, number: &OrderNumber, tracking: &str) {
     let order = Order {
+        charged: None,
         order_number: number.clone(),
         channel: Channel::api(),
         placed_at: DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap(),
@@ -365,6 +366,7 @@ async fn a_released_replacement_registers_its_parcel_with_the_returned_items(bac
 /// An order of two mugs for a customer with an e-mail address, delivered on 2026-11-03.
 async fn delivered_order_with_email(store: &Arc<dyn Store>, acme: AccountId, number: &OrderNumber) {
     let order = Order {
+        charged: None,
         order_number: number.clone(),
         channel: Channel::api(),
         placed_at: DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap(),

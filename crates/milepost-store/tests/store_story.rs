@@ -21,6 +21,7 @@ fn at(s: &str) -> DateTime<chrono::FixedOffset> {
 
 fn order(number: &str, skus: &[(&str, u32)]) -> Order {
     Order {
+        charged: None,
         order_number: OrderNumber::parse(number).unwrap(),
         channel: Channel::api(),
         placed_at: at("2026-11-01T10:00:00-05:00"),
@@ -111,6 +112,21 @@ async fn an_order_is_created_once_and_updated_in_place(backend: Backend) {
     assert_eq!(read.status, OrderStatus::Placed);
     assert_eq!(read.timeline.len(), 1, "one placed event, not two");
     assert_eq!(read.timeline[0].event.milestone, Some(Milestone::Placed));
+}
+
+async fn an_order_keeps_what_was_charged_and_is_worth_it(backend: Backend) {
+    let (_dir, store, account) = fresh(backend).await;
+    let mut charged = order("C1", &[("MUG", 2)]);
+    charged.charged = Some(milepost_domain::Money::parse("31.45").unwrap());
+    store.upsert_order(account, charged.clone()).await.unwrap();
+    let read = store.order(account, &number("C1")).await.unwrap().unwrap();
+    assert_eq!(read.order.charged, charged.charged, "kept as the channel said");
+    assert_eq!(read.order.value(), milepost_domain::Money::parse("31.45").unwrap());
+    // An update that no longer says what was charged goes back to the lines' value.
+    store.upsert_order(account, order("C1", &[("MUG", 2)])).await.unwrap();
+    let read = store.order(account, &number("C1")).await.unwrap().unwrap();
+    assert_eq!(read.order.charged, None);
+    assert_eq!(read.order.value(), order("C1", &[("MUG", 2)]).value());
 }
 
 async fn events_in_any_order_and_twice_give_the_same_status_as_in_order(backend: Backend) {
@@ -471,6 +487,7 @@ async fn deliveries_teach_each_stage_of_their_lane_its_rhythm(backend: Backend) 
 }
 
 on_both_backends!(
+    an_order_keeps_what_was_charged_and_is_worth_it,
     an_order_is_created_once_and_updated_in_place,
     events_in_any_order_and_twice_give_the_same_status_as_in_order,
     a_resent_event_is_reported_duplicate_and_counted,

@@ -69,6 +69,7 @@ async fn a_return_may_ask_for_no_more_than_shipped_less_earlier_requests(backend
     let acme = store.ensure_account(&account("acme")).await.unwrap();
     let number = OrderNumber::parse("R-1").unwrap();
     let order = Order {
+        charged: None,
         order_number: number.clone(),
         channel: Channel::api(),
         placed_at: at("2026-11-01T10:00:00-05:00"),

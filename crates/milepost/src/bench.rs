@@ -155,6 +155,7 @@ impl RawEngine {
 fn bench_order(i: usize) -> Order {
     let placed = event_time(i, 0) - Duration::hours(12);
     Order {
+        charged: None,
         order_number: OrderNumber::parse(&format!("B-{i}")).expect("valid"),
         channel: Channel::api(),
         placed_at: placed,

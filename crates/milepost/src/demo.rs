@@ -253,6 +253,7 @@ async fn seed_order(
     }
     let number = OrderNumber::parse(&order_number(index)).expect("valid order number");
     let order = Order {
+        charged: None,
         order_number: number.clone(),
         channel: Channel::parse(if index.is_multiple_of(3) { "shopify" } else { "api" }).expect("valid channel"),
         placed_at,

@@ -484,6 +484,7 @@ impl World {
             })
             .collect();
         let order = Order {
+            charged: None,
             order_number: number.clone(),
             channel: Channel::api(),
             placed_at,

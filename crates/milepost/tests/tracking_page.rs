@@ -261,6 +261,7 @@ async fn a_link_built_by_the_app_uses_the_public_url_and_survives_a_restart() {
     let caller = first.app().authenticate(Some(&key), Role::Admin).await.unwrap();
     let number = OrderNumber::parse("TP-9").unwrap();
     let order = milepost_domain::Order {
+        charged: None,
         order_number: number.clone(),
         channel: milepost_domain::Channel::api(),
         placed_at: chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00-05:00").unwrap(),

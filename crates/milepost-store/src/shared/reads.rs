@@ -67,7 +67,7 @@ macro_rules! order_columns {
     () => {
         "order_number, channel, placed_at, promised_by, currency, customer_name, customer_email, customer_phone,
          customer_postal_code, ship_to_line1, ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code,
-         ship_to_country"
+         ship_to_country, charged_e4"
     };
 }
 
@@ -80,6 +80,7 @@ struct OrderRow {
     currency: String,
     customer: Customer,
     ship_to: Address,
+    charged_e4: Option<i64>,
 }
 
 /// Reads the `order_columns!()` starting at column `at`.
@@ -104,12 +105,14 @@ fn order_from_row(r: &crate::db::Row<'_>, at: usize) -> crate::db::Result<OrderR
             postal_code: r.get(at + 13)?,
             country: r.get(at + 14)?,
         },
+        charged_e4: r.get(at + 15)?,
     })
 }
 
 impl OrderRow {
     fn into_order(self, items: Vec<LineItem>) -> StoreResult<Order> {
         Ok(Order {
+            charged: self.charged_e4.map(Money::from_ten_thousandths),
             order_number: OrderNumber::parse(&self.number).map_err(|e| corrupt("order number", e))?,
             channel: Channel::parse(&self.channel).map_err(|e| corrupt("channel", e))?,
             placed_at: parse_time(&self.placed_at)?,

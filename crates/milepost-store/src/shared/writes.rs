@@ -76,9 +76,9 @@ pub fn upsert_order(
         conn,
         "INSERT INTO orders (account_id, order_number, channel, placed_at, placed_at_us, promised_by, currency,
             value_e4, customer_name, customer_email, customer_phone, customer_postal_code, ship_to_line1,
-            ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code, ship_to_country, status,
+            ship_to_line2, ship_to_city, ship_to_region, ship_to_postal_code, ship_to_country, charged_e4, status,
             created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 'placed', ?19, ?19)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?20, 'placed', ?19, ?19)
          ON CONFLICT (account_id, order_number) DO UPDATE SET
             channel = excluded.channel, placed_at = excluded.placed_at, placed_at_us = excluded.placed_at_us,
             promised_by = excluded.promised_by, currency = excluded.currency, value_e4 = excluded.value_e4,
@@ -87,7 +87,7 @@ pub fn upsert_order(
             ship_to_line1 = excluded.ship_to_line1, ship_to_line2 = excluded.ship_to_line2,
             ship_to_city = excluded.ship_to_city, ship_to_region = excluded.ship_to_region,
             ship_to_postal_code = excluded.ship_to_postal_code, ship_to_country = excluded.ship_to_country,
-            updated_at = excluded.updated_at
+            charged_e4 = excluded.charged_e4, updated_at = excluded.updated_at
          RETURNING id",
         params![
             account.0,
@@ -108,7 +108,8 @@ pub fn upsert_order(
             a.region,
             a.postal_code,
             a.country,
-            now
+            now,
+            order.charged.map(Money::ten_thousandths)
         ],
         |r| r.get(0),
     )

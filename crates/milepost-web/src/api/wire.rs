@@ -144,9 +144,17 @@ impl OrderIn {
             }
         }
         match (order_number, channel, placed_at, currency) {
-            (Some(order_number), Some(channel), Some(placed_at), Some(currency)) if e.0.is_empty() => {
-                Ok(Order { order_number, channel, placed_at, promised_by, currency, customer, ship_to, items })
-            }
+            (Some(order_number), Some(channel), Some(placed_at), Some(currency)) if e.0.is_empty() => Ok(Order {
+                charged: None,
+                order_number,
+                channel,
+                placed_at,
+                promised_by,
+                currency,
+                customer,
+                ship_to,
+                items,
+            }),
             _ => Err(e.0),
         }
     }
